@@ -1,0 +1,1 @@
+"""Prefect wiring: the `migrate` flow and its handful of tasks."""

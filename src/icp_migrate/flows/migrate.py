@@ -1,0 +1,106 @@
+"""The `migrate` flow: extract each source, normalize, validate, group, plan, validate, load."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow, task
+
+from ..errors import PlanValidationError
+from ..plan import Plan
+from ..store.load import fail_run, load_plan, start_run
+from ..store.snapshot import read_snapshot
+from ..store.target import display_url, open_target
+from ..summary import RunSummary, summarize
+from . import tasks
+from .tasks import STAGE
+
+log = logging.getLogger("icp_migrate")
+
+
+def new_run_id(now: datetime) -> str:
+    """Sortable by time, unique across machines."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+@task(name="snapshot", **STAGE)
+def snapshot(target: str, dry_run: bool):
+    """The store's engine (None for a dry run on a missing SQLite file) and what it holds."""
+    url = target
+    if dry_run and url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return None, Plan()
+    engine = open_target(url)
+    return engine, read_snapshot(engine)
+
+
+@task(name="load", **STAGE)
+def load(engine, run_id: str, planned: Plan, summary: RunSummary) -> None:
+    load_plan(engine, run_id, planned, summary.counts())
+    log.info("load: %d entities, %d websites, %d dispositions", len(planned.entities),
+             len(planned.website_filings), len(planned.dispositions))
+
+
+@flow(name="migrate", log_prints=False, validate_parameters=False)
+def migrate(sources: list[str], target: str, mapping: str | None = None,
+            cutoff: str = "2019-01-01", dry_run: bool = False) -> RunSummary:
+    """Migrate legacy sources into the target; returns the run's summary.
+
+    Raises SourceError/MappingError/TargetError before anything is written, and
+    PlanValidationError (the run is recorded as failed, nothing loaded) when a plan-level
+    expectation fails.
+    """
+    started = datetime.now(UTC)
+    run_id = new_run_id(started)
+    seconds: dict[str, float] = {}
+    cutoff_ts = pd.Timestamp(cutoff)
+
+    t = time.perf_counter()
+    frames = [tasks.extract(source, mapping) for source in sources]
+    tasks.timed("extract", seconds, t)
+    t = time.perf_counter()
+    engine, known = snapshot(target, dry_run)
+    tasks.timed("snapshot", seconds, t)
+    if engine is not None and not dry_run:
+        start_run(engine, run_id, started, [f["source"].iat[0] for f in frames if len(f)])
+    try:
+        t = time.perf_counter()
+        records, domains = tasks.normalize(frames)
+        tasks.timed("normalize", seconds, t)
+        t = time.perf_counter()
+        screened, _record_results = tasks.validate_records(records, cutoff_ts)
+        tasks.timed("validate", seconds, t)
+        t = time.perf_counter()
+        decision = tasks.group(records, domains, screened, known)
+        tasks.timed("group", seconds, t)
+        t = time.perf_counter()
+        planned = tasks.plan(decision, known, len(records))
+        tasks.timed("plan", seconds, t)
+        t = time.perf_counter()
+        check = tasks.validate_plan(planned)
+        tasks.timed("validate", seconds, t)
+        status = "dry_run" if dry_run else "completed"
+        summary = summarize(run_id, display_url(target), planned, status)
+        summary.seconds = seconds
+        if not check.success:
+            summary.status = "failed"
+            summary.failed_expectations = list(check.failed)
+            raise PlanValidationError("plan-level expectations failed, nothing loaded: "
+                                      + "; ".join(check.failed))
+        if not dry_run:
+            t = time.perf_counter()
+            load(engine, run_id, planned, summary)
+            tasks.timed("load", seconds, t)
+        return summary
+    except Exception as exc:
+        if engine is not None and not dry_run:
+            fail_run(engine, run_id, str(exc).splitlines()[0][:500] if str(exc) else
+                     exc.__class__.__name__)
+        raise
+    finally:
+        if engine is not None:
+            engine.dispose()

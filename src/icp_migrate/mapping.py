@@ -1,0 +1,186 @@
+"""Mapping files: how one legacy layout's fields become the canonical record.
+
+A mapping is data (`mappings/*.yaml`, or any YAML file given with `--mapping FILE`),
+loaded into a typed `Mapping` and checked before use: an unknown key, an unknown
+canonical field or a missing reader option is a `MappingError` naming the file and key.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from .canonical import RAW_FIELDS
+from .errors import MappingError
+
+MAPPINGS_DIR = Path(__file__).with_name("mappings")
+VOCABULARY_FILE = MAPPINGS_DIR / "_vocabulary.yaml"
+ReaderKind = Literal["csv", "jsonl", "sql"]
+_TOP_KEYS = {"name", "description", "reader", "csv", "sql", "detect", "fields", "constants",
+             "values", "required"}
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    delimiter: str = ","
+    quotechar: str = '"'
+    encodings: tuple[str, ...] = ("utf-8", "gb18030")
+
+
+@dataclass(frozen=True)
+class SqlOptions:
+    query: str
+    key: str
+    locator: str
+    domains_query: str | None = None
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    description: str
+    reader: ReaderKind
+    path: Path
+    # canonical field -> source columns (CSV header, dotted JSON path, SQL column); the
+    # first non-blank of several wins
+    fields: dict[str, tuple[str, ...]]
+    detect_columns: tuple[str, ...] = ()
+    detect_tables: tuple[str, ...] = ()
+    constants: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    csv: CsvOptions = CsvOptions()
+    sql: SqlOptions | None = None
+    # canonical fields whose source key a record must carry to be readable (JSON Lines:
+    # a line without them is quarantined as unreadable)
+    required: tuple[str, ...] = ("website_filing_number",)
+
+    def required_paths(self) -> dict[str, tuple[str, ...]]:
+        return {name: self.fields[name] for name in self.required}
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        """Every source column the mapping reads, in a stable order."""
+        seen: dict[str, None] = {}
+        for columns in self.fields.values():
+            seen.update(dict.fromkeys(columns))
+        return tuple(seen)
+
+    def missing_columns(self, available: set[str] | list[str]) -> list[str]:
+        """Source columns the mapping names that a source does not have."""
+        have = set(available)
+        return [c for c in self.source_columns if c not in have]
+
+
+def value_key(raw: str) -> str:
+    """How raw codes are compared with value-map keys."""
+    return unicodedata.normalize("NFKC", raw).strip().lower()
+
+
+def _fail(path: Path, key: str, why: str) -> MappingError:
+    return MappingError(f"mapping {path.name}: {key}: {why}")
+
+
+def _as_tuple(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, str) and v for v in items):
+        raise _fail(path, key, "expected a column name or a list of column names")
+    return tuple(items)
+
+
+@cache
+def _vocabulary() -> dict[str, dict[str, str]]:
+    data = yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8"))
+    return {f: {value_key(str(k)): str(v) for k, v in m.items()} for f, m in data.items()}
+
+
+def load_mapping(path: Path) -> Mapping:
+    """Read and check one mapping file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingError(f"mapping file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise MappingError(f"mapping {path.name}: not valid YAML ({exc.__class__.__name__})")
+    if not isinstance(data, dict):
+        raise _fail(path, "(top)", "expected a mapping of keys")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise _fail(path, sorted(unknown)[0], "unknown key")
+    for key in ("name", "reader", "fields"):
+        if key not in data:
+            raise _fail(path, key, "required")
+    reader = data["reader"]
+    if reader not in ("csv", "jsonl", "sql"):
+        raise _fail(path, "reader", f"must be csv, jsonl or sql, not {reader!r}")
+    raw_fields = data["fields"] or {}
+    fields = {}
+    for name, columns in raw_fields.items():
+        if name not in RAW_FIELDS:
+            raise _fail(path, f"fields.{name}", "not a canonical field")
+        fields[name] = _as_tuple(path, f"fields.{name}", columns)
+    if "website_filing_number" not in fields:
+        raise _fail(path, "fields.website_filing_number", "required")
+    constants = {str(k): str(v) for k, v in (data.get("constants") or {}).items()}
+    for name in constants:
+        if name not in RAW_FIELDS:
+            raise _fail(path, f"constants.{name}", "not a canonical field")
+    values = {f: dict(m) for f, m in _vocabulary().items()}
+    for name, table in (data.get("values") or {}).items():
+        if name not in RAW_FIELDS or not isinstance(table, dict):
+            raise _fail(path, f"values.{name}", "expected a canonical field with a value map")
+        values.setdefault(name, {}).update({value_key(str(k)): str(v) for k, v in table.items()})
+    detect = data.get("detect") or {}
+    options = _reader_options(path, reader, data)
+    detect_columns = tuple(detect.get("columns") or detect.get("keys") or ())
+    detect_tables = tuple(detect.get("tables") or ())
+    if not (detect_columns or detect_tables):
+        raise _fail(path, "detect", "needs columns (csv), keys (jsonl) or tables (sql)")
+    required = tuple(data.get("required") or ("website_filing_number",))
+    for name in required:
+        if name not in fields:
+            raise _fail(path, f"required.{name}", "not a mapped field")
+    return Mapping(
+        required=required, name=str(data["name"]), description=str(data.get("description", "")), reader=reader,
+        path=path, fields=fields, detect_columns=detect_columns, detect_tables=detect_tables,
+        constants=constants, values=values, **options,
+    )
+
+
+def _reader_options(path: Path, reader: str, data: dict[str, Any]) -> dict[str, Any]:
+    if reader == "csv":
+        opts = data.get("csv") or {}
+        encodings = tuple(opts.get("encodings") or ("utf-8", "gb18030"))
+        delimiter = str(opts.get("delimiter", ","))
+        if len(delimiter) != 1:
+            raise _fail(path, "csv.delimiter", "must be one character")
+        return {"csv": CsvOptions(delimiter, str(opts.get("quotechar", '"')), encodings)}
+    if reader == "sql":
+        opts = data.get("sql") or {}
+        for key in ("query", "key", "locator"):
+            if not opts.get(key):
+                raise _fail(path, f"sql.{key}", "required for reader sql")
+        return {"sql": SqlOptions(str(opts["query"]), str(opts["key"]), str(opts["locator"]),
+                                  opts.get("domains_query"))}
+    return {}
+
+
+def builtin_mappings() -> list[Mapping]:
+    return [load_mapping(p) for p in sorted(MAPPINGS_DIR.glob("*.yaml"))
+            if not p.name.startswith("_")]
+
+
+def resolve_mapping(name_or_file: str) -> Mapping:
+    """`--mapping` takes a built-in name or a path to a YAML file."""
+    candidate = Path(name_or_file)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        return load_mapping(candidate)
+    for mapping in builtin_mappings():
+        if mapping.name == name_or_file:
+            return mapping
+    names = ", ".join(m.name for m in builtin_mappings())
+    raise MappingError(f"unknown mapping {name_or_file!r} (built-in: {names})")

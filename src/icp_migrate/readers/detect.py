@@ -1,0 +1,163 @@
+"""Which layout a source holds, detected from its content, and reading it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from ..errors import MappingError, SourceError
+from ..mapping import Mapping, builtin_mappings
+from .csv_reader import header_of, read_csv_records
+from .jsonl_reader import first_object, keys_of, read_jsonl_records
+from .lines import DecodedLines, decode_lines
+from .sql_reader import read_sql_records
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+DEFAULT_ENCODINGS = ("utf-8", "gb18030")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A source as given on the command line: a file path or a SQLAlchemy URL."""
+
+    text: str
+
+    @property
+    def is_url(self) -> bool:
+        return "://" in self.text
+
+    @property
+    def label(self) -> str:
+        if not self.is_url:
+            return self.text
+        try:
+            return sa.make_url(self.text).render_as_string(hide_password=True)
+        except sa.exc.ArgumentError:
+            return self.text.split("://", 1)[0] + "://…"
+
+
+@dataclass
+class OpenedSource:
+    spec: SourceSpec
+    mapping: Mapping
+    decoded: DecodedLines | None = None
+    engine: sa.Engine | None = None
+
+
+def open_source(text: str, forced: Mapping | None = None) -> OpenedSource:
+    """Open a source and pick its mapping (detected unless forced); SourceError if unreadable."""
+    spec = SourceSpec(text)
+    if spec.is_url:
+        return _open_database(spec, text, forced)
+    path = Path(text)
+    if not path.exists():
+        raise SourceError(f"{spec.label}: no such file")
+    if path.is_dir():
+        raise SourceError(f"{spec.label}: is a directory, not a file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{spec.label}: cannot read ({exc.strerror})") from None
+    if data.startswith(SQLITE_MAGIC):
+        return _open_database(spec, f"sqlite:///{path.resolve()}", forced)
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise SourceError(f"{spec.label}: empty file")
+    encodings = forced.csv.encodings if forced and forced.reader == "csv" else DEFAULT_ENCODINGS
+    decoded = decode_lines(data, encodings)
+    mapping = forced or _detect_text(spec, decoded)
+    if mapping.reader == "csv":
+        _check_csv_header(spec, decoded, mapping)
+    elif mapping.reader == "sql":
+        raise MappingError(f"mapping {mapping.name} reads databases, but {spec.label} is a file")
+    return OpenedSource(spec, mapping, decoded=decoded)
+
+
+def _first_line(decoded: DecodedLines) -> str | None:
+    for line in decoded.lines:
+        if line is None:
+            return None
+        if line.strip():
+            return line.strip()
+    return None
+
+
+def _detect_text(spec: SourceSpec, decoded: DecodedLines) -> Mapping:
+    first = _first_line(decoded)
+    if first is None:
+        raise SourceError(f"{spec.label}: cannot decode the first line as UTF-8 or GB18030")
+    candidates = builtin_mappings()
+    if first.startswith("{"):
+        obj = first_object(decoded)
+        keys = keys_of(obj) if obj else set()
+        for mapping in candidates:
+            if mapping.reader == "jsonl" and set(mapping.detect_columns) <= keys:
+                return mapping
+    else:
+        for mapping in candidates:
+            found = header_of(decoded, mapping.csv) if mapping.reader == "csv" else None
+            if found and set(mapping.detect_columns) <= set(found[1]):
+                return mapping
+    names = ", ".join(m.name for m in candidates)
+    raise SourceError(f"{spec.label}: unknown layout (matches none of {names}; "
+                      "use --mapping NAME|FILE)")
+
+
+def _check_csv_header(spec: SourceSpec, decoded: DecodedLines, mapping: Mapping) -> None:
+    found = header_of(decoded, mapping.csv)
+    if found is None:
+        raise SourceError(f"{spec.label}: no readable header row")
+    header_index, header = found
+    for name, columns in mapping.fields.items():
+        if not set(columns) & set(header):
+            raise MappingError(f"mapping {mapping.name}: fields.{name}: column "
+                               f"{columns[0]!r} is not in the header of {spec.label}")
+    if not any(line is None or line.strip() for line in decoded.lines[header_index + 1:]):
+        raise SourceError(f"{spec.label}: header only, no records")
+
+
+def _open_database(spec: SourceSpec, url: str, forced: Mapping | None) -> OpenedSource:
+    try:
+        engine = sa.create_engine(url)
+        tables = set(sa.inspect(engine).get_table_names())
+    except (sa.exc.SQLAlchemyError, ImportError, ValueError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise SourceError(f"{spec.label}: cannot connect to the database ({reason})") from None
+    if forced is not None:
+        mapping = forced
+    else:
+        matches = [m for m in builtin_mappings()
+                   if m.reader == "sql" and set(m.detect_tables) <= tables]
+        if not matches:
+            raise SourceError(f"{spec.label}: unknown layout (no mapping matches its tables "
+                              f"{sorted(tables)[:8]}; use --mapping NAME|FILE)")
+        mapping = matches[0]
+    if mapping.reader != "sql":
+        raise MappingError(f"mapping {mapping.name} reads files, but {spec.label} is a database")
+    missing = set(mapping.detect_tables) - tables
+    if missing:
+        raise SourceError(f"{spec.label}: tables missing for {mapping.name}: {sorted(missing)}")
+    return OpenedSource(spec, mapping, engine=engine)
+
+
+def read_source(text: str, forced: Mapping | None = None) -> tuple[pd.DataFrame, Mapping]:
+    """The source's records in its own columns, plus source/locator/layout/read_error."""
+    opened = open_source(text, forced)
+    mapping = opened.mapping
+    if opened.engine is not None:
+        try:
+            frame = read_sql_records(opened.engine, mapping, opened.spec.label)
+        finally:
+            opened.engine.dispose()
+    elif mapping.reader == "csv":
+        assert opened.decoded is not None
+        frame = read_csv_records(opened.decoded, mapping.csv)
+    else:
+        assert opened.decoded is not None
+        frame = read_jsonl_records(opened.decoded, mapping.source_columns,
+                                   mapping.required_paths())
+    frame["source"] = opened.spec.label
+    frame["layout"] = mapping.name
+    return frame, mapping

@@ -1,0 +1,76 @@
+"""The run summary and the store overview as terminal tables (certificates masked)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .masking import mask
+from .summary import RunSummary
+
+
+def print_summary(console: Console, summary: RunSummary) -> None:
+    title = Text(f"run {summary.run_id}: {summary.status} → {summary.target}")
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    for source, count in summary.records_by_source.items():
+        table.add_row(Text(f"read from {source}"), f"{count:,}")
+    table.add_row("[bold]records in[/bold]", f"[bold]{summary.records_in:,}[/bold]")
+    for name, count in summary.dispositions.items():
+        table.add_row(f"  {name}", f"{count:,}")
+    table.add_row("entities", f"{summary.entities:,}")
+    for kind, count in summary.accounts.items():
+        table.add_row(f"accounts: {kind}", f"{count:,}")
+    table.add_row("websites", f"{summary.websites:,}")
+    table.add_row("domains", f"{summary.domains:,}")
+    table.add_row("websites with several domains (follow-up)",
+                  f"{summary.multi_domain_websites:,}")
+    table.add_row("records with warnings", f"{summary.warnings:,}")
+    console.print(table)
+    if summary.seconds:
+        console.print("stage seconds: " + ", ".join(f"{k} {v:.2f}"
+                                                    for k, v in summary.seconds.items()))
+
+
+def print_store(console: Console, url: str, limit: int) -> None:
+    from .store.target import display_url, open_target
+
+    engine = open_target(url)
+    try:
+        with engine.connect() as conn:
+            counts = Table(title=Text(f"target {display_url(url)}"), header_style="bold")
+            counts.add_column("table")
+            counts.add_column("rows", justify="right")
+            for name in ("entities", "accounts", "website_filings", "domains", "runs",
+                         "record_dispositions", "entity_links"):
+                n = conn.execute(sa.text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
+                counts.add_row(name, f"{n:,}")
+            console.print(counts)
+            runs = pd.read_sql(sa.text(
+                "SELECT run_id, status, records_in, loaded, duplicate, out_of_scope, "
+                "quarantined, needs_review FROM runs ORDER BY started_at DESC LIMIT 5"), conn)
+            console.print(_table("latest runs", runs))
+            accounts = pd.read_sql(sa.text(
+                "SELECT a.account_id, a.account_kind, a.real_name_verification_required AS "
+                "real_name, e.entity_type, e.name, e.cert_type, e.cert_number, "
+                "(SELECT COUNT(*) FROM website_filings w WHERE w.entity_id = e.entity_id) "
+                "AS websites FROM accounts a JOIN entities e ON e.entity_id = a.entity_id "
+                "ORDER BY e.name, a.account_kind LIMIT :n"), conn, params={"n": limit})
+            accounts["cert_number"] = accounts["cert_number"].map(mask)
+            console.print(_table(f"accounts (first {limit})", accounts))
+    finally:
+        engine.dispose()
+
+
+def _table(title: str, frame: pd.DataFrame) -> Table:
+    table = Table(title=title, header_style="bold")
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in frame.itertuples(index=False):
+        # legacy names may hold markup: show them as text, never as rich markup
+        table.add_row(*[Text("" if pd.isna(v) else str(v)) for v in row])
+    return table

@@ -1,0 +1,281 @@
+"""Synthetic entities: organizations and people, their certificates, filing numbers, websites.
+
+Everything that must be unique (certificates, filing numbers, domains, organization names)
+is derived from a serial through a bijection, so no two entities collide by accident at any
+size; only the scenarios make two records share a number, a domain or a name on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from math import gcd
+from typing import NamedTuple
+
+import idna
+
+from . import checkdigits as cd
+from .vocab import (
+    AREAS_NEWER_THAN_BIRTH,
+    BRAND,
+    DOMAIN_WORDS,
+    GIVEN,
+    IDN_TLDS,
+    IDN_WORDS,
+    INDUSTRIES,
+    LATIN_GIVEN,
+    LATIN_SURNAMES,
+    MAIL_HOSTS,
+    ORG_NAME_FORMS,
+    SURNAMES,
+    TLDS,
+    USCC_PREFIX,
+    Province,
+)
+
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+class Spec(NamedTuple):
+    """What kind of entity to make: entity type, certificate type and a variant."""
+
+    entity_type: str
+    cert_type: str
+    variant: str = ""  # letter | ma | odd_area | old | latin
+
+
+class Domain(NamedTuple):
+    id: int
+    ascii: str  # the normal form: lower case, IDNA A-labels
+    unicode: str  # the Unicode form (equal to ascii for plain domains)
+
+
+@dataclass(slots=True)
+class Website:
+    part: int  # id of the entity filing number it extends
+    k: int  # the -N suffix
+    product: str
+    domains: list[Domain]
+    name: str
+    filed: dt.date
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Entity:
+    idx: int
+    spec: Spec
+    key: str  # the identity key (identity.py)
+    cert: str
+    name: str
+    province: Province
+    eno: int  # id of the entity filing number
+    year: int  # first filing year
+    member: str
+    tb_member: str
+    admin_email: str
+    cloud: str  # none | same | different
+    cloud_email: str
+    responsible: str
+    phone: str
+    websites: list[Website] = field(default_factory=list)
+    next_k: int = 1
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def is_org(self) -> bool:
+        return self.spec.entity_type != "individual"
+
+
+class Perm:
+    """A seeded bijection of range(m): unique outputs for unique serials."""
+
+    def __init__(self, m: int, rng: random.Random) -> None:
+        a = rng.randrange(m // 3, m) | 1
+        while gcd(a, m) != 1:
+            a += 2
+        self.m, self.a, self.b = m, a, rng.randrange(m)
+
+    def __call__(self, i: int) -> int:
+        if i >= self.m:
+            raise ValueError(f"sample size exceeds the serial space {self.m}")
+        return (self.a * i + self.b) % self.m
+
+
+def b36(n: int, width: int) -> str:
+    out = []
+    for _ in range(width):
+        n, r = divmod(n, 36)
+        out.append(_B36[r])
+    return "".join(reversed(out))
+
+
+class Numbers:
+    """Entity filing numbers (主体备案号), kept as text in a table indexed by id."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.text: list[str] = []
+        self._rng = rng
+        self._p6, self._p5 = Perm(10**6, rng), Perm(10**5, rng)
+        self._n6 = self._n5 = 0
+
+    def new(self, province: Province, year: int) -> int:
+        r = self._rng.random()
+        if year >= 2016 and r < 0.15:  # year-prefixed, 10 digits
+            digits = f"{year}{self._p6(self._n6):06d}"
+            self._n6 += 1
+        elif r > 0.93 and self._n5 < 10**5 - 1:  # older, 7 digits
+            digits = f"{year % 100:02d}{self._p5(self._n5):05d}"
+            self._n5 += 1
+        else:
+            digits = f"{year % 100:02d}{self._p6(self._n6):06d}"
+            self._n6 += 1
+        self.text.append(f"{province.icp}ICP备{digits}号")
+        return len(self.text) - 1
+
+    def website(self, part: int, k: int) -> str:
+        return f"{self.text[part]}-{k}"
+
+
+class Factory:
+    """Makes entities, websites and domains from one seeded random generator."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.numbers = Numbers(rng)
+        self._org8, self._ma = Perm(10**8, rng), Perm(31**6, rng)
+        self._bl8, self._pp8 = Perm(10**8, rng), Perm(10**8, rng)
+        self._brand, self._dom = Perm(10**6, rng), Perm(36**7, rng)
+        self._rids: set[str] = set()
+        self._domains = 0
+        self._names = 0
+        self._members = 0
+        self._mperm = Perm(10**7, rng)
+
+    # --- names and contacts --------------------------------------------------------------
+
+    def brand(self, serial: int) -> str:
+        n = self._brand(serial)
+        return BRAND[n // 10000] + BRAND[n // 100 % 100] + BRAND[n % 100]
+
+    def org_name(self, entity_type: str, province: Province) -> str:
+        """A name no other organization carries (the brand encodes a fresh serial)."""
+        self._names += 1
+        form = self.rng.choice(ORG_NAME_FORMS[entity_type])
+        return form.format(city=province.city, prov=province.short, brand=self.brand(self._names),
+                           industry=self.rng.choice(INDUSTRIES))
+
+    def person_name(self, latin: bool = False) -> str:
+        if latin:
+            return f"{self.rng.choice(LATIN_SURNAMES)} {self.rng.choice(LATIN_GIVEN)}"
+        given = "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2, 2))))
+        return self.rng.choice(SURNAMES) + given
+
+    def phone(self) -> str:
+        if self.rng.random() < 0.2:
+            return f"0{self.rng.randrange(10, 99)}-{self.rng.randrange(10**7, 10**8)}"
+        return f"1{self.rng.choice('3456789')}{self.rng.randrange(10**8, 10**9)}"
+
+    def email(self, stem: str) -> str:
+        return f"{stem}{self.rng.randrange(100, 9999)}@{self.rng.choice(MAIL_HOSTS)}"
+
+    def member(self, prefix: str = "hc") -> str:
+        self._members += 1
+        return f"{prefix}{self._mperm(self._members):07d}"
+
+    # --- certificates --------------------------------------------------------------------
+
+    def certificate(self, idx: int, spec: Spec, province: Province) -> tuple[str, str, list[str]]:
+        """(certificate, identity key, tags) for a new entity."""
+        et, ct, variant = spec
+        area = self.rng.choice(province.areas)
+        if ct == "uscc":
+            prefixes = USCC_PREFIX[et]
+            prefix = prefixes[-1] if variant == "letter" else prefixes[0]
+            if variant == "ma":
+                n, body = self._ma(idx), ""
+                for _ in range(6):
+                    n, r = divmod(n, 31)
+                    body += cd.USCC_ALPHABET[r]
+                org = cd.make_org_code("MA" + body)
+            else:
+                org = cd.make_org_code(f"{self._org8(idx):08d}")
+            tags = ["uscc_letter_prefix"] if prefix[0].isalpha() else []
+            return cd.make_uscc(prefix, area[:4] + "00", org), "ORG:" + org, ["cert_uscc", *tags]
+        if ct == "business_license":
+            bl = cd.make_business_licence(area, f"{self._bl8(idx):08d}")
+            return bl, "BL:" + bl, ["cert_business_licence"]
+        if ct == "resident_id":
+            return self._rid(province, variant)
+        letter, tag = {"passport": ("EGK", "cert_passport"), "hk_macao_permit": ("HM", "cert_hkmo"),
+                       "taiwan_permit": ("", "cert_taiwan")}[ct]
+        number = f"{self._pp8(idx):08d}"
+        number = (self.rng.choice(letter) + number) if letter else number
+        prefix = {"passport": "PASSPORT:", "hk_macao_permit": "HKMO:", "taiwan_permit": "TW:"}[ct]
+        return number, prefix + number, [tag]
+
+    def _rid(self, province: Province, variant: str) -> tuple[str, str, list[str]]:
+        tags = ["cert_rid18"]
+        while True:
+            if variant == "odd_area":
+                area, _, last = next(a for a in AREAS_NEWER_THAN_BIRTH if a[1] == province.abbr)
+                year = self.rng.randrange(1955, last + 1)
+            else:
+                area = self.rng.choice(province.areas)
+                year = self.rng.randrange(1950, 1985) if variant == "old" else \
+                    self.rng.randrange(1950, 2001)
+            birth = dt.date(year, 1, 1) + dt.timedelta(days=self.rng.randrange(365))
+            rid = cd.make_rid(area, birth, f"{self.rng.randrange(1000):03d}")
+            if rid not in self._rids and cd.rid15_of(rid) not in self._rids:
+                self._rids.add(rid)
+                if variant == "odd_area":
+                    tags.append("rid_area_newer_than_birth")
+                return rid, "RID:" + rid, tags
+
+    # --- websites ------------------------------------------------------------------------
+
+    def domain(self, idn: bool = False) -> Domain:
+        self._domains += 1
+        serial = self._dom(self._domains)
+        if idn:
+            uni = f"{self.rng.choice(IDN_WORDS)}{self._domains}.{self.rng.choice(IDN_TLDS)}"
+            return Domain(self._domains, idna.encode(uni, uts46=True).decode("ascii"), uni)
+        word = self.rng.choice(DOMAIN_WORDS)
+        name = f"{word}{b36(serial, 7)}.{self.rng.choice(TLDS)}"
+        return Domain(self._domains, name, name)
+
+    def website(self, ent: Entity, product: str, part: int | None = None,
+                year: int | None = None) -> Website:
+        """A new website with fresh domains: ent's next suffix, or -1 of a fresh number part."""
+        n = self.rng.choice((1, 1, 1, 2, 2, 3))
+        domains = [self.domain(idn=self.rng.random() < 0.12) for _ in range(n)]
+        y = year or self.rng.randrange(ent.year, 2019)
+        filed = dt.date(y, 1, 1) + dt.timedelta(days=self.rng.randrange(365))
+        filed = min(filed, dt.date(2018, 12, 30))
+        label = ent.name if not ent.is_org else ent.name[len(ent.province.city):][:4]
+        name = self.rng.choice((f"{label}官网", f"{label}的网站", f"{label}在线")) \
+            if product != "winport_shop" else f"{label}旗舰店"
+        if part is not None:
+            return Website(part, 1, product, domains, name, filed)
+        ent.next_k += 1
+        return Website(ent.eno, ent.next_k - 1, product, domains, name, filed)
+
+    def entity(self, idx: int, spec: Spec, province: Province, cloud: str) -> Entity:
+        cert, key, tags = self.certificate(idx, spec, province)
+        if spec.entity_type == "individual":
+            name = self.person_name(latin=spec.variant == "latin")
+        else:
+            name = self.org_name(spec.entity_type, province)
+        year = self.rng.randrange(2005, 2019)
+        stem = "beian" if spec.entity_type != "individual" else "u"
+        admin = self.email(stem)
+        return Entity(
+            idx=idx, spec=spec, key=key, cert=cert, name=name, province=province,
+            eno=self.numbers.new(province, year), year=year, member=self.member(),
+            tb_member=self.member("tb_"), admin_email=admin, cloud=cloud,
+            cloud_email=self.email("ops") if cloud == "different" else
+            admin if cloud == "same" else "",
+            responsible=name if spec.entity_type == "individual" else self.person_name(),
+            phone=self.phone(), tags=[f"type_{spec.entity_type}", *tags],
+        )

@@ -1,0 +1,154 @@
+"""The target tables: entities, their accounts and websites, and the record of every run."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from icp_migrate.canonical import ACCOUNT_KINDS, DISPOSITIONS
+
+RUN_STATUSES = ("running", "completed", "failed")
+
+# Explicit constraint names, so migrations can name what they alter on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Entity(Base):
+    __tablename__ = "entities"
+
+    entity_id: Mapped[str] = mapped_column(String, primary_key=True)
+    entity_type: Mapped[str | None] = mapped_column(String)
+    name: Mapped[str | None] = mapped_column(Text)
+    cert_type: Mapped[str | None] = mapped_column(String)
+    # Held whole only here; everything that leaves the store masks it.
+    cert_number: Mapped[str | None] = mapped_column(String)
+    province: Mapped[str | None] = mapped_column(String)
+    entity_filing_number: Mapped[str | None] = mapped_column(String)
+    has_cloud_resources: Mapped[bool] = mapped_column(Boolean, default=False)
+    resources_admin_differs: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint(_in("account_kind", ACCOUNT_KINDS), name="account_kind"),
+        # An entity has at most one account of each kind (rule 1 and rule 4).
+        UniqueConstraint("entity_id", "account_kind"),
+    )
+
+    account_id: Mapped[str] = mapped_column(String, primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.entity_id"))
+    account_kind: Mapped[str] = mapped_column(String)
+    real_name_verification_required: Mapped[bool] = mapped_column(Boolean)
+
+
+class WebsiteFiling(Base):
+    __tablename__ = "website_filings"
+
+    website_filing_number: Mapped[str] = mapped_column(String, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.entity_id"), index=True)
+    product: Mapped[str | None] = mapped_column(String)
+    website_name: Mapped[str | None] = mapped_column(Text)
+    homepage: Mapped[str | None] = mapped_column(Text)
+    filed_on: Mapped[date | None] = mapped_column(Date)
+    member_id: Mapped[str | None] = mapped_column(String)
+
+
+class Domain(Base):
+    __tablename__ = "domains"
+
+    domain: Mapped[str] = mapped_column(String, primary_key=True)  # IDNA A-label
+    unicode_domain: Mapped[str | None] = mapped_column(String)
+    website_filing_number: Mapped[str] = mapped_column(
+        ForeignKey("website_filings.website_filing_number"), index=True
+    )
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (CheckConstraint(_in("status", RUN_STATUSES), name="status"),)
+
+    run_id: Mapped[str] = mapped_column(String, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String)
+    error: Mapped[str | None] = mapped_column(Text)
+    sources: Mapped[str | None] = mapped_column(Text)  # JSON list of source paths
+    records_in: Mapped[int | None] = mapped_column(Integer)
+    loaded: Mapped[int | None] = mapped_column(Integer)
+    duplicate: Mapped[int | None] = mapped_column(Integer)
+    out_of_scope: Mapped[int | None] = mapped_column(Integer)
+    quarantined: Mapped[int | None] = mapped_column(Integer)
+    needs_review: Mapped[int | None] = mapped_column(Integer)
+    entities: Mapped[int | None] = mapped_column(Integer)
+    accounts: Mapped[int | None] = mapped_column(Integer)
+    websites: Mapped[int | None] = mapped_column(Integer)
+    domains: Mapped[int | None] = mapped_column(Integer)
+
+
+# Dispositions and links name entities and websites that may never have been loaded
+# (quarantined, needs_review), so only run_id is a foreign key.
+class RecordDisposition(Base):
+    __tablename__ = "record_dispositions"
+    __table_args__ = (CheckConstraint(_in("disposition", DISPOSITIONS), name="disposition"),)
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    row_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str | None] = mapped_column(Text)
+    locator: Mapped[str | None] = mapped_column(Text)
+    member_id: Mapped[str | None] = mapped_column(String)
+    disposition: Mapped[str] = mapped_column(String)
+    reasons: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[str | None] = mapped_column(Text)
+    entity_id: Mapped[str | None] = mapped_column(String)
+    website_filing_number: Mapped[str | None] = mapped_column(String)
+
+
+class EntityLink(Base):
+    __tablename__ = "entity_links"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    row_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str | None] = mapped_column(Text)
+    locator: Mapped[str | None] = mapped_column(Text)
+    entity_id: Mapped[str] = mapped_column(String, index=True)
+    link_kind: Mapped[str] = mapped_column(String)
+    link_key: Mapped[str | None] = mapped_column(Text)
+
+
+metadata = Base.metadata
+entities = metadata.tables["entities"]
+accounts = metadata.tables["accounts"]
+website_filings = metadata.tables["website_filings"]
+domains = metadata.tables["domains"]
+runs = metadata.tables["runs"]
+record_dispositions = metadata.tables["record_dispositions"]
+entity_links = metadata.tables["entity_links"]

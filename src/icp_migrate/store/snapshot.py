@@ -1,0 +1,48 @@
+"""What the store already holds, as a Plan, so planning can extend earlier batches."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, Table, select
+
+from icp_migrate.plan import (
+    ACCOUNT_COLUMNS,
+    DOMAIN_COLUMNS,
+    ENTITY_COLUMNS,
+    WEBSITE_COLUMNS,
+    Plan,
+)
+from icp_migrate.store import schema
+
+_BOOL_COLUMNS = {
+    "has_cloud_resources",
+    "resources_admin_differs",
+    "real_name_verification_required",
+}
+_DATE_COLUMNS = {"filed_on"}
+
+
+def read_snapshot(engine: Engine) -> Plan:
+    """Entities, accounts, websites and domains of the store; dispositions and links empty."""
+    # One connection (and, on PostgreSQL, one snapshot) for all four tables, so the
+    # frames agree with each other even while another run commits.
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return Plan(
+            entities=_read(connection, schema.entities, ENTITY_COLUMNS),
+            accounts=_read(connection, schema.accounts, ACCOUNT_COLUMNS),
+            website_filings=_read(connection, schema.website_filings, WEBSITE_COLUMNS),
+            domains=_read(connection, schema.domains, DOMAIN_COLUMNS),
+        )
+
+
+def _read(connection: Connection, table: Table, columns: tuple[str, ...]) -> pd.DataFrame:
+    query = select(*(table.c[name] for name in columns)).order_by(*table.primary_key.columns)
+    frame = pd.read_sql(query, connection)
+    for name in columns:
+        if name in _BOOL_COLUMNS:
+            frame[name] = frame[name].astype(bool)
+        elif name in _DATE_COLUMNS:
+            frame[name] = pd.to_datetime(frame[name])
+    return frame[list(columns)]

@@ -1,0 +1,109 @@
+"""Who is the same entity: records joined to entities by certificate, filing number or name.
+
+Entities are named by valid certificates only. A record without a valid certificate joins
+the one entity its filing numbers (or, for organizations, its name + province) point to;
+pointing to none quarantines it, to several (or through a disputed key) sends it to review.
+What the store already holds (`known`) takes part as if read first.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from ..identity import entity_ids
+
+NUMBER_COLUMNS = ("entity_filing_number", "website_entity_number")
+
+
+def key_owners(pairs: pd.DataFrame) -> tuple[pd.Series, set]:
+    """From (key, entity_id) pairs: key -> its single entity, and the keys of several."""
+    pairs = pairs.dropna().drop_duplicates()
+    counts = pairs.groupby("key")["entity_id"].nunique()
+    single = pairs[pairs["key"].isin(counts[counts == 1].index)]
+    return single.set_index("key")["entity_id"], set(counts[counts > 1].index)
+
+
+def _pairs(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.concat([frame[[c, "entity_id"]].set_axis(["key", "entity_id"], axis=1)
+                      for c in columns], ignore_index=True)
+
+
+def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
+    """row_id, entity_id, link_kind, link_key, disposition (None/quarantined/needs_review), reasons.
+
+    `cand`: normalized records that passed steps 1-3. `known`: rows of the store's
+    websites with entity_id, cert_key, cert_type, name_key and the NUMBER_COLUMNS.
+    """
+    valid = cand[cand["cert_valid"]].assign(entity_id=lambda f: entity_ids(f["cert_key"]))
+    numbers = pd.concat([_pairs(valid, NUMBER_COLUMNS), _pairs(known, NUMBER_COLUMNS)])
+    number_owner, disputed = key_owners(numbers)
+    names = pd.concat([_pairs(valid[~valid["is_person"]], ("name_key",)),
+                       _pairs(known, ("name_key",))])
+    name_owner, ambiguous = key_owners(names)
+
+    out = pd.DataFrame({"row_id": cand["row_id"]}, index=cand.index)
+    out["entity_id"] = valid["entity_id"].reindex(cand.index)
+    out["link_kind"] = _certificate_links(valid, known).reindex(cand.index)
+    out["link_key"] = valid["cert_key"].reindex(cand.index)
+    out["disposition"] = None
+    out["reasons"] = None
+
+    loose = cand[~cand["cert_valid"]]
+    if loose.empty:
+        return out
+    by_number = {c: loose[c].map(number_owner) for c in NUMBER_COLUMNS}
+    by_name = loose["name_key"].map(name_owner)
+    found = pd.concat([*by_number.values(), by_name], axis=1)
+    distinct = found.nunique(axis=1)
+    number_hit = by_number["entity_filing_number"].fillna(by_number["website_entity_number"])
+    number_key = loose["entity_filing_number"].where(
+        by_number["entity_filing_number"].notna(), loose["website_entity_number"])
+    in_dispute = (loose["entity_filing_number"].isin(disputed)
+                  | loose["website_entity_number"].isin(disputed)
+                  | loose["name_key"].isin(ambiguous))
+    problem = loose["cert_problem"].fillna("no valid certificate").astype("str")
+
+    one = (distinct == 1) & ~in_dispute
+    out.loc[loose.index[one], "entity_id"] = number_hit.fillna(by_name)[one]
+    out.loc[loose.index[one], "link_kind"] = (
+        pd.Series("shared_filing_number", index=loose.index).where(number_hit.notna(),
+                                                                   "name_fallback")[one])
+    out.loc[loose.index[one], "link_key"] = number_key.fillna(loose["name_key"])[one]
+
+    review = in_dispute | (distinct > 1)
+    out.loc[loose.index[review], "disposition"] = "needs_review"
+    out.loc[loose.index[review], "reasons"] = (
+        problem + "; its filing number or name points to several entities")[review]
+    none = (distinct == 0) & ~in_dispute
+    out.loc[loose.index[none], "disposition"] = "quarantined"
+    out.loc[loose.index[none], "reasons"] = (
+        problem + "; no filing number or name links it to a known entity"
+        + _near_misses(loose[none], valid, known).astype("str"))
+    return out
+
+
+def _certificate_links(valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
+    """same_certificate, org_code_in_uscc or upgraded_15_digit_id for valid-cert records."""
+    with_uscc = set(valid.loc[valid["cert_type"].eq("uscc"), "entity_id"]) | set(
+        known.loc[known["cert_type"].eq("uscc"), "entity_id"])
+    kind = pd.Series("same_certificate", index=valid.index, dtype=object)
+    kind[valid["cert_type"].eq("org_code") & valid["entity_id"].isin(with_uscc)] = (
+        "org_code_in_uscc")
+    kind[valid["cert_upgraded"]] = "upgraded_15_digit_id"
+    return kind
+
+
+def _near_misses(loose: pd.DataFrame, valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
+    """'; possible match: NAME' for organizations one or two edits from a known name."""
+    named = pd.concat([valid["name_key"], known["name_key"]]).dropna().drop_duplicates()
+    by_province = named.groupby(named.str.split("|", n=1).str[0]).agg(list).to_dict()
+    result = pd.Series("", index=loose.index, dtype=object)
+    for index, key in loose["name_key"].dropna().items():
+        same_province = by_province.get(key.split("|", 1)[0], [])
+        match = process.extractOne(key, same_province, scorer=Levenshtein.distance,
+                                   score_cutoff=2)
+        if match is not None:
+            result[index] = f"; possible match (not merged): {match[0].split('|', 1)[1]}"
+    return result

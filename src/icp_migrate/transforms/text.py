@@ -1,0 +1,69 @@
+"""Text clean-up shared by the normalizers, applied once per distinct value."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+# Dashes legacy data uses where a hyphen is meant (NFKC leaves these alone).
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_DASH_TABLE = str.maketrans({d: "-" for d in DASHES})
+_SPACES = re.compile(r"\s+")
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def map_unique(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """Apply `func` once per distinct non-null value (legacy columns repeat a lot)."""
+    uniques = values.dropna().unique()
+    table = {v: func(v) for v in uniques}
+    return values.map(table)
+
+
+def nfkc(text: str) -> str:
+    """NFKC with dashes unified and invisible marks removed (full-width digits become ASCII)."""
+    text = unicodedata.normalize("NFKC", text).translate(_DASH_TABLE)
+    return _INVISIBLE.sub("", text)
+
+
+def squash(text: str) -> str:
+    """NFKC, runs of white space made one space, trimmed."""
+    return _SPACES.sub(" ", nfkc(text)).strip()
+
+
+def compact(text: str) -> str:
+    """NFKC with all white space removed."""
+    return _SPACES.sub("", nfkc(text))
+
+
+def blank_to_none(values: pd.Series) -> pd.Series:
+    """Text column with blank strings as None."""
+    text = values.astype(object)
+    stripped = map_unique(text, lambda v: v.strip() if isinstance(v, str) else v)
+    return stripped.where(stripped.notna() & (stripped != ""), None)
+
+
+def map_unique_columns(
+    values: pd.Series, func: Callable[[Any], tuple], names: tuple[str, ...]
+) -> pd.DataFrame:
+    """Like map_unique for a function returning a tuple: one column per tuple item."""
+    uniques = values.dropna().unique()
+    results = [func(v) for v in uniques]
+    codes = pd.Index(uniques).get_indexer(values)
+    out = pd.DataFrame(index=values.index)
+    for position, name in enumerate(names):
+        column = pd.array([r[position] for r in results] + [None], dtype=object)
+        out[name] = column[codes]  # code -1 (null input) picks the trailing None
+    return out
+
+
+def join_texts(parts: list[pd.Series], index: pd.Index) -> pd.Series:
+    """'; '-joined non-blank texts of several columns per row, None when a row has none."""
+    frame = pd.concat([p.reindex(index) for p in parts], axis=1, keys=range(len(parts)))
+    stacked = frame.stack()
+    stacked = stacked[stacked.map(lambda v: isinstance(v, str) and v != "")]
+    joined = stacked.astype(str).groupby(level=0).agg("; ".join)
+    return joined.reindex(index).astype(object)

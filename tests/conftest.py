@@ -1,0 +1,61 @@
+"""Shared fixtures: target store URLs on SQLite and on the local PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+
+# The database the tests create throwaway schemas in; override for another server.
+PG_TEST_URL = os.environ.get(
+    "ICP_MIGRATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[Engine]:
+    """An engine on the test database, checked once a session: skip, or fail on CI, if down."""
+    engine = create_engine(PG_TEST_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        engine.dispose()
+        cause = str(exc.orig).strip().splitlines()[0]
+        reason = (
+            f"PostgreSQL not reachable at {make_url(PG_TEST_URL).render_as_string()} ({cause}); "
+            "start it or set ICP_MIGRATE_TEST_PG_URL"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_admin: Engine) -> Iterator[str]:
+    """A URL whose search_path is a fresh schema t_<uuid>, dropped after the test."""
+    schema = f"t_{uuid.uuid4().hex}"
+    with pg_admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_TEST_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with pg_admin.begin() as connection:
+            # A leaked connection holding a lock must fail the teardown, not hang it.
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def target_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """The same test against a SQLite file and a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'target.db'}"
+    return request.getfixturevalue("pg_url")
