@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
-import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
+# Before anything imports Prefect or GX: offline, quiet, and a PREFECT_HOME of our own.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="icp-prefect-home-"))
+os.environ.pop("PREFECT_API_URL", None)  # never a user's server: the ephemeral API only
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["GX_ANALYTICS_ENABLED"] = "False"
+os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
+os.environ.pop("ICP_MIGRATE_TARGET", None)
+
+import pytest  # noqa: E402
+from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 # The database the tests create throwaway schemas in; override for another server.
 PG_TEST_URL = os.environ.get(
@@ -30,9 +40,7 @@ def pg_admin() -> Iterator[Engine]:
             f"PostgreSQL not reachable at {make_url(PG_TEST_URL).render_as_string()} ({cause}); "
             "start it or set ICP_MIGRATE_TEST_PG_URL"
         )
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
     yield engine
     engine.dispose()
 
@@ -59,3 +67,12 @@ def target_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'target.db'}"
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test API for the session (its start costs ~10 s; later flows ~1 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

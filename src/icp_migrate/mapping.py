@@ -105,7 +105,8 @@ def load_mapping(path: Path) -> Mapping:
     except FileNotFoundError:
         raise MappingError(f"mapping file not found: {path}") from None
     except yaml.YAMLError as exc:
-        raise MappingError(f"mapping {path.name}: not valid YAML ({exc.__class__.__name__})")
+        raise MappingError(
+            f"mapping {path.name}: not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):
         raise _fail(path, "(top)", "expected a mapping of keys")
     unknown = set(data) - _TOP_KEYS
@@ -145,7 +146,8 @@ def load_mapping(path: Path) -> Mapping:
         if name not in fields:
             raise _fail(path, f"required.{name}", "not a mapped field")
     return Mapping(
-        required=required, name=str(data["name"]), description=str(data.get("description", "")), reader=reader,
+        required=required, name=str(data["name"]),
+        description=str(data.get("description", "")), reader=reader,
         path=path, fields=fields, detect_columns=detect_columns, detect_tables=detect_tables,
         constants=constants, values=values, **options,
     )

@@ -35,7 +35,7 @@ def normalize_certificates(frame: pd.DataFrame) -> pd.DataFrame:
     (identity key, None unless valid), cert_upgraded (a 15-digit ID was upgraded),
     cert_problem (why it is not valid) and cert_warning.
     """
-    number = map_unique(frame["cert_number"], clean_number)
+    number = map_unique(frame["cert_number"], clean_number).astype("str")
     number = number.where(number.notna() & (number != ""), None)
     stated = frame["cert_type"].where(frame["cert_type"].isin(CERT_TYPES), None)
     person = frame["entity_type"].eq("individual") | stated.isin(PERSON_CERTS)

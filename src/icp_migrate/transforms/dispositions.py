@@ -43,9 +43,9 @@ def decide(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.Dat
     settled = settled.set_index("row_id")
     state.loc[settled.index, ["disposition", "reasons"]] = settled[["disposition", "reasons"]]
     loose = state["link_kind"].isin(["shared_filing_number", "name_fallback"])
+    how = state["link_kind"].astype("str").str.replace("_", " ")
     join_note = ("no valid certificate (" + state["cert_problem"].fillna("?").astype(str)
-                 + "); joined its entity by " + state["link_kind"].astype("str").str.replace("_", " ")
-                 + " " + state["link_key"].astype(str))
+                 + "); joined its entity by " + how + " " + state["link_key"].astype(str))
     state["warnings"] = join_texts([state["warnings"], join_note.where(loose),
                                     settled["warnings"].reindex(state.index)], state.index)
     review = state["disposition"].eq("needs_review")

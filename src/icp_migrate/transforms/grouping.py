@@ -44,9 +44,9 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
     name_owner, ambiguous = key_owners(names)
 
     out = pd.DataFrame({"row_id": cand["row_id"]}, index=cand.index)
-    out["entity_id"] = valid["entity_id"].reindex(cand.index)
-    out["link_kind"] = _certificate_links(valid, known).reindex(cand.index)
-    out["link_key"] = valid["cert_key"].reindex(cand.index)
+    out["entity_id"] = valid["entity_id"].reindex(cand.index).astype(object)
+    out["link_kind"] = _certificate_links(valid, known).reindex(cand.index).astype(object)
+    out["link_key"] = valid["cert_key"].reindex(cand.index).astype(object)
     out["disposition"] = None
     out["reasons"] = None
 

@@ -1,4 +1,4 @@
-"""Provinces in one form, the full name (`浙江省`), from full names, short names or abbreviations."""
+"""Provinces in one form, the full name (`浙江省`), from full or short names or abbreviations."""
 
 from __future__ import annotations
 

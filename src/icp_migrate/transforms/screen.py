@@ -20,7 +20,8 @@ def screen(records: pd.DataFrame, failures: pd.DataFrame, cutoff: pd.Timestamp) 
     `failures` (row_id, reasons) are the rows the record-level expectations failed; the
     reasons name the expectations, followed by the problem found while normalizing.
     """
-    failed = records["row_id"].map(failures.set_index("row_id")["reasons"]).fillna("rule").astype("str")
+    failed = records["row_id"].map(failures.set_index("row_id")["reasons"])
+    failed = failed.fillna("rule").astype("str")
     readable = records["read_error"].isna()
     in_product = records["in_scope_product"]
     dated = records["filed_on"].notna()

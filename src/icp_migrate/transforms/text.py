@@ -20,7 +20,7 @@ def map_unique(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     """Apply `func` once per distinct non-null value (legacy columns repeat a lot)."""
     uniques = values.dropna().unique()
     table = {v: func(v) for v in uniques}
-    return values.map(table)
+    return values.map(table).astype(object)
 
 
 def nfkc(text: str) -> str:
