@@ -20,7 +20,7 @@ from .masking import mask_text
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Move legacy HiChina ICP filings into one Alibaba Cloud account per entity.")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line
 DEBUG_ENV = "ICP_MIGRATE_DEBUG"
 
 
@@ -82,7 +82,13 @@ def run(
         logger.setLevel(logging.INFO)
         logger.addHandler(_ProgressHandler())
         logger.propagate = False
-        from .flows.migrate import migrate  # Prefect and pandas load only when needed
+        from .readers import preflight
+        from .store.target import open_target
+
+        preflight(list(sources))  # clear errors in a second, before Prefect starts
+        if not dry_run:
+            open_target(url).dispose()
+        from .flows.migrate import migrate  # Prefect loads only when needed
         from .report_text import print_summary
 
         summary = migrate(sources=list(sources), target=url, mapping=mapping, cutoff=cutoff,

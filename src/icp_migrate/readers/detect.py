@@ -47,6 +47,22 @@ class OpenedSource:
     engine: sa.Engine | None = None
 
 
+def preflight(texts: list[str]) -> None:
+    """Cheap checks before a run starts: files exist and are not empty, databases answer."""
+    for text in texts:
+        spec = SourceSpec(text)
+        if spec.is_url:
+            _open_database(spec, text, None).engine.dispose()  # type: ignore[union-attr]
+            continue
+        path = Path(text)
+        if not path.exists():
+            raise SourceError(f"{spec.label}: no such file")
+        if path.is_dir():
+            raise SourceError(f"{spec.label}: is a directory, not a file")
+        if path.stat().st_size == 0:
+            raise SourceError(f"{spec.label}: empty file")
+
+
 def open_source(text: str, forced: Mapping | None = None) -> OpenedSource:
     """Open a source and pick its mapping (detected unless forced); SourceError if unreadable."""
     spec = SourceSpec(text)

@@ -80,7 +80,9 @@ class Entity:
     responsible: str
     phone: str
     websites: list[Website] = field(default_factory=list)
+    label: str = ""  # short name for website names: the brand, or the person's name
     next_k: int = 1
+    home: str = "gb"  # the file most of its records go to
     tags: list[str] = field(default_factory=list)
 
     @property
@@ -227,7 +229,7 @@ class Factory:
                     self.rng.randrange(1950, 2001)
             birth = dt.date(year, 1, 1) + dt.timedelta(days=self.rng.randrange(365))
             rid = cd.make_rid(area, birth, f"{self.rng.randrange(1000):03d}")
-            if rid not in self._rids and cd.rid15_of(rid) not in self._rids:
+            if rid not in self._rids:
                 self._rids.add(rid)
                 if variant == "odd_area":
                     tags.append("rid_area_newer_than_birth")
@@ -253,7 +255,7 @@ class Factory:
         y = year or self.rng.randrange(ent.year, 2019)
         filed = dt.date(y, 1, 1) + dt.timedelta(days=self.rng.randrange(365))
         filed = min(filed, dt.date(2018, 12, 30))
-        label = ent.name if not ent.is_org else ent.name[len(ent.province.city):][:4]
+        label = ent.label
         name = self.rng.choice((f"{label}官网", f"{label}的网站", f"{label}在线")) \
             if product != "winport_shop" else f"{label}旗舰店"
         if part is not None:
@@ -264,9 +266,10 @@ class Factory:
     def entity(self, idx: int, spec: Spec, province: Province, cloud: str) -> Entity:
         cert, key, tags = self.certificate(idx, spec, province)
         if spec.entity_type == "individual":
-            name = self.person_name(latin=spec.variant == "latin")
+            name = label = self.person_name(latin=spec.variant == "latin")
         else:
             name = self.org_name(spec.entity_type, province)
+            label = self.brand(self._names)
         year = self.rng.randrange(2005, 2019)
         stem = "beian" if spec.entity_type != "individual" else "u"
         admin = self.email(stem)
@@ -277,5 +280,5 @@ class Factory:
             cloud_email=self.email("ops") if cloud == "different" else
             admin if cloud == "same" else "",
             responsible=name if spec.entity_type == "individual" else self.person_name(),
-            phone=self.phone(), tags=[f"type_{spec.entity_type}", *tags],
+            phone=self.phone(), label=label, tags=[f"type_{spec.entity_type}", *tags],
         )

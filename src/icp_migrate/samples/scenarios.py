@@ -1,0 +1,271 @@
+"""Which rule case each entity exercises (its role), and the loop that makes N entities.
+
+Roles come in seeded-shuffled rounds after two rounds that hold every non-plain role, so
+a 40-entity sample already shows each case at least twice; pairs of entities make the
+conflicts. Every entity also gets, most of the time, one noise record (builder.NOISE).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from . import checkdigits as cd
+from . import dirt
+from .builder import NOISE, Builder
+from .dirt import Cycler
+from .people import Entity, Spec
+from .records import FILES, ORG_CODE, OTHER, RANK, RID15, Ledger
+from .vocab import AREAS_NEWER_THAN_BIRTH, PLAIN_PROVINCES, PROVINCE_WEIGHTS, PROVINCES
+from .writers import Layouts
+
+ROLE_WEIGHTS = {
+    "plain": 12, "duplicate": 3, "spread": 1, "org_code": 2, "id15": 2, "linked_invalid": 2,
+    "name_fallback": 1, "unlinked_invalid": 1, "same_name": 1, "ambiguous_eno": 1,
+    "website_conflict": 1, "domain_conflict": 1,
+}
+PAIRS = ("same_name", "ambiguous_eno", "website_conflict", "domain_conflict")
+NOISE_RATE = 0.5
+
+_ORG_TYPES = ("enterprise", "public_institution", "government", "social_group",
+              "private_non_enterprise", "foundation", "law_firm")
+ANY_SPECS = (
+    Spec("enterprise", "uscc"), Spec("individual", "resident_id"),
+    Spec("enterprise", "business_license"), Spec("public_institution", "uscc"),
+    Spec("individual", "passport", "latin"), Spec("enterprise", "uscc", "letter"),
+    Spec("individual", "hk_macao_permit"), Spec("government", "uscc"),
+    Spec("individual", "taiwan_permit"), Spec("social_group", "uscc"),
+    Spec("individual", "resident_id", "odd_area"), Spec("private_non_enterprise", "uscc"),
+    Spec("enterprise", "uscc", "ma"), Spec("foundation", "uscc"),
+    Spec("individual", "resident_id"), Spec("law_firm", "uscc"), Spec("individual", "passport"),
+    Spec("public_institution", "uscc", "letter"), Spec("enterprise", "uscc"),
+    Spec("social_group", "uscc", "letter"), Spec("individual", "resident_id"),
+)
+ORG_USCC_SPECS = tuple(Spec(t, "uscc") for t in _ORG_TYPES) + (Spec("enterprise", "uscc", "letter"),)
+FALLBACK_SPECS = (Spec("enterprise", "uscc"), Spec("enterprise", "business_license"),
+                  Spec("social_group", "uscc"), Spec("enterprise", "uscc", "ma"))
+PERSON_SPECS = (Spec("individual", "resident_id"), Spec("individual", "passport", "latin"),
+                Spec("individual", "hk_macao_permit"), Spec("individual", "taiwan_permit"),
+                Spec("individual", "resident_id", "odd_area"))
+
+
+class Scenarios(Builder):
+    def __init__(self, rng: random.Random, layouts: Layouts, ledger: Ledger) -> None:
+        super().__init__(rng, layouts, ledger)
+        special = [r for r in ROLE_WEIGHTS if r != "plain"]
+        self.role = Cycler([r for r, w in ROLE_WEIGHTS.items() for _ in range(w)], rng,
+                           special + special[::-1])
+        self.any_spec = Cycler(ANY_SPECS, rng, ANY_SPECS)
+        self.org_spec = Cycler(ORG_USCC_SPECS, rng, ORG_USCC_SPECS)
+        self.fallback_spec = Cycler(FALLBACK_SPECS, rng, FALLBACK_SPECS)
+        self.person_spec = Cycler(PERSON_SPECS, rng, PERSON_SPECS)
+        weighted = [i for i, w in enumerate(PROVINCE_WEIGHTS) for _ in range(w)]
+        first = [i for i, p in enumerate(PROVINCES) if p.legacy_icp] + [10, 18, 0, 8, 9]
+        self.province = Cycler(weighted, rng, first)
+        self.plain_province = Cycler(PLAIN_PROVINCES, rng)
+        self.odd_area = Cycler(AREAS_NEWER_THAN_BIRTH, rng)
+        self.cloud = Cycler(("none",) * 3 + ("same", "different"), rng, ("same", "different"))
+        self.home = Cycler(("gb", "db", "gb", "utf8", "db", "gb", "db", "utf8"), rng)
+        self.name_style = Cycler(dirt.NAME_STYLES, rng, ("html", "quotes", "comma"))
+        self.dup_kind = Cycler(("identical", "extra_domain"), rng)
+        self.toggle = Cycler((True, False), rng)
+        self.invalid_how = Cycler(("blank", "wrong_check", "wrong_length"), rng)
+        self.linked_via = Cycler(
+            (("blank", "eno"), ("wrong_check", "website"), ("wrong_length", "eno"),
+             ("inner_org_code", "website"), ("wrong_check", "eno"), ("blank", "website")), rng)
+        self._agency: tuple[str, str, int] = ("", "", 0)
+
+    def run(self, entities: int) -> None:
+        idx = 0
+        while idx < entities:
+            role = self.role()
+            size = 2 if role in PAIRS else 1
+            if idx + size > entities:
+                role, size = "plain", 1
+            self._cache.clear()
+            ents = [self.make(idx + i, role) for i in range(size)]
+            getattr(self, "role_" + role)(*ents)
+            for e in ents:
+                if e.idx < 2 * len(NOISE) or self.rng.random() < NOISE_RATE:
+                    self.noise(e)
+            idx += size
+
+    def make(self, idx: int, role: str) -> Entity:
+        spec = {"org_code": self.org_spec, "name_fallback": self.fallback_spec,
+                "same_name": self.person_spec}.get(role, self.any_spec)()
+        if role == "id15":
+            spec = Spec("individual", "resident_id", "old")
+        if spec.variant == "odd_area":
+            abbr = self.odd_area()[1]
+            province = next(p for p in PROVINCES if p.abbr == abbr)
+        elif role == "name_fallback":
+            province = PROVINCES[self.plain_province()]
+        else:
+            province = PROVINCES[self.province()]
+        ent = self.f.entity(idx, spec, province, self.cloud())
+        ent.home = self.home()
+        if ent.is_org and role != "name_fallback":
+            ent.name, tags = dirt.org_name(ent.name, self.name_style(), province.city)
+            ent.tags += tags
+        member, email, left = self._agency
+        if not left and idx % 11 == 5:  # an agency files for the next three entities
+            member, email, left = self.f.member(), self.f.email("icp.agency"), 3
+        if left:
+            ent.member, ent.admin_email = member, email
+            ent.cloud_email = email if ent.cloud == "same" else ent.cloud_email
+            ent.tags.append("agency_member")
+            self._agency = (member, email, left - 1)
+        self.new_entity(ent)
+        return ent
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def sites(self, e: Entity, at_least: int = 1) -> None:
+        n = max(at_least, self.rng.choice((1, 1, 2, 2, 2, 3)))
+        e.websites = [self.f.website(e, self.product(e)) for _ in range(n)]
+
+    def product(self, e: Entity) -> str:
+        if e.is_org:
+            return self.rng.choice(("enterprise_website", "domain", "domain", "winport_shop"))
+        return self.rng.choice(("domain", "domain", "winport_shop"))
+
+    def put_all(self, e: Entity, at_least: int = 1) -> list[str]:
+        if not e.websites:
+            self.sites(e, at_least)
+        return [self.put(e, s) for s in e.websites]
+
+    def repeat(self, e: Entity, files: list[str], tag: str, **over: Any) -> None:
+        """The same website again, later in the run: a duplicate, maybe with a new domain."""
+        i = self.rng.randrange(len(e.websites))
+        site = e.websites[i]
+        later = [f for f in FILES if RANK[f] >= RANK[files[i]]
+                 and (f != "jsonl" or site.product == "winport_shop")]
+        file = self.rng.choice(later)
+        kind = self.dup_kind()
+        extra = (self.f.domain(),) if kind == "extra_domain" else ()
+        subject = self.subject(e, file, **over)
+        self.emit(self.record(site, file, subject, (tag, "duplicate_" + kind), extra))
+
+    def invalid(self, e: Entity, how: str) -> tuple[str, list[str]]:
+        if how == "inner_org_code" and e.spec.cert_type == "uscc":
+            body = e.cert[8:16]
+            good = cd.org_code_check(body)
+            bad = "0123456789X"[("0123456789X".index(good) + 4) % 11]
+            return cd.make_uscc(e.cert[:2], e.cert[2:8], body + bad), ["uscc_bad_inner_org_code"]
+        return dirt.invalid_certificate(e.spec.cert_type, e.cert,
+                                        "wrong_check" if how == "inner_org_code" else how)
+
+    # --- roles ---------------------------------------------------------------------------
+
+    def role_plain(self, e: Entity) -> None:
+        self.put_all(e)
+
+    def role_duplicate(self, e: Entity) -> None:
+        files = self.put_all(e)
+        self.repeat(e, files, "repeated_website")
+
+    def role_spread(self, e: Entity) -> None:
+        e.tags.append("spread_members_layouts")
+        first = "enterprise_website" if e.is_org else "domain"
+        e.websites = [self.f.website(e, p) for p in (first, "winport_shop", "domain", "domain")]
+        m2 = self.f.member()
+        for site, file, member in zip(e.websites, ("gb", "jsonl", "db", "utf8"),
+                                      (e.member, "", m2, m2), strict=True):
+            self.put(e, site, file, member)
+        self.emit(self.record(e.websites[0], "db", self.subject(e, "db", m2),
+                              ("duplicate_identical",)))
+
+    def role_org_code(self, e: Entity) -> None:
+        files = self.put_all(e)
+        for new in (True, False):
+            code = e.cert[8:17]
+            dash = self.toggle()
+            text = f"{code[:8]}-{code[8]}" if dash else code
+            over = dict(cert_type="org_code", cert_text=text, cert_kind=ORG_CODE,
+                        tags=["org_code_elsewhere", "org_code_dash" if dash else "org_code_no_dash"])
+            if new:
+                self.put(e, self.f.website(e, self.product(e)), **over)
+            else:
+                self.repeat(e, files, "org_code_elsewhere", **over)
+
+    def role_id15(self, e: Entity) -> None:
+        files = self.put_all(e)
+        over = dict(cert_text=cd.rid15_of(e.cert), cert_kind=RID15, tags=["rid15_elsewhere"])
+        self.put(e, self.f.website(e, self.product(e)), **over)
+        self.repeat(e, files, "rid15_elsewhere", **over)
+
+    def role_linked_invalid(self, e: Entity) -> None:
+        self.put_all(e)
+        for _ in range(1 + (e.idx % 3 == 0)):
+            how, via = self.linked_via()
+            text, tags = self.invalid(e, how)
+            over: dict[str, Any] = dict(cert_text=text, key=-1, cert_kind=OTHER)
+            if via == "eno":
+                part = self.f.numbers.new(e.province, e.year)
+                site = self.f.website(e, self.product(e), part=part)
+                over |= dict(eno=e.eno, eno_text=self.icp(self.f.numbers.text[e.eno])[0])
+                tags.append("invalid_cert_linked_by_entity_number")
+            else:
+                site = self.f.website(e, self.product(e))
+                over |= dict(eno=-1, eno_text="")
+                tags.append("invalid_cert_linked_by_website_number")
+            self.put(e, site, tags=tuple(tags), **over)
+
+    def role_name_fallback(self, e: Entity) -> None:
+        self.put_all(e)
+        site = self.f.website(e, self.product(e), part=self.f.numbers.new(e.province, e.year))
+        prov_text, _ = dirt.province(e.province, self.prov_style())
+        self.put(e, site, tags=("name_fallback", "name_spaces", "cert_blank"), cert_text="",
+                 key=-1, cert_kind=OTHER, eno=-1, eno_text="", province_text=prov_text,
+                 name=dirt.spaced_name(e.name, self.rng))
+
+    def role_unlinked_invalid(self, e: Entity) -> None:
+        self.put_all(e)
+        text, tags = self.invalid(e, self.invalid_how())
+        part = self.f.numbers.new(e.province, e.year)
+        site = self.f.website(e, self.product(e), part=part)
+        if e.is_org:
+            name = self.f.org_name(e.spec.entity_type, e.province)
+        else:
+            name, tags = e.name, tags + ["individual_same_name_not_merged"]
+        with_eno = self.toggle()
+        self.put(e, site, tags=("invalid_cert_unlinked", *tags), cert_text=text, key=-1,
+                 cert_kind=OTHER, name=name, eno=part if with_eno else -1,
+                 eno_text=self.icp(self.f.numbers.text[part])[0] if with_eno else "")
+
+    def role_same_name(self, a: Entity, b: Entity) -> None:
+        b.name = b.responsible = b.label = a.name
+        for e in (a, b):
+            e.tags.append("same_name_individuals")
+            self.put_all(e)
+
+    def role_ambiguous_eno(self, a: Entity, b: Entity) -> None:
+        self.put_all(a)
+        b.tags.append("entity_number_of_two_certificates")
+        self.sites(b)
+        for site in b.websites:
+            self.put(b, site, eno=a.eno, eno_text=self.icp(self.f.numbers.text[a.eno])[0])
+        text, tags = self.invalid(a, "blank" if self.toggle() else "wrong_check")
+        name = self.f.org_name(a.spec.entity_type, a.province) if a.is_org else \
+            self.f.person_name()
+        self.put(a, self.f.website(a, self.product(a)), tags=("depends_on_ambiguous_number",
+                                                               *tags),
+                 cert_text=text, key=-1, cert_kind=OTHER, name=name, eno=a.eno,
+                 eno_text=self.icp(self.f.numbers.text[a.eno])[0])
+
+    def role_website_conflict(self, a: Entity, b: Entity) -> None:
+        self.sites(a, 2)
+        a.websites[0].tags.append("website_number_conflict")
+        self.put_all(a)
+        self.put_all(b)
+        site = self.f.website(b, a.websites[0].product)
+        site.part, site.k = a.websites[0].part, a.websites[0].k
+        self.put(b, site, tags=("website_number_conflict",))
+
+    def role_domain_conflict(self, a: Entity, b: Entity) -> None:
+        self.sites(a, 2)
+        self.sites(b, 2)
+        b.websites[0].domains.append(a.websites[0].domains[0])
+        for e in (a, b):
+            e.websites[0].tags.append("domain_conflict")
+            self.put_all(e)
