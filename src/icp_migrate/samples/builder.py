@@ -14,7 +14,7 @@ from typing import Any
 
 from . import dirt
 from .dirt import Cycler
-from .people import Entity, Factory, Website
+from .people import Entity, Factory, Website, between, pick
 from .records import (
     AFTER_CUTOFF,
     BAD_DATE,
@@ -71,7 +71,7 @@ class Builder:
         self.keys: list[str] = []
         self.clouds: list[str] = []
         self._sid = 0
-        self._cache: dict[tuple[str, str], Subject] = {}
+        self._cache: dict[tuple[int, str, str], Subject] = {}
         c = Cycler
         self.icp_style = c(dirt.ICP_STYLES, rng, ("fw_digits", "spaces", "fw_hyphen", "mixed"))
         self.legacy = c((True, False), rng)
@@ -83,7 +83,7 @@ class Builder:
         self.prov_style = c(dirt.PROVINCE_STYLES, rng)
         self.cloud_none = c((False, None), rng)
         self.eno_blank = c((False,) * 7 + (True,), rng, (False, True))
-        self.noise_kind = c(NOISE, rng, NOISE)
+        self.noise_kind = c(NOISE, rng, NOISE * 2)
         self.noise_file = c(range(4), rng)
         self.bad_date = c(dirt.UNPARSEABLE_DATES, rng)
 
@@ -91,14 +91,13 @@ class Builder:
         assert ent.idx == len(self.keys)
         self.keys.append(ent.key)
         self.clouds.append(ent.cloud)
-        self._cache.clear()
 
     # --- subjects ------------------------------------------------------------------------
 
     def subject(self, ent: Entity, file: str, member: str = "", **over: Any) -> Subject:
         """The entity's subject columns as one file/member writes them (cached per entity)."""
         member = member or (ent.tb_member if file == "jsonl" else ent.member)
-        cached = self._cache.get((file, member))
+        cached = self._cache.get((ent.idx, file, member))
         if cached is not None and not over:
             return cached
         cert_text, tags = dirt.certificate(ent.spec.cert_type, ent.cert, self.cert_style())
@@ -128,7 +127,7 @@ class Builder:
         if over:
             kept = [t for t in s.tags if "cert_text" not in over or t not in _CERT_TAGS]
             return dataclasses.replace(s, **(over | {"tags": kept + over.get("tags", [])}))
-        self._cache[(file, member)] = s
+        self._cache[(ent.idx, file, member)] = s
         return s
 
     def fresh(self, s: Subject, **over: Any) -> Subject:
@@ -182,7 +181,7 @@ class Builder:
         """One record a rule sets aside: out of scope, bad date or number, unreadable."""
         kind, files = self.noise_kind()
         file = files[self.noise_file() % len(files)]
-        product = "winport_shop" if file == "jsonl" else self.rng.choice(
+        product = "winport_shop" if file == "jsonl" else pick(self.rng,
             ("domain", "enterprise_website", "winport_shop"))
         site = self.f.website(ent, product)
         subject = self.subject(ent, file)
@@ -196,7 +195,7 @@ class Builder:
         elif kind.startswith("oos_date") or kind == "date_last_day_in_scope":
             day = dt.date(2019, 1, 1) if kind.startswith("oos") else dt.date(2018, 12, 31)
             if kind == "oos_date_after_cutoff":
-                day += dt.timedelta(days=self.rng.randrange(1, 1000))
+                day += dt.timedelta(days=between(self.rng, 1, 1000))
             text, tags = dirt.date(day, self.date_style())
             self._date(rec, text, AFTER_CUTOFF if kind.startswith("oos") else IN_SCOPE, tags)
         elif kind in ("date_missing", "date_unparseable", "json_missing_filed_on"):
@@ -208,8 +207,8 @@ class Builder:
             prov = ent.province
             rec.web_text = {
                 "icp_commercial_licence": "京ICP证030173号" if self.rng.random() < 0.3 else
-                f"{prov.icp}ICP证{self.rng.randrange(10**5, 10**6):06d}号",
-                "icp_bad_digit_count": f"{prov.icp}ICP备{self.rng.randrange(10**8, 10**9)}号-1",
+                f"{prov.icp}ICP证{between(self.rng, 10**5, 10**6):06d}号",
+                "icp_bad_digit_count": f"{prov.icp}ICP备{between(self.rng, 10**8, 10**9)}号-1",
                 "icp_entity_number_only": self.f.numbers.text[ent.eno],
                 "icp_blank": None,
             }[kind]

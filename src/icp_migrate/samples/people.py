@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from math import gcd
-from typing import NamedTuple
-
-import idna
+from typing import NamedTuple, TypeVar
 
 from . import checkdigits as cd
 from .vocab import (
@@ -34,7 +33,19 @@ from .vocab import (
     Province,
 )
 
-_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+T = TypeVar("T")
+
+
+def pick(rng: random.Random, seq: Sequence[T]) -> T:
+    """rng.choice, four times faster (this runs several times per record)."""
+    return seq[int(rng.random() * len(seq))]
+
+
+def between(rng: random.Random, start: int, stop: int | None = None) -> int:
+    """rng.randrange(start, stop) for spans far below 2**53, faster."""
+    if stop is None:
+        start, stop = 0, start
+    return start + int(rng.random() * (stop - start))
 
 
 class Spec(NamedTuple):
@@ -94,10 +105,10 @@ class Perm:
     """A seeded bijection of range(m): unique outputs for unique serials."""
 
     def __init__(self, m: int, rng: random.Random) -> None:
-        a = rng.randrange(m // 3, m) | 1
+        a = between(rng, m // 3, m) | 1
         while gcd(a, m) != 1:
             a += 2
-        self.m, self.a, self.b = m, a, rng.randrange(m)
+        self.m, self.a, self.b = m, a, between(rng, m)
 
     def __call__(self, i: int) -> int:
         if i >= self.m:
@@ -105,12 +116,13 @@ class Perm:
         return (self.a * i + self.b) % self.m
 
 
-def b36(n: int, width: int) -> str:
-    out = []
-    for _ in range(width):
-        n, r = divmod(n, 36)
-        out.append(_B36[r])
-    return "".join(reversed(out))
+def a_labels(domain: str) -> str:
+    """IDNA A-labels of a lower-case domain; equal to idna.encode(uts46=True) for the CJK
+    labels made here (the tests check), and a hundred times faster."""
+    return ".".join(
+        "xn--" + label.encode("punycode").decode("ascii") if not label.isascii() else label
+        for label in domain.split(".")
+    )
 
 
 class Numbers:
@@ -148,7 +160,7 @@ class Factory:
         self.numbers = Numbers(rng)
         self._org8, self._ma = Perm(10**8, rng), Perm(31**6, rng)
         self._bl8, self._pp8 = Perm(10**8, rng), Perm(10**8, rng)
-        self._brand, self._dom = Perm(10**6, rng), Perm(36**7, rng)
+        self._brand, self._dom = Perm(10**6, rng), Perm(16**7, rng)
         self._rids: set[str] = set()
         self._domains = 0
         self._names = 0
@@ -164,23 +176,23 @@ class Factory:
     def org_name(self, entity_type: str, province: Province) -> str:
         """A name no other organization carries (the brand encodes a fresh serial)."""
         self._names += 1
-        form = self.rng.choice(ORG_NAME_FORMS[entity_type])
+        form = pick(self.rng, ORG_NAME_FORMS[entity_type])
         return form.format(city=province.city, prov=province.short, brand=self.brand(self._names),
-                           industry=self.rng.choice(INDUSTRIES))
+                           industry=pick(self.rng, INDUSTRIES))
 
     def person_name(self, latin: bool = False) -> str:
         if latin:
-            return f"{self.rng.choice(LATIN_SURNAMES)} {self.rng.choice(LATIN_GIVEN)}"
-        given = "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2, 2))))
-        return self.rng.choice(SURNAMES) + given
+            return f"{pick(self.rng, LATIN_SURNAMES)} {pick(self.rng, LATIN_GIVEN)}"
+        given = "".join(pick(self.rng, GIVEN) for _ in range(pick(self.rng, (1, 2, 2))))
+        return pick(self.rng, SURNAMES) + given
 
     def phone(self) -> str:
         if self.rng.random() < 0.2:
-            return f"0{self.rng.randrange(10, 99)}-{self.rng.randrange(10**7, 10**8)}"
-        return f"1{self.rng.choice('3456789')}{self.rng.randrange(10**8, 10**9)}"
+            return f"0{between(self.rng, 10, 99)}-{between(self.rng, 10**7, 10**8)}"
+        return f"1{pick(self.rng, '3456789')}{between(self.rng, 10**8, 10**9)}"
 
     def email(self, stem: str) -> str:
-        return f"{stem}{self.rng.randrange(100, 9999)}@{self.rng.choice(MAIL_HOSTS)}"
+        return f"{stem}{between(self.rng, 100, 9999)}@{pick(self.rng, MAIL_HOSTS)}"
 
     def member(self, prefix: str = "hc") -> str:
         self._members += 1
@@ -191,7 +203,7 @@ class Factory:
     def certificate(self, idx: int, spec: Spec, province: Province) -> tuple[str, str, list[str]]:
         """(certificate, identity key, tags) for a new entity."""
         et, ct, variant = spec
-        area = self.rng.choice(province.areas)
+        area = pick(self.rng, province.areas)
         if ct == "uscc":
             prefixes = USCC_PREFIX[et]
             prefix = prefixes[-1] if variant == "letter" else prefixes[0]
@@ -213,7 +225,7 @@ class Factory:
         letter, tag = {"passport": ("EGK", "cert_passport"), "hk_macao_permit": ("HM", "cert_hkmo"),
                        "taiwan_permit": ("", "cert_taiwan")}[ct]
         number = f"{self._pp8(idx):08d}"
-        number = (self.rng.choice(letter) + number) if letter else number
+        number = (pick(self.rng, letter) + number) if letter else number
         prefix = {"passport": "PASSPORT:", "hk_macao_permit": "HKMO:", "taiwan_permit": "TW:"}[ct]
         return number, prefix + number, [tag]
 
@@ -222,13 +234,13 @@ class Factory:
         while True:
             if variant == "odd_area":
                 area, _, last = next(a for a in AREAS_NEWER_THAN_BIRTH if a[1] == province.abbr)
-                year = self.rng.randrange(1955, last + 1)
+                year = between(self.rng, 1955, last + 1)
             else:
-                area = self.rng.choice(province.areas)
-                year = self.rng.randrange(1950, 1985) if variant == "old" else \
-                    self.rng.randrange(1950, 2001)
-            birth = dt.date(year, 1, 1) + dt.timedelta(days=self.rng.randrange(365))
-            rid = cd.make_rid(area, birth, f"{self.rng.randrange(1000):03d}")
+                area = pick(self.rng, province.areas)
+                year = between(self.rng, 1950, 1985) if variant == "old" else \
+                    between(self.rng, 1950, 2001)
+            birth = dt.date(year, 1, 1) + dt.timedelta(days=between(self.rng, 365))
+            rid = cd.make_rid(area, birth, f"{between(self.rng, 1000):03d}")
             if rid not in self._rids:
                 self._rids.add(rid)
                 if variant == "odd_area":
@@ -241,22 +253,22 @@ class Factory:
         self._domains += 1
         serial = self._dom(self._domains)
         if idn:
-            uni = f"{self.rng.choice(IDN_WORDS)}{self._domains}.{self.rng.choice(IDN_TLDS)}"
-            return Domain(self._domains, idna.encode(uni, uts46=True).decode("ascii"), uni)
-        word = self.rng.choice(DOMAIN_WORDS)
-        name = f"{word}{b36(serial, 7)}.{self.rng.choice(TLDS)}"
+            uni = f"{pick(self.rng, IDN_WORDS)}{self._domains}.{pick(self.rng, IDN_TLDS)}"
+            return Domain(self._domains, a_labels(uni), uni)
+        word = pick(self.rng, DOMAIN_WORDS)
+        name = f"{word}{serial:x}.{pick(self.rng, TLDS)}"
         return Domain(self._domains, name, name)
 
     def website(self, ent: Entity, product: str, part: int | None = None,
                 year: int | None = None) -> Website:
         """A new website with fresh domains: ent's next suffix, or -1 of a fresh number part."""
-        n = self.rng.choice((1, 1, 1, 2, 2, 3))
+        n = pick(self.rng, (1, 1, 1, 2, 2, 3))
         domains = [self.domain(idn=self.rng.random() < 0.12) for _ in range(n)]
-        y = year or self.rng.randrange(ent.year, 2019)
-        filed = dt.date(y, 1, 1) + dt.timedelta(days=self.rng.randrange(365))
+        y = year or between(self.rng, ent.year, 2019)
+        filed = dt.date(y, 1, 1) + dt.timedelta(days=between(self.rng, 365))
         filed = min(filed, dt.date(2018, 12, 30))
         label = ent.label
-        name = self.rng.choice((f"{label}官网", f"{label}的网站", f"{label}在线")) \
+        name = pick(self.rng, (f"{label}官网", f"{label}的网站", f"{label}在线")) \
             if product != "winport_shop" else f"{label}旗舰店"
         if part is not None:
             return Website(part, 1, product, domains, name, filed)
@@ -270,7 +282,7 @@ class Factory:
         else:
             name = self.org_name(spec.entity_type, province)
             label = self.brand(self._names)
-        year = self.rng.randrange(2005, 2019)
+        year = between(self.rng, 2005, 2019)
         stem = "beian" if spec.entity_type != "individual" else "u"
         admin = self.email(stem)
         return Entity(

@@ -14,7 +14,7 @@ from . import checkdigits as cd
 from . import dirt
 from .builder import NOISE, Builder
 from .dirt import Cycler
-from .people import Entity, Spec
+from .people import Entity, Spec, between, pick
 from .records import FILES, ORG_CODE, OTHER, RANK, RID15, Ledger
 from .vocab import AREAS_NEWER_THAN_BIRTH, PLAIN_PROVINCES, PROVINCE_WEIGHTS, PROVINCES
 from .writers import Layouts
@@ -26,6 +26,7 @@ ROLE_WEIGHTS = {
 }
 PAIRS = ("same_name", "ambiguous_eno", "website_conflict", "domain_conflict")
 NOISE_RATE = 0.5
+_NO_CHECK = ("passport", "hk_macao_permit", "taiwan_permit")
 
 _ORG_TYPES = ("enterprise", "public_institution", "government", "social_group",
               "private_non_enterprise", "foundation", "law_firm")
@@ -41,9 +42,13 @@ ANY_SPECS = (
     Spec("public_institution", "uscc", "letter"), Spec("enterprise", "uscc"),
     Spec("social_group", "uscc", "letter"), Spec("individual", "resident_id"),
 )
-ORG_USCC_SPECS = tuple(Spec(t, "uscc") for t in _ORG_TYPES) + (Spec("enterprise", "uscc", "letter"),)
+ORG_USCC_SPECS = (*(Spec(t, "uscc") for t in _ORG_TYPES), Spec("enterprise", "uscc", "letter"))
 FALLBACK_SPECS = (Spec("enterprise", "uscc"), Spec("enterprise", "business_license"),
                   Spec("social_group", "uscc"), Spec("enterprise", "uscc", "ma"))
+LINKED_SPECS = (Spec("enterprise", "uscc"), Spec("individual", "resident_id"),
+                Spec("social_group", "uscc", "letter"), Spec("individual", "resident_id"),
+                Spec("enterprise", "business_license"), Spec("individual", "passport"),
+                Spec("law_firm", "uscc"))
 PERSON_SPECS = (Spec("individual", "resident_id"), Spec("individual", "passport", "latin"),
                 Spec("individual", "hk_macao_permit"), Spec("individual", "taiwan_permit"),
                 Spec("individual", "resident_id", "odd_area"))
@@ -69,10 +74,10 @@ class Scenarios(Builder):
         self.name_style = Cycler(dirt.NAME_STYLES, rng, ("html", "quotes", "comma"))
         self.dup_kind = Cycler(("identical", "extra_domain"), rng)
         self.toggle = Cycler((True, False), rng)
-        self.invalid_how = Cycler(("blank", "wrong_check", "wrong_length"), rng)
-        self.linked_via = Cycler(
-            (("blank", "eno"), ("wrong_check", "website"), ("wrong_length", "eno"),
-             ("inner_org_code", "website"), ("wrong_check", "eno"), ("blank", "website")), rng)
+        hows = ("blank", "wrong_check", "wrong_length")
+        self.invalid_how = Cycler(hows, rng, hows * 2)
+        self.via = Cycler(("eno", "website"), rng, ("eno", "website"))
+        self.linked_spec = Cycler(LINKED_SPECS, rng, LINKED_SPECS)
         self._agency: tuple[str, str, int] = ("", "", 0)
 
     def run(self, entities: int) -> None:
@@ -92,7 +97,8 @@ class Scenarios(Builder):
 
     def make(self, idx: int, role: str) -> Entity:
         spec = {"org_code": self.org_spec, "name_fallback": self.fallback_spec,
-                "same_name": self.person_spec}.get(role, self.any_spec)()
+                "same_name": self.person_spec, "linked_invalid": self.linked_spec,
+                }.get(role, self.any_spec)()
         if role == "id15":
             spec = Spec("individual", "resident_id", "old")
         if spec.variant == "odd_area":
@@ -121,13 +127,13 @@ class Scenarios(Builder):
     # --- helpers -------------------------------------------------------------------------
 
     def sites(self, e: Entity, at_least: int = 1) -> None:
-        n = max(at_least, self.rng.choice((1, 1, 2, 2, 2, 3)))
+        n = max(at_least, pick(self.rng, (1, 1, 2, 2, 2, 3)))
         e.websites = [self.f.website(e, self.product(e)) for _ in range(n)]
 
     def product(self, e: Entity) -> str:
         if e.is_org:
-            return self.rng.choice(("enterprise_website", "domain", "domain", "winport_shop"))
-        return self.rng.choice(("domain", "domain", "winport_shop"))
+            return pick(self.rng, ("enterprise_website", "domain", "domain", "winport_shop"))
+        return pick(self.rng, ("domain", "domain", "winport_shop"))
 
     def put_all(self, e: Entity, at_least: int = 1) -> list[str]:
         if not e.websites:
@@ -136,15 +142,19 @@ class Scenarios(Builder):
 
     def repeat(self, e: Entity, files: list[str], tag: str, **over: Any) -> None:
         """The same website again, later in the run: a duplicate, maybe with a new domain."""
-        i = self.rng.randrange(len(e.websites))
+        i = between(self.rng, len(e.websites))
         site = e.websites[i]
         later = [f for f in FILES if RANK[f] >= RANK[files[i]]
                  and (f != "jsonl" or site.product == "winport_shop")]
-        file = self.rng.choice(later)
+        file = pick(self.rng, later)
         kind = self.dup_kind()
         extra = (self.f.domain(),) if kind == "extra_domain" else ()
         subject = self.subject(e, file, **over)
         self.emit(self.record(site, file, subject, (tag, "duplicate_" + kind), extra))
+
+    def how(self, e: Entity) -> str:
+        """How to spoil e's certificate; a passport or permit has no check digit to get wrong."""
+        return "blank" if e.spec.cert_type in _NO_CHECK else self.invalid_how()
 
     def invalid(self, e: Entity, how: str) -> tuple[str, list[str]]:
         if how == "inner_org_code" and e.spec.cert_type == "uscc":
@@ -181,8 +191,9 @@ class Scenarios(Builder):
             code = e.cert[8:17]
             dash = self.toggle()
             text = f"{code[:8]}-{code[8]}" if dash else code
-            over = dict(cert_type="org_code", cert_text=text, cert_kind=ORG_CODE,
-                        tags=["org_code_elsewhere", "org_code_dash" if dash else "org_code_no_dash"])
+            tag = "org_code_dash" if dash else "org_code_no_dash"
+            over: dict[str, Any] = dict(cert_type="org_code", cert_text=text, cert_kind=ORG_CODE,
+                        tags=["org_code_elsewhere", tag])
             if new:
                 self.put(e, self.f.website(e, self.product(e)), **over)
             else:
@@ -190,14 +201,16 @@ class Scenarios(Builder):
 
     def role_id15(self, e: Entity) -> None:
         files = self.put_all(e)
-        over = dict(cert_text=cd.rid15_of(e.cert), cert_kind=RID15, tags=["rid15_elsewhere"])
+        over: dict[str, Any] = dict(cert_text=cd.rid15_of(e.cert), cert_kind=RID15,
+                                    tags=["rid15_elsewhere"])
         self.put(e, self.f.website(e, self.product(e)), **over)
         self.repeat(e, files, "rid15_elsewhere", **over)
 
     def role_linked_invalid(self, e: Entity) -> None:
         self.put_all(e)
-        for _ in range(1 + (e.idx % 3 == 0)):
-            how, via = self.linked_via()
+        hows = [self.how(e)] + (["inner_org_code"] if e.spec.cert_type == "uscc" else [])
+        for how in hows:
+            via = self.via()
             text, tags = self.invalid(e, how)
             over: dict[str, Any] = dict(cert_text=text, key=-1, cert_kind=OTHER)
             if via == "eno":
@@ -221,7 +234,7 @@ class Scenarios(Builder):
 
     def role_unlinked_invalid(self, e: Entity) -> None:
         self.put_all(e)
-        text, tags = self.invalid(e, self.invalid_how())
+        text, tags = self.invalid(e, self.how(e))
         part = self.f.numbers.new(e.province, e.year)
         site = self.f.website(e, self.product(e), part=part)
         if e.is_org:
