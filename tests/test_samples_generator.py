@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import random
 import re
 import sqlite3
 import time
@@ -23,7 +24,7 @@ from stdnum.iso7064 import mod_11_10
 
 from icp_migrate.samples import CSV_HEADER, GROUND_TRUTH_COLUMNS, SampleSet, generate
 from icp_migrate.samples import checkdigits as cd
-from icp_migrate.samples.people import a_labels
+from icp_migrate.samples.people import Factory, a_labels
 from icp_migrate.samples.truth import DISPOSITIONS, LINKS, resolve
 from icp_migrate.samples.vocab import CERT_TYPE_ZH, ENTITY_TYPE_ZH, PROVINCES
 
@@ -47,6 +48,7 @@ REQUIRED_TAGS = {
     "icp_spaces", "icp_fullwidth_hyphen", "icp_fullwidth_digits", "icp_fullwidth_letters",
     "icp_legacy_abbr", "icp_commercial_licence", "icp_bad_digit_count", "icp_entity_number_only",
     "icp_blank", "cert_spaces", "cert_fullwidth_digits", "cert_lowercase_check_char",
+    "cert_fullwidth_hyphen",
     "province_full", "province_short", "province_abbr",
     "domain_scheme", "domain_www", "domain_upper", "domain_trailing_dot", "domain_port_path",
     "domains_several", "domain_idn_unicode", "domain_idn_fullstop", "domain_xn_form",
@@ -426,9 +428,13 @@ def _dump(path: Path) -> list[str]:
         db.close()
 
 
-def test_idna_shortcut_matches_the_idna_package() -> None:
+def test_idna_shortcuts_match_the_idna_package() -> None:
     for d in ("中文网站.中国", "茶叶12.公司", "例子.公司", "书店7.cn", "plain.com"):
         assert a_labels(d) == idna.encode(d, uts46=True).decode("ascii")
+    factory = Factory(random.Random(3))
+    for _ in range(3000):
+        d = factory.domain(idn=True)
+        assert d.ascii == idna.encode(d.unicode, uts46=True).decode("ascii"), d
 
 
 def test_committed_samples_are_current(tmp_path: Path) -> None:

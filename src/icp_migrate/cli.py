@@ -82,10 +82,12 @@ def run(
         logger.setLevel(logging.INFO)
         logger.addHandler(_ProgressHandler())
         logger.propagate = False
+        from .mapping import resolve_mapping
         from .readers import preflight
         from .store.target import open_target
 
-        preflight(list(sources))  # clear errors in a second, before Prefect starts
+        # clear errors in a second, before Prefect starts
+        preflight(list(sources), resolve_mapping(mapping) if mapping else None)
         if not dry_run:
             open_target(url).dispose()
         from .flows.migrate import migrate  # Prefect loads only when needed

@@ -47,23 +47,23 @@ class OpenedSource:
     engine: sa.Engine | None = None
 
 
-def preflight(texts: list[str]) -> None:
-    """Cheap checks before a run starts: files exist and are not empty, databases answer."""
+HEAD_BYTES = 1 << 16
+
+
+def preflight(texts: list[str], forced: Mapping | None = None) -> list[str]:
+    """Each source's layout, detected from its first 64 KB (or its tables), before a run
+    starts: a missing file, an unknown layout or an unreachable database fails in a second."""
+    names = []
     for text in texts:
-        spec = SourceSpec(text)
-        if spec.is_url:
-            _open_database(spec, text, None).engine.dispose()  # type: ignore[union-attr]
-            continue
-        path = Path(text)
-        if not path.exists():
-            raise SourceError(f"{spec.label}: no such file")
-        if path.is_dir():
-            raise SourceError(f"{spec.label}: is a directory, not a file")
-        if path.stat().st_size == 0:
-            raise SourceError(f"{spec.label}: empty file")
+        opened = open_source(text, forced, head_only=True)
+        if opened.engine is not None:
+            opened.engine.dispose()
+        names.append(opened.mapping.name)
+    return names
 
 
-def open_source(text: str, forced: Mapping | None = None) -> OpenedSource:
+def open_source(text: str, forced: Mapping | None = None,
+                head_only: bool = False) -> OpenedSource:
     """Open a source and pick its mapping (detected unless forced); SourceError if unreadable."""
     spec = SourceSpec(text)
     if spec.is_url:
@@ -74,11 +74,14 @@ def open_source(text: str, forced: Mapping | None = None) -> OpenedSource:
     if path.is_dir():
         raise SourceError(f"{spec.label}: is a directory, not a file")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(HEAD_BYTES + 1 if head_only else -1)
     except OSError as exc:
         raise SourceError(f"{spec.label}: cannot read ({exc.strerror})") from None
     if data.startswith(SQLITE_MAGIC):
         return _open_database(spec, f"sqlite:///{path.resolve()}", forced)
+    if head_only and len(data) > HEAD_BYTES:
+        data = data[:data.rfind(b"\n", 0, HEAD_BYTES) + 1]  # whole lines only
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise SourceError(f"{spec.label}: empty file")
     encodings = forced.csv.encodings if forced and forced.reader == "csv" else DEFAULT_ENCODINGS

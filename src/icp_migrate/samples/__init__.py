@@ -9,12 +9,13 @@ exercises) and `ground_truth_accounts.csv`. Nothing here imports the pipeline's 
 from __future__ import annotations
 
 import random
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .records import FILE_NAMES, Ledger
 from .scenarios import Scenarios
-from .truth import GROUND_TRUTH_COLUMNS, accounts, ground_truth
+from .truth import GROUND_TRUTH_COLUMNS, accounts, write_ground_truth
 from .writers import CSV_HEADER, Layouts
 
 __all__ = ["CSV_HEADER", "GROUND_TRUTH_COLUMNS", "SampleSet", "generate"]
@@ -42,23 +43,23 @@ def generate(out_dir: Path, entities: int = 60, seed: int = 7) -> SampleSet:
         raise ValueError("entities must be at least 1")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ledger = Ledger()
-    layouts = Layouts(out_dir)
-    builder = Scenarios(random.Random(seed), layouts, ledger)
-    try:
-        builder.run(entities)
-    finally:
-        layouts.close()
-    truth, loaded = ground_truth(ledger.frame(), builder.keys, builder.f.numbers.text,
-                                 list(ledger.notes))
     gt_path, acc_path = out_dir / "ground_truth.csv", out_dir / "ground_truth_accounts.csv"
-    truth.to_csv(gt_path, index=False, encoding="utf-8", lineterminator="\n")
+    with tempfile.TemporaryDirectory(prefix="icp-samples-") as tmp:
+        ledger = Ledger(Path(tmp))
+        layouts = Layouts(out_dir)
+        builder = Scenarios(random.Random(seed), layouts, ledger)
+        try:
+            builder.run(entities)
+        finally:
+            layouts.close()
+            ledger.close()
+        counts, loaded = write_ground_truth(gt_path, ledger.frame(), builder.keys,
+                                            builder.f.numbers.text, ledger.note_paths)
     accounts(loaded, builder.keys, builder.clouds).to_csv(
         acc_path, index=False, encoding="utf-8", lineterminator="\n")
-    counts = truth["disposition"].value_counts()
     return SampleSet(
         out_dir=out_dir, entities=entities, seed=seed,
         layouts={f: out_dir / name for f, name in FILE_NAMES.items()},
-        ground_truth=gt_path, accounts=acc_path, records=len(truth),
-        dispositions={str(k): int(v) for k, v in counts.items()},
+        ground_truth=gt_path, accounts=acc_path, records=sum(counts.values()),
+        dispositions=counts,
     )

@@ -36,6 +36,7 @@ _ICP_TAGS = ("icp_legacy_abbr", "icp_spaces", "icp_fullwidth_hyphen", "icp_fullw
 _CERT_TAGS = ("cert_spaces", "cert_fullwidth_digits", "cert_lowercase_check_char",
               "passport_lowercase")
 
+_NOISE_PRODUCTS = ("domain", "enterprise_website", "winport_shop")
 # (noise kind, files it can go to)
 NOISE = (
     ("oos_product_mail", ("gb", "utf8", "db")),
@@ -133,7 +134,7 @@ class Builder:
     def fresh(self, s: Subject, **over: Any) -> Subject:
         """A copy of s with its own subject row."""
         self._sid += 1
-        return dataclasses.replace(s, sid=self._sid, **over)
+        return dataclasses.replace(s, sid=self._sid, nameprov=-2, **over)
 
     def icp(self, number: str) -> tuple[str, list[str]]:
         return dirt.icp(number, _BY_ICP[number[0]], self.icp_style(), self.legacy())
@@ -181,8 +182,7 @@ class Builder:
         """One record a rule sets aside: out of scope, bad date or number, unreadable."""
         kind, files = self.noise_kind()
         file = files[self.noise_file() % len(files)]
-        product = "winport_shop" if file == "jsonl" else pick(self.rng,
-            ("domain", "enterprise_website", "winport_shop"))
+        product = "winport_shop" if file == "jsonl" else pick(self.rng, _NOISE_PRODUCTS)
         site = self.f.website(ent, product)
         subject = self.subject(ent, file)
         rec = self.record(site, file, subject, tags=(kind,))
@@ -213,7 +213,8 @@ class Builder:
                 "icp_blank": None,
             }[kind]
         elif kind == "csv_unescaped_quote":
-            name = ent.name
+            # the comma splits the unquoted cell: 19 fields, and no cell starts with a quote
+            name = ent.name.replace('"', "").replace(",", "")
             raw = f'{name[:2]}"{name[2:4]},{name[4:]}"' if len(name) > 4 else f'{name}"站长,个人"'
             rec.subject, rec.broken = self.fresh(subject, name=raw), kind
         elif kind == "gb18030_undecodable":

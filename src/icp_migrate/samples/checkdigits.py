@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from operator import mul
 
 from stdnum.iso7064 import mod_11_10
 
@@ -18,17 +19,19 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _RID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RID_CHECK = "10X98765432"
+_USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+_ORG_VALUE = {c: i for i, c in enumerate(_ORG_CHARS)}
 
 
 def uscc_check(first17: str) -> str:
     """GB 32100-2015: the 18th character of a Unified Social Credit Code."""
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    total = sum(map(mul, map(_USCC_VALUE.__getitem__, first17), _USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
 def org_code_check(first8: str) -> str:
     """GB 11714-1997: the check character of an organization code (A=10 ... Z=35)."""
-    total = sum(_ORG_CHARS.index(c) * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    total = sum(map(mul, map(_ORG_VALUE.__getitem__, first8), _ORG_WEIGHTS))
     c = 11 - total % 11
     return "X" if c == 10 else "0" if c == 11 else str(c)
 
@@ -40,7 +43,7 @@ def business_licence_check(first14: str) -> str:
 
 def rid_check(first17: str) -> str:
     """GB 11643-1999: the check character of an 18-character resident ID."""
-    total = sum(int(c) * w for c, w in zip(first17, _RID_WEIGHTS, strict=True))
+    total = sum(map(mul, map(int, first17), _RID_WEIGHTS))
     return _RID_CHECK[total % 11]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from array import array
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -49,6 +50,7 @@ class Subject:
     eno: int  # entity filing number id, -1 when blank
     province: int  # index into PROVINCES
     tags: list[str] = field(default_factory=list)
+    nameprov: int = -2  # the ledger's id of (normalized name, province); -2: not yet known
 
     @property
     def is_org(self) -> bool:
@@ -83,47 +85,59 @@ def normal_name(name: str) -> str:
 
 
 class Ledger:
-    """The meaning of every record, in run order per file, as parallel arrays."""
+    """The meaning of every record, as parallel arrays in emission order.
 
-    def __init__(self) -> None:
-        self.cols = {c: array("i") for c in (
-            "file", "seq", "readable", "product_ok", "date_state", "web_part", "web_k", "eno",
-            "key", "cert_kind", "is_org", "nameprov", "note")}
+    Notes (the cases a record exercises) go to one text file per layout, a line per record
+    in the layout's own order, so the ledger stays small at any size.
+    """
+
+    COLUMNS = ("file", "seq", "readable", "product_ok", "date_state", "web_part", "web_k",
+               "eno", "key", "cert_kind", "is_org", "nameprov")
+
+    def __init__(self, notes_dir: Path) -> None:
+        self.cols = {c: array("i") for c in self.COLUMNS}
         self.dom_rec, self.dom_id = array("i"), array("i")
         self.seq = dict.fromkeys(FILES, 0)
-        self.notes: dict[str, int] = {}
         self.names: dict[str, int] = {}
+        self.note_paths = {f: notes_dir / f"notes.{f}.txt" for f in FILES}
+        self._notes = {f: p.open("w", encoding="utf-8") for f, p in self.note_paths.items()}
+        c = self.cols
+        self._append = tuple(c[k].append for k in self.COLUMNS)
 
     def add(self, rec: Rec) -> int:
         """Record rec's meaning; return its 0-based position in its file."""
-        s, c = rec.subject, self.cols
+        s = rec.subject
         seq = self.seq[rec.file]
         self.seq[rec.file] = seq + 1
-        n = len(c["seq"])
-        nameprov = -1
-        if s.is_org:
+        n = len(self.cols["seq"])
+        is_org = s.entity_type != "individual"
+        if s.nameprov == -2:
             label = f"{normal_name(s.name)}|{s.province}"
-            nameprov = self.names.setdefault(label, len(self.names))
-        tags = list(dict.fromkeys(rec.tags + s.tags))
-        note = ";".join(tags)
-        for col, value in (
-            ("file", RANK[rec.file]), ("seq", seq), ("readable", not rec.broken),
-            ("product_ok", rec.product_ok), ("date_state", rec.date_state),
-            ("web_part", rec.web_part), ("web_k", rec.web_k), ("eno", s.eno), ("key", s.key),
-            ("cert_kind", s.cert_kind), ("is_org", s.is_org), ("nameprov", nameprov),
-            ("note", self.notes.setdefault(note, len(self.notes))),
-        ):
-            c[col].append(int(value))
+            s.nameprov = self.names.setdefault(label, len(self.names)) if is_org else -1
+        a = self._append
+        a[0](RANK[rec.file])
+        a[1](seq)
+        a[2](not rec.broken)
+        a[3](rec.product_ok)
+        a[4](rec.date_state)
+        a[5](rec.web_part)
+        a[6](rec.web_k)
+        a[7](s.eno)
+        a[8](s.key)
+        a[9](s.cert_kind)
+        a[10](is_org)
+        a[11](s.nameprov)
         for d in rec.domain_ids:
             self.dom_rec.append(n)
             self.dom_id.append(d)
+        self._notes[rec.file].write(";".join(dict.fromkeys(rec.tags + s.tags)) + "\n")
         return seq
 
+    def close(self) -> None:
+        for fh in self._notes.values():
+            fh.close()
+
     def frame(self) -> dict[str, np.ndarray]:
-        out = {k: np.frombuffer(v, dtype=np.int32) if len(v) else np.zeros(0, np.int32)
-               for k, v in self.cols.items()}
-        out["dom_rec"] = np.frombuffer(self.dom_rec, dtype=np.int32) if len(self.dom_rec) \
-            else np.zeros(0, np.int32)
-        out["dom_id"] = np.frombuffer(self.dom_id, dtype=np.int32) if len(self.dom_id) \
-            else np.zeros(0, np.int32)
-        return out
+        arrays = {**self.cols, "dom_rec": self.dom_rec, "dom_id": self.dom_id}
+        return {k: np.frombuffer(v, dtype=np.int32) if len(v) else np.zeros(0, np.int32)
+                for k, v in arrays.items()}

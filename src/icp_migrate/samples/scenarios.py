@@ -74,6 +74,7 @@ class Scenarios(Builder):
         self.name_style = Cycler(dirt.NAME_STYLES, rng, ("html", "quotes", "comma"))
         self.dup_kind = Cycler(("identical", "extra_domain"), rng)
         self.toggle = Cycler((True, False), rng)
+        self.dash = Cycler(("-", "", "－", ""), rng, ("-", "", "－"))
         hows = ("blank", "wrong_check", "wrong_length")
         self.invalid_how = Cycler(hows, rng, hows * 2)
         self.via = Cycler(("eno", "website"), rng, ("eno", "website"))
@@ -187,13 +188,14 @@ class Scenarios(Builder):
 
     def role_org_code(self, e: Entity) -> None:
         files = self.put_all(e)
+        code = e.cert[8:17]
         for new in (True, False):
-            code = e.cert[8:17]
-            dash = self.toggle()
-            text = f"{code[:8]}-{code[8]}" if dash else code
-            tag = "org_code_dash" if dash else "org_code_no_dash"
-            over: dict[str, Any] = dict(cert_type="org_code", cert_text=text, cert_kind=ORG_CODE,
-                        tags=["org_code_elsewhere", tag])
+            dash = self.dash()
+            tags = ["org_code_elsewhere", "org_code_dash" if dash else "org_code_no_dash"]
+            if dash == "－":
+                tags.append("cert_fullwidth_hyphen")
+            over: dict[str, Any] = dict(cert_type="org_code", cert_text=code[:8] + dash + code[8],
+                                        cert_kind=ORG_CODE, tags=tags)
             if new:
                 self.put(e, self.f.website(e, self.product(e)), **over)
             else:

@@ -8,6 +8,7 @@ dirty cell stands for. Vectorised over the ledger's arrays.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -108,33 +109,53 @@ def resolve(c: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return disp, ent, link
 
 
-def ground_truth(c: dict[str, np.ndarray], keys: Sequence[str], numbers: Sequence[str],
-                 notes: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
+def write_ground_truth(path: Path, c: dict[str, np.ndarray], keys: Sequence[str],
+                       numbers: Sequence[str], note_paths: dict[str, Path],
+                       chunk: int = 200_000) -> tuple[dict[str, int], np.ndarray]:
+    """Write ground_truth.csv in run order; return disposition counts and loaded entities."""
     disp, ent, link = resolve(c)
+    keys_arr, numbers_arr = np.asarray(keys, dtype=object), np.asarray(numbers, dtype=object)
     order = np.lexsort((c["seq"], c["file"]))
-    file_code, seq = c["file"][order], c["seq"][order].astype(np.int64)
-    names = np.array([FILE_NAMES[f] for f in FILES], dtype=object)
-    is_db = file_code == FILES.index("db")
-    line = np.where(file_code == FILES.index("jsonl"), seq + 1, seq + 2)
-    loc = np.where(is_db, "sites.site_id=" + pd.Series(SITE_ID_BASE + seq).astype(str),
-                   "line " + pd.Series(line).astype(str))
-    part, k = c["web_part"][order], c["web_k"][order]
-    usable = (part >= 0) & (c["readable"][order] == 1)
-    website = np.full(len(order), "", dtype=object)
-    website[usable] = (pd.Series(np.asarray(numbers, dtype=object)[part[usable]]) + "-"
+    header = True
+    for code, file in enumerate(FILES):
+        rows = order[c["file"][order] == code]
+        with note_paths[file].open(encoding="utf-8") as notes:
+            for start in range(0, len(rows), chunk):
+                part = rows[start:start + chunk]
+                frame = _rows(file, part, c, disp, ent, link, keys_arr, numbers_arr)
+                frame["note"] = [notes.readline().rstrip("\n") for _ in range(len(part))]
+                frame.to_csv(path, mode="w" if header else "a", header=header, index=False,
+                             encoding="utf-8", lineterminator="\n")
+                header = False
+    if header:
+        pd.DataFrame(columns=list(GROUND_TRUTH_COLUMNS)).to_csv(path, index=False)
+    counts = np.bincount(disp, minlength=len(DISPOSITIONS))
+    return ({d: int(n) for d, n in zip(DISPOSITIONS, counts, strict=True) if d and n},
+            np.unique(ent[disp == LOADED]))
+
+
+def _rows(file: str, part: np.ndarray, c: dict[str, np.ndarray], disp: np.ndarray,
+          ent: np.ndarray, link: np.ndarray, keys: np.ndarray,
+          numbers: np.ndarray) -> pd.DataFrame:
+    seq = c["seq"][part].astype(np.int64)
+    if file == "db":
+        loc = "sites.site_id=" + pd.Series(SITE_ID_BASE + seq).astype(str)
+    else:
+        loc = "line " + pd.Series(seq + (1 if file == "jsonl" else 2)).astype(str)
+    web_part, k = c["web_part"][part], c["web_k"][part]
+    usable = (web_part >= 0) & (c["readable"][part] == 1)
+    website = np.full(len(part), "", dtype=object)
+    website[usable] = (pd.Series(numbers[web_part[usable]]) + "-"
                        + pd.Series(k[usable]).astype(str)).to_numpy()
-    e = ent[order]
-    key_col = np.full(len(order), "", dtype=object)
-    key_col[e >= 0] = np.asarray(keys, dtype=object)[e[e >= 0]]
-    lk = link[order]
-    link_col = np.where(lk >= 0, np.asarray(LINKS, dtype=object)[np.maximum(lk, 0)], "")
-    frame = pd.DataFrame({
-        "file": names[file_code], "locator": loc,
-        "disposition": np.asarray(DISPOSITIONS, dtype=object)[disp[order]],
-        "entity_key": key_col, "website_filing_number": website, "link_kind": link_col,
-        "note": np.asarray(notes, dtype=object)[c["note"][order]],
+    e, lk = ent[part], link[part]
+    key_col = np.full(len(part), "", dtype=object)
+    key_col[e >= 0] = keys[e[e >= 0]]
+    return pd.DataFrame({
+        "file": FILE_NAMES[file], "locator": loc.to_numpy(),
+        "disposition": np.asarray(DISPOSITIONS, dtype=object)[disp[part]],
+        "entity_key": key_col, "website_filing_number": website,
+        "link_kind": np.where(lk >= 0, np.asarray(LINKS, dtype=object)[np.maximum(lk, 0)], ""),
     })
-    return frame, np.unique(ent[disp == LOADED])
 
 
 def accounts(loaded: np.ndarray, keys: Sequence[str], clouds: Sequence[str]) -> pd.DataFrame:
