@@ -1,4 +1,4 @@
-"""The real `migrate` flow (Prefect test API, real GX) on the samples, into SQLite and PostgreSQL."""
+"""The real `migrate` flow (Prefect test API, real GX) on the samples: SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from builders import (canonical_frame, org_code, record, resident_id, resident_id_15,
-                      run_rules, uscc_for)
+from builders import (
+    canonical_frame,
+    org_code,
+    record,
+    resident_id,
+    resident_id_15,
+    run_rules,
+    uscc_for,
+)
 from icp_migrate.identity import entity_id_for
 from icp_migrate.plan import Plan
 

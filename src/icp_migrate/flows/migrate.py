@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from prefect import flow, task
+from prefect import flow
 
 from ..errors import PlanValidationError
 from ..plan import Plan
@@ -18,7 +18,7 @@ from ..store.snapshot import read_snapshot
 from ..store.target import display_url, open_target
 from ..summary import RunSummary, summarize
 from . import tasks
-from .tasks import STAGE
+from .tasks import stage
 
 log = logging.getLogger("icp_migrate")
 
@@ -28,7 +28,7 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-@task(name="snapshot", **STAGE)
+@stage("snapshot")
 def snapshot(target: str, dry_run: bool):
     """The store's engine (None for a dry run on a missing SQLite file) and what it holds."""
     url = target
@@ -38,7 +38,7 @@ def snapshot(target: str, dry_run: bool):
     return engine, read_snapshot(engine)
 
 
-@task(name="load", **STAGE)
+@stage("load")
 def load(engine, run_id: str, planned: Plan, summary: RunSummary) -> None:
     load_plan(engine, run_id, planned, summary.counts())
     log.info("load: %d entities, %d websites, %d dispositions", len(planned.entities),

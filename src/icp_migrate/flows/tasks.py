@@ -23,14 +23,18 @@ from ..transforms.records import normalize_records
 from ..transforms.screen import scope_flags, screen
 
 log = logging.getLogger("icp_migrate")
-STAGE = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+def stage(name: str):  # noqa: ANN201 - prefect's decorator type
+    """A pipeline task: never cached, never persisted (its frames hold personal data)."""
+    return task(name=name, cache_policy=NO_CACHE, persist_result=False)
 
 
 def timed(name: str, seconds: dict[str, float], started: float) -> None:
     seconds[name] = seconds.get(name, 0.0) + round(time.perf_counter() - started, 3)
 
 
-@task(name="extract", **STAGE)
+@stage("extract")
 def extract(source: str, mapping: str | None) -> pd.DataFrame:
     """One source's records as canonical text."""
     forced = resolve_mapping(mapping) if mapping else None
@@ -42,7 +46,7 @@ def extract(source: str, mapping: str | None) -> pd.DataFrame:
     return canonical
 
 
-@task(name="normalize", **STAGE)
+@stage("normalize")
 def normalize(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
     canonical = pd.concat(frames, ignore_index=True)
     canonical.insert(0, "row_id", range(len(canonical)))
@@ -51,7 +55,7 @@ def normalize(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return records, domains
 
 
-@task(name="validate-records", **STAGE)
+@stage("validate-records")
 def validate_records(records: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, dict]:
     """Record-level expectations (steps 1-3), then the scope rules: the screened records."""
     from ..validation.record_suite import validate_records as run_suite
@@ -62,7 +66,7 @@ def validate_records(records: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.Da
     return screened, check.result
 
 
-@task(name="group", **STAGE)
+@stage("group")
 def group(records: pd.DataFrame, domains: pd.DataFrame, screened: pd.DataFrame,
           snapshot: Plan):
     decision = decide(records, domains, screened, snapshot)
@@ -71,7 +75,7 @@ def group(records: pd.DataFrame, domains: pd.DataFrame, screened: pd.DataFrame,
     return decision
 
 
-@task(name="plan", **STAGE)
+@stage("plan")
 def plan(decision, snapshot: Plan, input_count: int) -> Plan:
     planned = plan_accounts(decision.kept, decision.domains, snapshot)
     planned.dispositions = decision.dispositions
@@ -82,7 +86,7 @@ def plan(decision, snapshot: Plan, input_count: int) -> Plan:
     return planned
 
 
-@task(name="validate-plan", **STAGE)
+@stage("validate-plan")
 def validate_plan(planned: Plan):
     from ..validation.plan_suite import validate_plan as run_suite
 

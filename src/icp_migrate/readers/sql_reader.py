@@ -19,7 +19,7 @@ def read_sql_records(engine: sa.Engine, mapping: Mapping, label: str) -> pd.Data
             domains = (pd.read_sql(sa.text(options.domains_query), conn, dtype=object)
                        if options.domains_query else None)
     except sa.exc.SQLAlchemyError as exc:
-        reason = str(exc.orig if getattr(exc, "orig", None) is not None else exc).splitlines()[0]
+        reason = (str(getattr(exc, "orig", None) or exc).splitlines() or ["?"])[0]
         raise SourceError(f"{label}: the mapping's query failed: {reason}") from None
     if options.key not in frame.columns:
         raise SourceError(f"{label}: the query of {mapping.path.name} returns no {options.key!r}")

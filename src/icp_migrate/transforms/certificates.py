@@ -74,7 +74,8 @@ def normalize_certificates(frame: pd.DataFrame) -> pd.DataFrame:
     out["cert_problem"] = _problems(out, stated, frame["cert_type"])
     area = out["cert_number"].str[:2]
     unknown_area = out["cert_valid"] & resolved.eq("resident_id") & ~area.isin(_PROVINCE_CODES)
-    out["cert_warning"] = np.where(unknown_area, "resident ID area code not in GB/T 2260", None)
+    out["cert_warning"] = pd.Series(None, index=frame.index, dtype=object).mask(
+        unknown_area, "resident ID area code not in GB/T 2260")
     return out
 
 

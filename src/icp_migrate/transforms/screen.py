@@ -38,7 +38,8 @@ def screen(records: pd.DataFrame, failures: pd.DataFrame, cutoff: pd.Timestamp) 
     ]
     conditions = [c.to_numpy(dtype=bool) for c, _, _ in steps]
     out = pd.DataFrame({"row_id": records["row_id"]})
-    out["disposition"] = np.select(conditions, [d for _, d, _ in steps], default=None)
+    choices = [np.full(len(records), d, dtype=object) for _, d, _ in steps]
+    out["disposition"] = np.select(conditions, choices, default=np.array(None))
     out["reasons"] = np.select(conditions, [r.astype(object).to_numpy() for _, _, r in steps],
-                               default=None)
+                               default=np.array(None))
     return out
