@@ -8,6 +8,9 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := False
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
+SAMPLES := data/samples/hichina_beian.csv data/samples/hichina_beian_utf8.csv \
+	data/samples/winport_shops.jsonl data/samples/hichina_legacy.db
+
 .PHONY: demo test check lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
@@ -19,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	rm -f icp_migration.db
-	$(BIN)/icp-migrate run data/samples/hichina_beian.csv data/samples/winport_shops.jsonl sqlite:///data/samples/hichina_legacy.db --target sqlite:///icp_migration.db
+	$(BIN)/icp-migrate run $(SAMPLES) --target sqlite:///icp_migration.db
 	$(BIN)/icp-migrate show --target sqlite:///icp_migration.db
 
 check: $(STAMP)
