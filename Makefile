@@ -11,7 +11,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 SAMPLES := data/samples/hichina_beian.csv data/samples/hichina_beian_utf8.csv \
 	data/samples/winport_shops.jsonl data/samples/hichina_legacy.db
 
-.PHONY: demo test check lint bench clean
+.PHONY: demo test check lint bench clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -26,11 +26,19 @@ demo: $(STAMP)
 	$(BIN)/icp-migrate show --target sqlite:///icp_migration.db
 
 check: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/mypy
 
-test: $(STAMP) check
+# The report tests open the report in Debian's headless Chromium (as root, like CI).
+chromium:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+test: $(STAMP) check chromium
 	$(BIN)/pytest -n 2 tests
+
+# Sample sets are generated once into bench/data/ (about 2 min for 1M records).
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --records 100000 300000 1000000
 
 clean:
 	rm -rf $(VENV) icp_migration.db reports

@@ -82,5 +82,6 @@ def run_rules(canonical: pd.DataFrame, cutoff: str = "2019-01-01",
     plan = plan_accounts(decision.kept, decision.domains, snapshot)
     plan.dispositions = decision.dispositions
     plan.links = decision.links
+    plan.conflicts = decision.conflicts
     plan.input_count = len(records)
     return plan

@@ -306,3 +306,67 @@ def test_empty_input_plans_nothing():
     plan = run_rules(canonical_frame([]))
     assert plan.input_count == 0 and plan.entities.empty and plan.dispositions.empty
     assert isinstance(plan.website_filings, pd.DataFrame)
+
+
+def _decisions(*rows: tuple[str, str, str | None]) -> Plan:
+    return Plan(decisions=pd.DataFrame(rows, columns=["conflict_key", "decision", "entity_id"]))
+
+
+WEBSITE_CONFLICT = [
+    record(member_id="m1", cert_type="uscc", cert_number=A, website_filing_number=site(1)),
+    record(member_id="m2", cert_type="uscc", cert_number=B, website_filing_number=site(1)),
+    record(member_id="m1", cert_type="uscc", cert_number=A, website_filing_number=site(1)),
+]
+
+
+def test_open_conflicts_list_each_competing_entity():
+    plan = run(WEBSITE_CONFLICT)
+    assert dispositions(plan) == ["needs_review"] * 3
+    assert set(plan.dispositions["conflict_key"]) == {f"website:{site(1)}"}
+    table = plan.conflicts.set_index("entity_id")
+    assert set(table.index) == {entity_id_for(ORG_A), entity_id_for("ORG:" + org_code(2))}
+    assert table.loc[entity_id_for(ORG_A), "cert_number"] == A
+    assert table.loc[entity_id_for(ORG_A), "member_ids"] == "m1"
+    assert set(table["kind"]) == {"website"}
+
+
+def test_assigning_a_website_conflict_loads_the_chosen_entity_only():
+    chosen = entity_id_for(ORG_A)
+    plan = run(WEBSITE_CONFLICT, snapshot=_decisions((f"website:{site(1)}", "assign", chosen)))
+    assert dispositions(plan) == ["loaded", "quarantined", "duplicate"]
+    assert plan.website_filings["entity_id"].tolist() == [chosen]
+    assert plan.conflicts.empty
+
+
+def test_rejecting_a_conflict_quarantines_all_its_records():
+    plan = run(WEBSITE_CONFLICT, snapshot=_decisions((f"website:{site(1)}", "reject", None)))
+    assert dispositions(plan) == ["quarantined"] * 3
+    assert "rejected" in plan.dispositions["reasons"].iloc[0]
+
+
+def test_assigning_a_domain_moves_only_the_domain():
+    rows = [record(cert_type="uscc", cert_number=A, website_filing_number=site(1),
+                   domains="shared.cn;a.cn"),
+            record(cert_type="uscc", cert_number=B, website_filing_number=site(1, 22222222),
+                   domains="shared.cn")]
+    assert set(run(rows).dispositions["conflict_key"]) == {"domain:shared.cn"}
+    plan = run(rows, snapshot=_decisions(("domain:shared.cn", "assign", entity_id_for(ORG_A))))
+    assert dispositions(plan) == ["loaded", "loaded"]
+    owners = plan.domains.set_index("domain")["website_filing_number"].to_dict()
+    assert owners == {"shared.cn": site(1), "a.cn": site(1)}
+    assert "assigned to" in plan.dispositions.sort_values("row_id")["warnings"].iloc[1]
+
+
+def test_assigning_a_disputed_entity_number_joins_the_certificate_less_record():
+    number = "浙ICP备12345678号"
+    rows = [record(cert_type="uscc", cert_number=A, entity_filing_number=number,
+                   website_filing_number=site(1)),
+            record(cert_type="uscc", cert_number=B, entity_filing_number=number,
+                   website_filing_number=site(1, 22222222)),
+            record(cert_number=None, entity_filing_number=number,
+                   website_filing_number=site(1, 33333333))]
+    assert run(rows).dispositions["conflict_key"].iloc[2] == f"number:{number}"
+    plan = run(rows, snapshot=_decisions((f"number:{number}", "assign",
+                                          entity_id_for(ORG_A))))
+    assert dispositions(plan) == ["loaded"] * 3
+    assert plan.links.sort_values("row_id")["link_kind"].iloc[2] == "review_decision"

@@ -69,4 +69,5 @@ LINK_KINDS = (
     "upgraded_15_digit_id",  # a 15-digit first-generation ID upgraded to 18
     "shared_filing_number",  # no valid certificate; the entity or website filing number
     "name_fallback",  # organization without a valid certificate; same name + province
+    "review_decision",  # a person assigned the record's conflict to this entity
 )

@@ -12,16 +12,23 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import settings
 from .errors import IcpMigrateError, UsageError
-from .masking import mask_text
+from .masking import mask_text, printable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Move legacy HiChina ICP filings into one Alibaba Cloud account per entity.")
-out = Console()
+# piped output (make demo, CI logs) gets room for the tables instead of 80 columns
+out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line
 DEBUG_ENV = "ICP_MIGRATE_DEBUG"
+
+
+def _shown(text: str) -> str:
+    """A message as plain text in a markup line: masked, no markup, no control characters."""
+    return escape(printable(mask_text(text)))
 
 
 class _ProgressHandler(logging.Handler):
@@ -33,7 +40,7 @@ class _ProgressHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         elapsed = time.perf_counter() - self.started
-        err.print(f"[dim]{elapsed:6.1f}s[/dim] {mask_text(record.getMessage())}",
+        err.print(f"[dim]{elapsed:6.1f}s[/dim] {_shown(record.getMessage())}",
                   highlight=False)
 
 
@@ -42,7 +49,7 @@ def _guarded(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except IcpMigrateError as exc:
-        err.print(f"[red]error:[/red] {mask_text(str(exc))}", highlight=False)
+        err.print(f"[red]error:[/red] {_shown(str(exc))}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]")
@@ -53,7 +60,7 @@ def _guarded(action: Callable[[], Any]) -> Any:
         if os.environ.get(DEBUG_ENV):
             raise
         text = str(exc).splitlines()[0] if str(exc) else ""
-        err.print(f"[red]internal error:[/red] {exc.__class__.__name__}: {mask_text(text)} "
+        err.print(f"[red]internal error:[/red] {exc.__class__.__name__}: {_shown(text)} "
                   f"(set {DEBUG_ENV}=1 for details)", highlight=False)
         raise typer.Exit(1) from None
 
@@ -70,9 +77,12 @@ def run(
     = settings.DEFAULT_CUTOFF,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="plan and validate, load nothing")]
     = False,
+    json_summary: Annotated[Path | None, typer.Option(
+        help="also write the summary, with seconds per stage, to this JSON file")] = None,
 ) -> None:
     """Migrate legacy sources into the target store and print the summary."""
     def body() -> None:
+        began = time.perf_counter()
         _check_cutoff(cutoff)
         url = settings.target_url(target)
         if os.environ.get(DEBUG_ENV):
@@ -93,11 +103,28 @@ def run(
         from .flows.migrate import migrate  # Prefect loads only when needed
         from .report_text import print_summary
 
+        flow_began = time.perf_counter()
         summary = migrate(sources=list(sources), target=url, mapping=mapping, cutoff=cutoff,
                           dry_run=dry_run)
+        if json_summary is not None:
+            _write_json_summary(json_summary, summary.as_dict(), {
+                "before_flow": flow_began - began, "flow": time.perf_counter() - flow_began})
         print_summary(out, summary)
 
     _guarded(body)
+
+
+def _write_json_summary(path: Path, summary: dict, seconds: dict[str, float]) -> None:
+    """The summary (counts only, no record values) plus where the wall time went."""
+    import json
+
+    stages = sum(summary["seconds"].values())
+    summary["process_seconds"] = {
+        **{k: round(v, 3) for k, v in seconds.items()},
+        # flow run set-up, task runs and state reporting: the flow's time outside its stages
+        "prefect_overhead": round(seconds["flow"] - stages, 3),
+    }
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def _check_cutoff(cutoff: str) -> None:
@@ -137,6 +164,114 @@ def show(
         print_store(out, settings.target_url(target), limit)
 
     _guarded(body)
+
+
+@app.command()
+def report(
+    target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
+    run_id: Annotated[str | None, typer.Option("--run", help="run id (default: the latest)")]
+    = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder the run's folder goes in")]
+    = Path("reports"),
+) -> None:
+    """Rebuild a past run's report: <out>/<run_id>/index.html, summary.json, gx/index.html."""
+    def body() -> None:
+        from .reports.build import write_report
+        from .store.target import open_target
+
+        engine = open_target(settings.target_url(target))
+        try:
+            files = write_report(engine, out_dir, run_id)
+        finally:
+            engine.dispose()
+        out.print(f"wrote {files.index} and {files.summary.name}", highlight=False)
+
+    _guarded(body)
+
+
+plan_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                       help="The account plan held by the target store.")
+app.add_typer(plan_app, name="plan")
+
+
+@plan_app.command("export")
+def plan_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv (UTF-8 with BOM) or json")] = "csv",
+    out_dir: Annotated[Path, typer.Option("--out", help="folder to write account_plan.* to")]
+    = Path("."),
+    target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
+) -> None:
+    """Write the import team's worklist: one entry per planned account."""
+    def body() -> None:
+        from .reports.plan_export import FORMATS, export_plan
+        from .store.target import open_target
+
+        if fmt not in FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        engine = open_target(settings.target_url(target))
+        try:
+            path, count = export_plan(engine, out_dir, fmt)
+        finally:
+            engine.dispose()
+        out.print(f"wrote {path}: {count:,} accounts", highlight=False)
+
+    _guarded(body)
+
+
+review_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                         help="Conflicts awaiting review: export them, apply decisions.")
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("export")
+def review_export(
+    out_file: Annotated[Path, typer.Option("--out", help="CSV to write (UTF-8 with BOM)")]
+    = Path("review.csv"),
+    target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
+) -> None:
+    """Write the open conflicts, one row each, with an empty decision column."""
+    def body() -> None:
+        from .review import export_conflicts
+        from .store.target import open_target
+
+        engine = open_target(settings.target_url(target))
+        try:
+            count = export_conflicts(engine, out_file)
+        finally:
+            engine.dispose()
+        out.print(f"wrote {out_file}: {count:,} open conflicts; fill in decision with "
+                  "assign:<entity_id> or reject, then: icp-migrate review apply "
+                  f"{out_file}", highlight=False)
+
+    _guarded(body)
+
+
+@review_app.command("apply")
+def review_apply(
+    decisions_file: Annotated[Path, typer.Argument(help="the exported CSV, decisions filled")],
+    target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
+    by: Annotated[str | None, typer.Option(help="who decided (default: the OS user)")] = None,
+    now: Annotated[bool, typer.Option("--now", help="re-run the latest run's sources now")]
+    = False,
+) -> None:
+    """Check the whole file, then record its decisions; the next run loads accordingly."""
+    def body() -> list[str] | None:
+        from .review import apply_decisions, rerun_sources
+        from .store.target import open_target
+
+        engine = open_target(settings.target_url(target))
+        try:
+            count = apply_decisions(engine, decisions_file, by)
+            sources = rerun_sources(engine) if now and count else None
+        finally:
+            engine.dispose()
+        out.print(f"recorded {count:,} decisions", highlight=False)
+        return sources
+
+    sources = _guarded(body)
+    if sources:
+        run(sources=sources, target=target, mapping=None, cutoff=settings.DEFAULT_CUTOFF,
+            dry_run=False, json_summary=None)
 
 
 def main() -> None:

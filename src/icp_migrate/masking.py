@@ -1,4 +1,5 @@
-"""Masked forms of personal data (certificate and phone numbers) for logs, reports, errors."""
+"""Masked forms of personal data (certificate and phone numbers) for logs, reports, errors,
+and values made safe to print on a terminal."""
 
 from __future__ import annotations
 
@@ -33,3 +34,11 @@ _NUMBERISH = re.compile(r"(?<![0-9A-Za-z])(?=[0-9A-Za-z]*\d)[0-9A-Za-z]{6,}(?![0
 def mask_text(text: str) -> str:
     """Mask every certificate- or phone-like token in a message."""
     return _NUMBERISH.sub(lambda m: mask(m.group(0)), text)
+
+
+def printable(text: str) -> str:
+    """Control and format characters as escapes (`\\x1b`, `\\u202e`): a printed value can
+    neither restyle the terminal nor reorder the line it is shown on."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -43,7 +43,12 @@ DISPOSITION_COLUMNS = (
     "warnings",
     "entity_id",
     "website_filing_number",
+    "conflict_key",
+    "candidates",
 )
+DECISION_COLUMNS = ("conflict_key", "decision", "entity_id")
+CONFLICT_COLUMNS = ("conflict_key", "kind", "entity_id", "cert_type", "cert_number", "name",
+                    "member_ids", "websites")
 LINK_COLUMNS = ("row_id", "source", "locator", "entity_id", "link_kind", "link_key")
 
 
@@ -61,4 +66,8 @@ class Plan:
     domains: pd.DataFrame = field(default_factory=lambda: empty_frame(DOMAIN_COLUMNS))
     dispositions: pd.DataFrame = field(default_factory=lambda: empty_frame(DISPOSITION_COLUMNS))
     links: pd.DataFrame = field(default_factory=lambda: empty_frame(LINK_COLUMNS))
+    # open conflicts of this run: one row per competing entity (see transforms/review.py)
+    conflicts: pd.DataFrame = field(default_factory=lambda: empty_frame(CONFLICT_COLUMNS))
+    # review decisions taken so far (read from the store; empty in a run's own plan)
+    decisions: pd.DataFrame = field(default_factory=lambda: empty_frame(DECISION_COLUMNS))
     input_count: int = 0

@@ -8,17 +8,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .masking import mask
+from .masking import mask, printable
 from .summary import RunSummary
 
 
 def print_summary(console: Console, summary: RunSummary) -> None:
-    title = Text(f"run {summary.run_id}: {summary.status} → {summary.target}")
+    title = Text(printable(f"run {summary.run_id}: {summary.status} → {summary.target}"))
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("")
     table.add_column("count", justify="right")
     for source, count in summary.records_by_source.items():
-        table.add_row(Text(f"read from {source}"), f"{count:,}")
+        table.add_row(Text(printable(f"read from {source}")), f"{count:,}")
     table.add_row("[bold]records in[/bold]", f"[bold]{summary.records_in:,}[/bold]")
     for name, count in summary.dispositions.items():
         table.add_row(f"  {name}", f"{count:,}")
@@ -42,7 +42,8 @@ def print_store(console: Console, url: str, limit: int) -> None:
     engine = open_target(url)
     try:
         with engine.connect() as conn:
-            counts = Table(title=Text(f"target {display_url(url)}"), header_style="bold")
+            counts = Table(title=Text(printable(f"target {display_url(url)}")),
+                           header_style="bold")
             counts.add_column("table")
             counts.add_column("rows", justify="right")
             for name in ("entities", "accounts", "website_filings", "domains", "runs",
@@ -71,6 +72,6 @@ def _table(title: str, frame: pd.DataFrame) -> Table:
     for column in frame.columns:
         table.add_column(str(column))
     for row in frame.itertuples(index=False):
-        # legacy names may hold markup: show them as text, never as rich markup
-        table.add_row(*[Text("" if pd.isna(v) else str(v)) for v in row])
+        # legacy names may hold markup or control characters: show them as inert text
+        table.add_row(*[Text(printable("" if pd.isna(v) else str(v))) for v in row])
     return table

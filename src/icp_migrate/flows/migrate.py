@@ -47,12 +47,13 @@ def load(engine, run_id: str, planned: Plan, summary: RunSummary) -> None:
 
 @flow(name="migrate", log_prints=False, validate_parameters=False)
 def migrate(sources: list[str], target: str, mapping: str | None = None,
-            cutoff: str = "2019-01-01", dry_run: bool = False) -> RunSummary:
+            cutoff: str = "2019-01-01", dry_run: bool = False,
+            reports_dir: str = "reports") -> RunSummary:
     """Migrate legacy sources into the target; returns the run's summary.
 
     Raises SourceError/MappingError/TargetError before anything is written, and
     PlanValidationError (the run is recorded as failed, nothing loaded) when a plan-level
-    expectation fails.
+    expectation fails. Every recorded run, failed too, gets `<reports_dir>/<run_id>/`.
     """
     started = datetime.now(UTC)
     run_id = new_run_id(started)
@@ -67,12 +68,13 @@ def migrate(sources: list[str], target: str, mapping: str | None = None,
     tasks.timed("snapshot", seconds, t)
     if engine is not None and not dry_run:
         start_run(engine, run_id, started, [f["source"].iat[0] for f in frames if len(f)])
+    validations: dict[str, dict] = {}  # suite name -> GX result, stored with the report
     try:
         t = time.perf_counter()
         records, domains = tasks.normalize(frames)
         tasks.timed("normalize", seconds, t)
         t = time.perf_counter()
-        screened, _record_results = tasks.validate_records(records, cutoff_ts)
+        screened, validations["records"] = tasks.validate_records(records, cutoff_ts)
         tasks.timed("validate", seconds, t)
         t = time.perf_counter()
         decision = tasks.group(records, domains, screened, known)
@@ -83,6 +85,7 @@ def migrate(sources: list[str], target: str, mapping: str | None = None,
         t = time.perf_counter()
         check = tasks.validate_plan(planned)
         tasks.timed("validate", seconds, t)
+        validations.update({f"plan_{table}": r for table, r in check.results.items()})
         status = "dry_run" if dry_run else "completed"
         summary = summarize(run_id, display_url(target), planned, status)
         summary.seconds = seconds
@@ -95,11 +98,18 @@ def migrate(sources: list[str], target: str, mapping: str | None = None,
             t = time.perf_counter()
             load(engine, run_id, planned, summary)
             tasks.timed("load", seconds, t)
+            t = time.perf_counter()
+            tasks.report(engine, run_id, validations, reports_dir)
+            tasks.timed("report", seconds, t)
         return summary
     except Exception as exc:
         if engine is not None and not dry_run:
             fail_run(engine, run_id, str(exc).splitlines()[0][:500] if str(exc) else
                      exc.__class__.__name__)
+            try:
+                tasks.report(engine, run_id, validations, reports_dir)
+            except Exception as report_exc:  # noqa: BLE001 - the run's own error matters more
+                log.warning("no report for failed run %s: %s", run_id, report_exc)
         raise
     finally:
         if engine is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import pandas as pd
 from prefect import task
@@ -80,6 +81,7 @@ def plan(decision, snapshot: Plan, input_count: int) -> Plan:
     planned = plan_accounts(decision.kept, decision.domains, snapshot)
     planned.dispositions = decision.dispositions
     planned.links = decision.links
+    planned.conflicts = decision.conflicts
     planned.input_count = input_count
     log.info("plan: %d entities, %d accounts, %d websites", len(planned.entities),
              len(planned.accounts), len(planned.website_filings))
@@ -93,3 +95,17 @@ def validate_plan(planned: Plan):
     check = run_suite(planned)
     log.info("validate plan: %s", "passed" if check.success else "FAILED")
     return check
+
+
+@stage("report")
+def report(engine, run_id: str, validations: dict[str, dict], reports_dir: str) -> Path:
+    """Store the run's GX results, write its report files, publish the summary artifacts."""
+    from ..reports.artifacts import publish_artifacts
+    from ..reports.build import write_report
+    from ..store.validations import save_validations
+
+    save_validations(engine, run_id, validations)
+    files = write_report(engine, reports_dir, run_id)
+    publish_artifacts(files.content, files.index)
+    log.info("report: %s", files.index)
+    return files.index

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,6 +130,10 @@ def _check_csv_header(spec: SourceSpec, decoded: DecodedLines, mapping: Mapping)
     if found is None:
         raise SourceError(f"{spec.label}: no readable header row")
     header_index, header = found
+    counts = Counter(header)
+    doubled = [c for c in mapping.source_columns if counts[c] > 1]
+    if doubled:  # which of the two is the certificate? ambiguous for every record
+        raise SourceError(f"{spec.label}: column {doubled[0]!r} appears twice in the header")
     for name, columns in mapping.fields.items():
         if not set(columns) & set(header):
             raise MappingError(f"mapping {mapping.name}: fields.{name}: column "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pandas as pd
@@ -74,9 +75,15 @@ def read_jsonl_records(
                        if all(_pick(obj, p) is _MISSING for p in alts)]
             if missing:
                 error = "missing required field " + ", ".join(missing)
+        values: list[str | None] = [None] * len(paths)
+        if obj is not None:
+            try:
+                values = [_as_text(_pick(obj, path)) for path in paths]
+            except RecursionError:  # json.loads nests deeper than _as_text can recurse
+                error = "invalid JSON line: nested too deeply"
         errors.append(error)
-        for path in paths:
-            columns[path].append(_as_text(_pick(obj, path)) if obj is not None else None)
+        for path, value in zip(paths, values, strict=True):
+            columns[path].append(value)
     frame = pd.DataFrame(columns, dtype=object)
     frame["locator"] = locators
     frame["read_error"] = errors
@@ -96,7 +103,33 @@ def _load(line: str | None, decode_error: str | None) -> tuple[dict | None, str 
         return None, f"invalid JSON line: {exc.__class__.__name__} at column {_column(exc)}"
     if not isinstance(obj, dict):
         return None, f"invalid JSON line: a {type(obj).__name__}, not an object"
+    problem = _unstorable(obj) if _RISKY_ESCAPE.search(line) else None
+    if problem:  # "\u0000" and a lone "\ud800" decode, but no database takes them
+        return None, f"invalid JSON line: {problem}"
     return obj, None
+
+
+_RISKY_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _unstorable(obj: Any) -> str | None:
+    """What in a decoded line no target can store: a NUL character or a lone surrogate."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "NUL character"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "a lone surrogate escape (not Unicode text)"
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 def _column(exc: ValueError) -> int | str:

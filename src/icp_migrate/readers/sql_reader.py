@@ -35,7 +35,12 @@ def read_sql_records(engine: sa.Engine, mapping: Mapping, label: str) -> pd.Data
         if column != "domains":
             frame[column] = frame[column].map(_text)
     frame["locator"] = [options.locator.format(**{options.key: k}) for k in key]
-    frame["read_error"] = None
+    # as in the file layouts, a NUL makes a record unreadable (PostgreSQL text cannot hold it)
+    nul = pd.Series(False, index=frame.index)
+    for column in frame.columns:
+        nul |= frame[column].map(lambda v: "\x00" in v, na_action="ignore").eq(True)
+    frame["read_error"] = pd.Series("NUL character in a column", index=frame.index,
+                                    dtype=object).where(nul, None)
     return frame
 
 

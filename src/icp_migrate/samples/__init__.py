@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .records import FILE_NAMES, Ledger
-from .scenarios import Scenarios
+from .scenarios import HOMES, Scenarios
 from .truth import GROUND_TRUTH_COLUMNS, accounts, write_ground_truth
 from .writers import CSV_HEADER, Layouts
 
@@ -37,8 +37,15 @@ class SampleSet:
         return list(self.layouts.values())
 
 
-def generate(out_dir: Path, entities: int = 60, seed: int = 7) -> SampleSet:
-    """Write a sample set of `entities` entities (about three records each) into out_dir."""
+def generate(out_dir: Path, entities: int = 60, seed: int = 7,
+             homes: tuple[str, ...] = HOMES) -> SampleSet:
+    """Write a sample set of `entities` entities (about three records each) into out_dir.
+
+    `homes` is the cycle of files ("gb", "utf8", "db") entities mostly file to; the
+    benchmark weights it towards the GB18030 CSV. Winport shops go to JSONL either way.
+    """
+    if not set(homes) <= {"gb", "utf8", "db"} or not homes:
+        raise ValueError("homes must name files among gb, utf8, db")
     if entities < 1:
         raise ValueError("entities must be at least 1")
     out_dir = Path(out_dir)
@@ -47,7 +54,7 @@ def generate(out_dir: Path, entities: int = 60, seed: int = 7) -> SampleSet:
     with tempfile.TemporaryDirectory(prefix="icp-samples-") as tmp:
         ledger = Ledger(Path(tmp))
         layouts = Layouts(out_dir)
-        builder = Scenarios(random.Random(seed), layouts, ledger)
+        builder = Scenarios(random.Random(seed), layouts, ledger, homes)
         try:
             builder.run(entities)
         finally:

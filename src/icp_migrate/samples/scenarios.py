@@ -54,8 +54,12 @@ PERSON_SPECS = (Spec("individual", "resident_id"), Spec("individual", "passport"
                 Spec("individual", "resident_id", "odd_area"))
 
 
+HOMES = ("gb", "db", "gb", "utf8", "db", "gb", "db", "utf8")  # the file an entity files to
+
+
 class Scenarios(Builder):
-    def __init__(self, rng: random.Random, layouts: Layouts, ledger: Ledger) -> None:
+    def __init__(self, rng: random.Random, layouts: Layouts, ledger: Ledger,
+                 homes: tuple[str, ...] = HOMES) -> None:
         super().__init__(rng, layouts, ledger)
         special = [r for r in ROLE_WEIGHTS if r != "plain"]
         self.role = Cycler([r for r, w in ROLE_WEIGHTS.items() for _ in range(w)], rng,
@@ -70,7 +74,7 @@ class Scenarios(Builder):
         self.plain_province = Cycler(PLAIN_PROVINCES, rng)
         self.odd_area = Cycler(AREAS_NEWER_THAN_BIRTH, rng)
         self.cloud = Cycler(("none",) * 3 + ("same", "different"), rng, ("same", "different"))
-        self.home = Cycler(("gb", "db", "gb", "utf8", "db", "gb", "db", "utf8"), rng)
+        self.home = Cycler(homes, rng)
         self.name_style = Cycler(dirt.NAME_STYLES, rng, ("html", "quotes", "comma"))
         self.dup_kind = Cycler(("identical", "extra_domain"), rng)
         self.toggle = Cycler((True, False), rng)

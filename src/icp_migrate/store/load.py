@@ -22,6 +22,7 @@ from icp_migrate.store.schema import (
     entities,
     entity_links,
     record_dispositions,
+    run_conflicts,
     runs,
     website_filings,
 )
@@ -83,6 +84,7 @@ def load_plan(engine: Engine, run_id: str, plan: Plan, counts: dict[str, int]) -
         _upsert(connection, domains, plan.domains)
         _insert(connection, record_dispositions, plan.dispositions, run_id)
         _insert(connection, entity_links, plan.links, run_id)
+        _insert(connection, run_conflicts, plan.conflicts, run_id)
         connection.execute(
             update(runs)
             .where(runs.c.run_id == run_id)

@@ -130,6 +130,39 @@ class RecordDisposition(Base):
     warnings: Mapped[str | None] = mapped_column(Text)
     entity_id: Mapped[str | None] = mapped_column(String)
     website_filing_number: Mapped[str | None] = mapped_column(String)
+    # the conflict a needs_review record waits on, and the entities competing in it
+    conflict_key: Mapped[str | None] = mapped_column(Text)
+    candidates: Mapped[str | None] = mapped_column(Text)
+
+
+class RunConflict(Base):
+    """An open conflict of a run and one entity competing in it (for `review export`)."""
+
+    __tablename__ = "run_conflicts"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    conflict_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String, primary_key=True)
+    kind: Mapped[str] = mapped_column(String)
+    cert_type: Mapped[str | None] = mapped_column(String)
+    cert_number: Mapped[str | None] = mapped_column(String)
+    name: Mapped[str | None] = mapped_column(Text)
+    member_ids: Mapped[str | None] = mapped_column(Text)
+    websites: Mapped[str | None] = mapped_column(Text)
+
+
+class ReviewDecision(Base):
+    """A person's decision on a conflict: `assign` (to entity_id) or `reject`."""
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (CheckConstraint("decision IN ('assign', 'reject')", name="decision"),)
+
+    conflict_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    decision: Mapped[str] = mapped_column(String)
+    entity_id: Mapped[str | None] = mapped_column(String)
+    decided_by: Mapped[str] = mapped_column(String)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source_file: Mapped[str | None] = mapped_column(Text)
 
 
 class EntityLink(Base):
@@ -152,3 +185,8 @@ domains = metadata.tables["domains"]
 runs = metadata.tables["runs"]
 record_dispositions = metadata.tables["record_dispositions"]
 entity_links = metadata.tables["entity_links"]
+review_decisions = metadata.tables["review_decisions"]
+run_conflicts = metadata.tables["run_conflicts"]
+
+# Registers run_validations on the same metadata (migrations and compare_metadata see it).
+from icp_migrate.store import validations as _validations  # noqa: E402, F401

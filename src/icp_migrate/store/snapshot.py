@@ -7,6 +7,7 @@ from sqlalchemy import Connection, Engine, Table, select
 
 from icp_migrate.plan import (
     ACCOUNT_COLUMNS,
+    DECISION_COLUMNS,
     DOMAIN_COLUMNS,
     ENTITY_COLUMNS,
     WEBSITE_COLUMNS,
@@ -34,6 +35,7 @@ def read_snapshot(engine: Engine) -> Plan:
             accounts=_read(connection, schema.accounts, ACCOUNT_COLUMNS),
             website_filings=_read(connection, schema.website_filings, WEBSITE_COLUMNS),
             domains=_read(connection, schema.domains, DOMAIN_COLUMNS),
+            decisions=_read(connection, schema.review_decisions, DECISION_COLUMNS),
         )
 
 

@@ -68,7 +68,7 @@ def normalize_certificates(frame: pd.DataFrame) -> pd.DataFrame:
     _resident_ids(out, valid, resolved.eq("resident_id") & number.notna())
 
     out["cert_valid"] = valid.astype(bool)
-    prefix = resolved.map(KEY_PREFIX)
+    prefix = resolved.map(KEY_PREFIX).astype(object)  # "str" + all-None object fails
     body = out["cert_number"].where(~resolved.eq("uscc"), out["cert_number"].str[8:17])
     out["cert_key"] = (prefix + body).where(out["cert_valid"], None).astype(object)
     out["cert_problem"] = _problems(out, stated, frame["cert_type"])

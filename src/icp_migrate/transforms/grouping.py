@@ -30,11 +30,14 @@ def _pairs(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
                       for c in columns], ignore_index=True)
 
 
-def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
-    """row_id, entity_id, link_kind, link_key, disposition (None/quarantined/needs_review), reasons.
+def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame,
+                     decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """row_id, entity_id, link_kind, link_key, disposition (None/quarantined/needs_review),
+    reasons, conflict_key, candidates.
 
     `cand`: normalized records that passed steps 1-3. `known`: rows of the store's
     websites with entity_id, cert_key, cert_type, name_key and the NUMBER_COLUMNS.
+    `decisions`: review decisions (conflict_key, decision, entity_id) already taken.
     """
     valid = cand[cand["cert_valid"]].assign(entity_id=lambda f: entity_ids(f["cert_key"]))
     numbers = pd.concat([_pairs(valid, NUMBER_COLUMNS), _pairs(known, NUMBER_COLUMNS)])
@@ -42,6 +45,9 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
     names = pd.concat([_pairs(valid[~valid["is_person"]], ("name_key",)),
                        _pairs(known, ("name_key",))])
     name_owner, ambiguous = key_owners(names)
+    claims = pd.concat([numbers, names]).dropna().drop_duplicates()
+    claims = claims[claims["key"].isin(disputed | ambiguous)]
+    claimants = claims.groupby("key")["entity_id"].agg(lambda e: sorted(set(e))).to_dict()
 
     out = pd.DataFrame({"row_id": cand["row_id"]}, index=cand.index)
     out["entity_id"] = valid["entity_id"].reindex(cand.index).astype(object)
@@ -49,6 +55,8 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
     out["link_key"] = valid["cert_key"].reindex(cand.index).astype(object)
     out["disposition"] = None
     out["reasons"] = None
+    out["conflict_key"] = None
+    out["candidates"] = None
 
     loose = cand[~cand["cert_valid"]]
     if loose.empty:
@@ -73,15 +81,56 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
     out.loc[loose.index[one], "link_key"] = number_key.fillna(loose["name_key"])[one]
 
     review = in_dispute | (distinct > 1)
-    out.loc[loose.index[review], "disposition"] = "needs_review"
-    out.loc[loose.index[review], "reasons"] = (
-        problem + "; its filing number or name points to several entities")[review]
+    if review.any():
+        conflicts = _loose_conflicts(loose[review], found[review], disputed, ambiguous,
+                                     claimants)
+        out.loc[conflicts.index, ["conflict_key", "candidates"]] = conflicts
+        out.loc[loose.index[review], "disposition"] = "needs_review"
+        out.loc[loose.index[review], "reasons"] = (
+            problem + "; its filing number or name points to several entities")[review]
+        _apply_decisions(out, loose[review], decisions)
     none = (distinct == 0) & ~in_dispute
     out.loc[loose.index[none], "disposition"] = "quarantined"
     out.loc[loose.index[none], "reasons"] = (
         problem + "; no filing number or name links it to a known entity"
         + _near_misses(loose[none], valid, known).astype("str"))
     return out
+
+
+def _loose_conflicts(loose: pd.DataFrame, found: pd.DataFrame, disputed: set, ambiguous: set,
+                     claimants: dict) -> pd.DataFrame:
+    """The conflict a certificate-less record waits on, and the entities competing in it."""
+    rows = []
+    for (index, record), hits in zip(loose.iterrows(), found.itertuples(index=False),
+                                     strict=True):
+        keys = [("number", record[c]) for c in NUMBER_COLUMNS if record[c] in disputed]
+        keys += [("name", record["name_key"])] if record["name_key"] in ambiguous else []
+        entities = {e for e in hits if isinstance(e, str)}
+        for _, key in keys:
+            entities |= set(claimants.get(key, ()))
+        kind, key = keys[0] if keys else ("record", record["website_filing_number"])
+        rows.append((index, f"{kind}:{key}", ";".join(sorted(entities))))
+    return pd.DataFrame([r[1:] for r in rows], index=[r[0] for r in rows],
+                        columns=["conflict_key", "candidates"], dtype=object)
+
+
+def _apply_decisions(out: pd.DataFrame, loose: pd.DataFrame,
+                     decisions: pd.DataFrame | None) -> None:
+    """A decided conflict: `assign` joins the record to the chosen entity, `reject`
+    quarantines it; an open one stays needs_review."""
+    if decisions is None or decisions.empty:
+        return
+    table = decisions.set_index("conflict_key")
+    keys = out.loc[loose.index, "conflict_key"]
+    decided = keys[keys.isin(table.index)]
+    for index, key in decided.items():
+        decision, entity = table.at[key, "decision"], table.at[key, "entity_id"]
+        if decision == "reject":
+            out.loc[index, ["disposition", "reasons"]] = [
+                "quarantined", f"review: conflict {key} rejected"]
+        elif entity in str(out.at[index, "candidates"]).split(";"):
+            out.loc[index, ["entity_id", "link_kind", "link_key", "disposition",
+                            "reasons"]] = [entity, "review_decision", key, None, None]
 
 
 def _certificate_links(valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:

@@ -1,0 +1,209 @@
+"""`make bench`: whole `icp-migrate run`s against the floor, at several sizes, side by side.
+
+    python bench/run.py --records 100000 300000 1000000 [--no-postgres] [--pg-url URL]
+
+For each size: the sample set (generated once into bench/data/), then `icp-migrate run`
+into a fresh SQLite file and a fresh PostgreSQL schema (a subprocess each; wall time, peak
+RSS from wait4, seconds per stage from --json-summary), and the floor (floor.py). Prints a
+table and writes bench/results/<date>.json. A tiny run (the committed samples, second run)
+measures the fixed cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from floor import output_rows, read_floor, write_floor_postgres, write_floor_sqlite  # noqa: E402
+from inputs import RUN_ORDER, inputs_for  # noqa: E402
+
+PG_URL = os.environ.get("ICP_MIGRATE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+STAGES = ("extract", "snapshot", "normalize", "validate", "group", "plan", "load", "report")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--data-dir", type=Path, default=HERE / "data")
+    parser.add_argument("--results-dir", type=Path, default=HERE / "results")
+    parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-tiny", action="store_true", help="skip the fixed-cost run")
+    args = parser.parse_args()
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    env = _child_env(args.data_dir)
+
+    results = {"date": dt.datetime.now().isoformat(timespec="seconds"),
+               "machine": _machine(), "prefect_api_url": os.environ.get("PREFECT_API_URL"),
+               "sizes": [], "tiny": None}
+    if not args.no_tiny:
+        results["tiny"] = tiny_run(args.data_dir, env)
+        print(f"tiny run (samples, second run): {results['tiny']['wall']:.1f} s", flush=True)
+    for n in args.records:
+        results["sizes"].append(bench_size(n, args, env))
+        _print_table(results)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    out = args.results_dir / f"{dt.date.today().isoformat()}.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"\nwrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+
+
+def bench_size(n: int, args: argparse.Namespace, env: dict[str, str]) -> dict:
+    inputs = inputs_for(n, args.seed, args.data_dir)
+    print(f"\n{inputs.records:,} records in {inputs.folder} "
+          f"(generated in {inputs.generate_seconds} s): {inputs.records_by_file}", flush=True)
+    files = [inputs.folder / name for name in RUN_ORDER]
+    work = args.data_dir / "work"
+    work.mkdir(exist_ok=True)
+    row: dict = {"records": inputs.records, "records_by_file": inputs.records_by_file,
+                 "read_floor": round(read_floor(files), 2)}
+    print(f"  floor read: {row['read_floor']:.1f} s", flush=True)
+
+    target = work / "target.db"
+    target.unlink(missing_ok=True)
+    row["sqlite"] = run_cli(files, f"sqlite:///{target}", work, env)
+    rows = output_rows(f"sqlite:///{target}")
+    row["rows_written"] = {t: len(v[1]) for t, v in rows.items()}
+    row["sqlite"]["write_floor"] = round(write_floor_sqlite(rows, work / "floor.db"), 2)
+    _finish(row, "sqlite")
+    del rows
+    if not args.no_postgres:
+        with _pg_schema(args.pg_url) as url:
+            row["postgres"] = run_cli(files, url, work, env)
+            pg_rows = output_rows(url)
+        with _pg_schema(args.pg_url) as floor_url:
+            row["postgres"]["write_floor"] = round(write_floor_postgres(pg_rows, floor_url), 2)
+        del pg_rows
+        _finish(row, "postgres")
+    return row
+
+
+def _finish(row: dict, backend: str) -> None:
+    result = row[backend]
+    result["floor"] = round(row["read_floor"] + result["write_floor"], 2)
+    result["ratio"] = round(result["wall"] / result["floor"], 2) if result["floor"] else None
+    result["records_per_s"] = round(row["records"] / result["wall"])
+    print(f"  {backend}: {result['wall']:.1f} s (floor {result['floor']:.1f} s, "
+          f"x{result['ratio']}), peak RSS {result['peak_rss_mb']:,} MB, stages "
+          f"{result['stages']}", flush=True)
+
+
+def run_cli(files: list[Path], url: str, work: Path, env: dict[str, str]) -> dict:
+    """One `icp-migrate run` in a subprocess: wall time, peak RSS, seconds per stage."""
+    summary = work / f"summary-{uuid.uuid4().hex[:8]}.json"
+    command = [*_cli(), "run", *map(str, files), "--target", url, "--json-summary", str(summary)]
+    log = work / "last-run.log"
+    started = time.perf_counter()
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env,
+                                   cwd=work)
+        _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0 or not summary.exists():
+        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise SystemExit(f"icp-migrate run failed ({process.returncode}):\n{tail}")
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    summary.unlink()
+    stages = {k: round(v, 2) for k, v in data["seconds"].items()}
+    process_seconds = data["process_seconds"]
+    return {
+        "wall": round(wall, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "stages": stages,
+        "prefect_overhead": round(process_seconds["prefect_overhead"], 2),
+        "startup": round(wall - process_seconds["flow"], 2),  # interpreter, imports, checks
+        "dispositions": data["dispositions"],
+    }
+
+
+def tiny_run(data_dir: Path, env: dict[str, str]) -> dict:
+    """The committed samples into a fresh SQLite file, twice; the second run is measured."""
+    work = data_dir / "tiny"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    samples = ROOT / "data" / "samples"
+    files = [samples / name for name in RUN_ORDER]
+    url = f"sqlite:///{work / 'tiny.db'}"
+    run_cli(files, url, work, env)
+    return run_cli(files, url, work, env)
+
+
+def _cli() -> list[str]:
+    script = Path(sys.executable).parent / "icp-migrate"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "icp_migrate.cli"]
+
+
+def _child_env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # one warm PREFECT_HOME for every run: the ephemeral API's database is migrated once
+    env.setdefault("PREFECT_HOME", str(data_dir / "prefect-home"))
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("DO_NOT_TRACK", "1")
+    return env
+
+
+class _pg_schema:  # noqa: N801 - used as a context manager like a function
+    """A fresh schema on the PostgreSQL server, dropped afterwards; yields its URL."""
+
+    def __init__(self, base: str) -> None:
+        self.base = sa.make_url(base)
+        self.schema = f"bench_{uuid.uuid4().hex[:12]}"
+
+    def __enter__(self) -> str:
+        self.engine = sa.create_engine(self.base.set(drivername="postgresql+psycopg"))
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{self.schema}"'))
+        url = self.base.update_query_dict({"options": f"-csearch_path={self.schema}"})
+        return url.render_as_string(hide_password=False)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+        self.engine.dispose()
+
+
+def _machine() -> dict:
+    return {"python": platform.python_version(), "cpus": os.cpu_count(),
+            "platform": platform.platform(), "load_avg_at_start": os.getloadavg()}
+
+
+def _print_table(results: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="icp-migrate run vs floor (seconds)")
+    for column in ("records", "target", "run", "floor", "ratio", "rec/s", "peak RSS MB",
+                   *STAGES, "prefect", "startup"):
+        table.add_column(column, justify="right")
+    for row in results["sizes"]:
+        for backend in ("sqlite", "postgres"):
+            r = row.get(backend)
+            if r is None:
+                continue
+            table.add_row(f"{row['records']:,}", backend, f"{r['wall']:.1f}",
+                          f"{r['floor']:.1f}", f"{r['ratio']:.2f}", f"{r['records_per_s']:,}",
+                          f"{r['peak_rss_mb']:,}",
+                          *(f"{r['stages'].get(s, 0):.1f}" for s in STAGES),
+                          f"{r['prefect_overhead']:.1f}", f"{r['startup']:.1f}")
+    Console(width=200).print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The run report as JSON (summary.json): the same sections as the page, for machines."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from icp_migrate.masking import mask_text
+from icp_migrate.reports.data import ReportData
+from icp_migrate.reports.expectations import expectation_rows, suite_rows
+from icp_migrate.reports.sections import Sections
+from icp_migrate.store.target import display_url
+
+SCHEMA_VERSION = 1
+
+
+def summary_dict(data: ReportData, s: Sections) -> dict[str, Any]:
+    run = data.run
+    sources = json.loads(run["sources"]) if run.get("sources") else []
+    total = s.reconciliation[s.reconciliation["source"] == "total"]
+    failed = expectation_rows(data.validations)
+    failed = failed[failed["success"].eq(False)]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": {
+            "run_id": run["run_id"],
+            "status": run["status"],
+            "started_at": run["started_at"],
+            "finished_at": run["finished_at"],
+            "error": mask_text(str(run["error"])) if run.get("error") else None,
+            "target": data.target,
+            "sources": [display_url(x) if "://" in x else x for x in sources],
+        },
+        "reconciliation": {
+            "records_in": int(total["records_in"].iloc[0]) if len(total) else 0,
+            "runs_records_in": None if run.get("records_in") is None else int(run["records_in"]),
+            "balanced": bool(total["balanced"].all()) if len(total) else True,
+            "by_source": _records(s.reconciliation[s.reconciliation["source"] != "total"]),
+        },
+        "dispositions": _records(total.drop(columns=["source", "records_in", "balanced"]))[0]
+        if len(total) else {},
+        "dispositions_by_reason": _records(s.by_reason),
+        "entities_by_type": s.entities_by_type,
+        "entities_by_province": s.entities_by_province,
+        "accounts_by_kind": s.accounts_by_kind,
+        "accounts_by_real_name": s.accounts_by_real_name,
+        "members_split": _records(s.members_split),
+        "entities_merged": _records(s.entities_merged),
+        "multi_domain_websites": _records(s.multi_domain),
+        "conflicts": _records(s.conflicts),
+        "quarantine": _records(s.quarantine),
+        "records_with_warnings": s.warnings,
+        "validations": {
+            "suites": _records(suite_rows(data.validations)),
+            "failed_expectations": [f"{r.suite}: {r.rule}" for r in failed.itertuples()],
+            "data_docs": "gx/index.html",
+        },
+        "history": _records(data.history),
+    }
+
+
+def render_summary(data: ReportData, s: Sections) -> str:
+    """Stable text: same store, same bytes."""
+    return json.dumps(summary_dict(data, s), ensure_ascii=False, indent=2) + "\n"
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -1,0 +1,111 @@
+"""The report in a real browser: headless Chromium opens the file, logs no console message
+(the page's CSP turns any fetch into one), draws every chart with a size, and leaves a
+screenshot under tests/artifacts/."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from icp_migrate.reports import sections as sec
+from icp_migrate.reports.build import write_file
+from icp_migrate.reports.gx_docs import render_gx_docs
+from icp_migrate.reports.html import GX_PAGE, render_report
+from icp_migrate.reports.page import CSP
+from test_reports import in_memory_data
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--window-size=1280,2000"]
+# Written into the page by the measuring copy only; the report itself has no script.
+MEASURE = """<script>
+const sizes = [...document.querySelectorAll("svg")].map(s => {
+  const r = s.getBoundingClientRect(); return [r.width, r.height]; });
+const out = document.createElement("pre"); out.id = "measured";
+out.textContent = JSON.stringify({sizes: sizes,
+  scripts: document.scripts.length, images: document.images.length,
+  handlers: document.querySelectorAll("[onerror],[onload]").length});
+document.body.appendChild(out);
+console.log("measured");
+</script>"""
+CONSOLE = re.compile(r":CONSOLE[:(]")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if not os.path.exists(CHROMIUM):
+        reason = (f"{CHROMIUM} not installed (Debian's chromium; `make test` installs it); "
+                  "required when CI=true")
+        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
+    return CHROMIUM
+
+
+def browse(chromium: str, page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [chromium, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+         *extra, page.as_uri()],
+        capture_output=True, text=True, timeout=90, check=False)
+
+
+def console_lines(result: subprocess.CompletedProcess) -> list[str]:
+    return [line for line in result.stderr.splitlines() if CONSOLE.search(line)]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    """The report of a run with hostile names, quarantine, conflicts, GX results, history."""
+    data = in_memory_data()
+    folder = tmp_path_factory.mktemp("report") / data.run["run_id"]
+    write_file(folder / "index.html", render_report(data, sec.build_sections(data)))
+    write_file(folder / GX_PAGE, render_gx_docs(data.run["run_id"], data.validations))
+    return folder / "index.html"
+
+
+def test_report_opens_without_console_messages_and_leaves_a_screenshot(chromium, report,
+                                                                        tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    shot.unlink(missing_ok=True)
+    result = browse(chromium, report, tmp_path / "profile", f"--screenshot={shot}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert console_lines(result) == [], console_lines(result)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    print(f"screenshot: {shot}")
+
+    gx = browse(chromium, report.parent / GX_PAGE, tmp_path / "profile-gx", "--dump-dom")
+    assert gx.returncode == 0 and console_lines(gx) == [], console_lines(gx)
+    assert "Great Expectations results of run" in gx.stdout
+
+
+def test_charts_have_a_size_and_no_markup_from_the_data_runs(chromium, report, tmp_path):
+    html = report.read_text(encoding="utf-8")
+    assert "<script" not in html and "http://" not in html.split("<body>")[0]
+    # A measuring copy: the same page, its CSP opened to one inline script of ours.
+    measuring = report.with_name("measure.html")
+    measuring.write_text(
+        html.replace(CSP, CSP.replace("default-src 'none'",
+                                      "default-src 'none'; script-src 'unsafe-inline'"))
+        .replace("</body>", MEASURE + "</body>"),
+        encoding="utf-8")
+    result = browse(chromium, measuring, tmp_path / "profile", "--dump-dom")
+    assert result.returncode == 0, result.stderr[-2000:]
+    # our console.log shows the console is seen: the first test's empty list means something
+    assert [line for line in console_lines(result) if '"measured"' not in line] == []
+    assert any('"measured"' in line for line in console_lines(result))
+    found = re.search(r'<pre id="measured">(.*?)</pre>', result.stdout, re.S)
+    assert found, result.stdout[-2000:]
+    measured = json.loads(found.group(1).replace("&quot;", '"'))
+    assert len(measured["sizes"]) >= 7  # sources, reasons, 2 entities, 2 accounts, history
+    assert all(w > 0 and h > 0 for w, h in measured["sizes"]), measured["sizes"]
+    # the hostile names stayed text: no image, handler or script but ours
+    assert measured == {**measured, "scripts": 1, "images": 0, "handlers": 0}
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in result.stdout
+    shutil.rmtree(tmp_path / "profile", ignore_errors=True)
