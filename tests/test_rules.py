@@ -370,3 +370,13 @@ def test_assigning_a_disputed_entity_number_joins_the_certificate_less_record():
                                           entity_id_for(ORG_A))))
     assert dispositions(plan) == ["loaded"] * 3
     assert plan.links.sort_values("row_id")["link_kind"].iloc[2] == "review_decision"
+
+
+def test_some_certificate_less_records_link_and_some_do_not():
+    plan = run([
+        record(cert_type="uscc", cert_number=A, website_filing_number=site(1)),
+        record(cert_number=None, website_filing_number=site(2)),
+        record(cert_number=None, website_filing_number=site(1, 22222222)),
+        record(cert_number="x", entity_type="individual", website_filing_number=site(1, 3333)),
+    ])
+    assert dispositions(plan) == ["loaded", "loaded", "quarantined", "quarantined"]

@@ -61,9 +61,11 @@ def first_plan() -> Plan:
     websites = [website(W1, "A1", "E1"), website(W2, "A2", "E2", filed_on=None)]
     domains = [("example.cn", "example.cn", W1), ("xn--fiqs8s.cn", "中国.cn", W2)]
     dispositions = [
-        (1, "a.csv", "line 2", "m1", "loaded", None, None, "E1", W1),
-        (2, "a.csv", "line 3", "m1", "loaded", None, "no valid certificate", "E2", W2),
-        (3, "a.csv", "line 4", "m2", "quarantined", "no website filing number", None, None, None),
+        (1, "a.csv", "line 2", "m1", "loaded", None, None, "E1", W1, None, None),
+        (2, "a.csv", "line 3", "m1", "loaded", None, "no valid certificate", "E2", W2, None,
+         None),
+        (3, "a.csv", "line 4", "m2", "quarantined", "no website filing number", None, None, None,
+         None, None),
     ]
     links = [
         (1, "a.csv", "line 2", "E1", "same_certificate", USCC),

@@ -198,6 +198,8 @@ def clean_plan() -> Plan:
                 "warnings": [None] * 5,
                 "entity_id": ["E1", "E2", "E1", None, None],
                 "website_filing_number": [W1, W2, W1, None, None],
+                "conflict_key": [None] * 5,
+                "candidates": [None] * 5,
             }
         ),
         input_count=5,

@@ -44,6 +44,14 @@ class _ProgressHandler(logging.Handler):
                   highlight=False)
 
 
+def _progress_to_stderr() -> None:
+    logger = logging.getLogger("icp_migrate")
+    logger.setLevel(logging.INFO)
+    if not any(isinstance(h, _ProgressHandler) for h in logger.handlers):
+        logger.addHandler(_ProgressHandler())
+    logger.propagate = False
+
+
 def _guarded(action: Callable[[], Any]) -> Any:
     """Run a command body; IcpMigrateError and surprises become one line and an exit code."""
     try:
@@ -88,10 +96,7 @@ def run(
         if os.environ.get(DEBUG_ENV):
             os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO")
         settings.configure_environment()
-        logger = logging.getLogger("icp_migrate")
-        logger.setLevel(logging.INFO)
-        logger.addHandler(_ProgressHandler())
-        logger.propagate = False
+        _progress_to_stderr()
         from .mapping import resolve_mapping
         from .readers import preflight
         from .store.target import open_target
@@ -214,6 +219,31 @@ def plan_export(
         finally:
             engine.dispose()
         out.print(f"wrote {path}: {count:,} accounts", highlight=False)
+
+    _guarded(body)
+
+
+@app.command()
+def serve(
+    inbox: Annotated[Path, typer.Option(help="folder where new exports are dropped")],
+    cron: Annotated[str | None, typer.Option(help="cron schedule, e.g. '0 2 * * *'")] = None,
+    interval: Annotated[float | None, typer.Option(help="seconds between ticks")] = None,
+    target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
+    reports_dir: Annotated[str, typer.Option("--reports", help="folder for run reports")]
+    = "reports",
+) -> None:
+    """Serve a Prefect deployment migrating every new file of the inbox on each tick."""
+    def body() -> None:
+        if (cron is None) == (interval is None):
+            raise UsageError("give exactly one of --cron EXPR or --interval SECONDS")
+        url = settings.target_url(target)
+        settings.configure_environment()
+        _progress_to_stderr()
+        from .flows.serving import serve_inbox
+        from .store.target import open_target
+
+        open_target(url).dispose()
+        serve_inbox(inbox, url, cron, interval, reports_dir)
 
     _guarded(body)
 

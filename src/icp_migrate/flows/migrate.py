@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from prefect import flow
 from ..errors import PlanValidationError
 from ..plan import Plan
 from ..store.load import fail_run, load_plan, start_run
+from ..store.lock import target_lock
 from ..store.snapshot import read_snapshot
 from ..store.target import display_url, open_target
 from ..summary import RunSummary, summarize
@@ -28,14 +30,18 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
+def _open(target: str, dry_run: bool):
+    """The store's engine; None for a dry run on a SQLite file that does not exist."""
+    if dry_run and target.startswith("sqlite:///") and not Path(
+            target[len("sqlite:///"):]).exists():
+        return None
+    return open_target(target)
+
+
 @stage("snapshot")
-def snapshot(target: str, dry_run: bool):
-    """The store's engine (None for a dry run on a missing SQLite file) and what it holds."""
-    url = target
-    if dry_run and url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
-        return None, Plan()
-    engine = open_target(url)
-    return engine, read_snapshot(engine)
+def snapshot(engine) -> Plan:
+    """What the store holds (read under the run lock, so no other run moves it meanwhile)."""
+    return Plan() if engine is None else read_snapshot(engine)
 
 
 @stage("load")
@@ -64,12 +70,21 @@ def migrate(sources: list[str], target: str, mapping: str | None = None,
     frames = [tasks.extract(source, mapping) for source in sources]
     tasks.timed("extract", seconds, t)
     t = time.perf_counter()
-    engine, known = snapshot(target, dry_run)
-    tasks.timed("snapshot", seconds, t)
+    engine = _open(target, dry_run)
+    locks = ExitStack()
     if engine is not None and not dry_run:
-        start_run(engine, run_id, started, [f["source"].iat[0] for f in frames if len(f)])
+        try:
+            locks.enter_context(target_lock(engine))
+        except Exception:
+            engine.dispose()
+            raise
+        log.info("lock: this run is the only one writing to the target")
     validations: dict[str, dict] = {}  # suite name -> GX result, stored with the report
     try:
+        known = snapshot(engine)
+        tasks.timed("snapshot", seconds, t)
+        if engine is not None and not dry_run:
+            start_run(engine, run_id, started, [f["source"].iat[0] for f in frames if len(f)])
         t = time.perf_counter()
         records, domains = tasks.normalize(frames)
         tasks.timed("normalize", seconds, t)
@@ -112,5 +127,6 @@ def migrate(sources: list[str], target: str, mapping: str | None = None,
                 log.warning("no report for failed run %s: %s", run_id, report_exc)
         raise
     finally:
+        locks.close()
         if engine is not None:
             engine.dispose()

@@ -165,6 +165,20 @@ class ReviewDecision(Base):
     source_file: Mapped[str | None] = mapped_column(Text)
 
 
+class InboxFile(Base):
+    """A file the inbox flow has taken, by content hash: never loaded or retried twice."""
+
+    __tablename__ = "inbox_files"
+    __table_args__ = (CheckConstraint("status IN ('loaded', 'failed')", name="status"),)
+
+    content_hash: Mapped[str] = mapped_column(String, primary_key=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String)
+    run_id: Mapped[str | None] = mapped_column(String)
+    reason: Mapped[str | None] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class EntityLink(Base):
     __tablename__ = "entity_links"
 
@@ -187,6 +201,7 @@ record_dispositions = metadata.tables["record_dispositions"]
 entity_links = metadata.tables["entity_links"]
 review_decisions = metadata.tables["review_decisions"]
 run_conflicts = metadata.tables["run_conflicts"]
+inbox_files = metadata.tables["inbox_files"]
 
 # Registers run_validations on the same metadata (migrations and compare_metadata see it).
 from icp_migrate.store import validations as _validations  # noqa: E402, F401

@@ -49,44 +49,9 @@ def settle(
     stored = known_domains.merge(known_websites, on="website_filing_number")
     domain_claims = _claimants(pd.concat([listed, stored])[["domain", "entity_id"]], "domain")
 
-    # only the few disputed keys are walked one by one, through prebuilt group indexes
-    disputed_listings = listed[listed["domain"].isin(domain_claims.index)]
-    listings_of = disputed_listings.groupby("domain").groups
-    numbers = set(disputed_listings["website_filing_number"]) | set(site_claims.index)
-    rows_of = sites[sites["website_filing_number"].isin(numbers)].groupby(
-        "website_filing_number").groups
-    no_rows = pd.Index([])
-
-    dropped = pd.Series(False, index=listed.index)
-    for domain, candidates in domain_claims.items():
-        key = f"domain:{domain}"
-        listing = disputed_listings.loc[listings_of.get(domain, no_rows)]
-        decision, chosen = decided.get(key, (None, None))
-        rows = pd.Index([r for n in listing["website_filing_number"].unique()
-                         for r in rows_of.get(n, no_rows)])
-        if decision == "assign" and chosen in candidates.split(";"):
-            others = listing[listing["entity_id"] != chosen]
-            dropped[others.index] = True
-            out.loc[out["row_id"].isin(others["row_id"]), "warnings"] = (
-                f"review: domain {domain} assigned to {chosen}")
-        elif decision == "reject":
-            _hold(out, rows, "quarantined", f"review: conflict {key} rejected", key, candidates)
-        else:
-            _hold(out, rows, "needs_review",
-                  f"domain listed by websites of several entities: {domain}", key, candidates)
-    for number, candidates in site_claims.items():
-        key = f"website:{number}"
-        rows = pd.Index(rows_of.get(number, no_rows))
-        decision, chosen = decided.get(key, (None, None))
-        if decision == "assign" and chosen in candidates.split(";"):
-            losers = rows[sites.loc[rows, "entity_id"] != chosen]
-            _hold(out, losers, "quarantined", f"review: website assigned to {chosen}", key,
-                  candidates)
-        elif decision == "reject":
-            _hold(out, rows, "quarantined", f"review: conflict {key} rejected", key, candidates)
-        else:
-            _hold(out, rows, "needs_review", "website filing number claimed by several "
-                  "entities", key, candidates)
+    dropped, events = _domain_conflicts(listed, sites, domain_claims, decided, out)
+    events.append(_website_conflicts(sites, site_claims, decided))
+    _hold(out, pd.concat(events, ignore_index=True))
 
     live = out["disposition"].eq("loaded")
     order = sites[live].sort_values("row_id")
@@ -108,16 +73,88 @@ def settle(
     return out, planned
 
 
-def _hold(out: pd.DataFrame, rows: pd.Index, disposition: str, reason: str, key: str,
-          candidates: str) -> None:
-    """Hold records back for a conflict; a record in two conflicts keeps the first's key."""
-    if len(rows) == 0:
+def _modes(claims: pd.Series, prefix: str, decided: dict) -> pd.DataFrame:
+    """Per disputed key, in key order: its conflict key, candidates, decision and choice.
+
+    mode is `assign` (a decision naming one of the candidates), `reject`, or `review`.
+    """
+    frame = pd.DataFrame({"key": prefix + claims.index.astype(object),
+                          "candidates": claims.to_numpy(dtype=object),
+                          "position": range(len(claims))}, index=claims.index)
+    picked = [decided.get(k, (None, None)) for k in frame["key"]]
+    frame["chosen"] = [chosen for _, chosen in picked]
+    frame["mode"] = [
+        "assign" if d == "assign" and c in cands.split(";") else "reject" if d == "reject"
+        else "review" for (d, c), cands in zip(picked, frame["candidates"], strict=True)]
+    return frame
+
+
+def _domain_conflicts(listed: pd.DataFrame, sites: pd.DataFrame, claims: pd.Series,
+                      decided: dict, out: pd.DataFrame) -> tuple[pd.Series, list[pd.DataFrame]]:
+    """Disputed domains: listings dropped (assigned elsewhere) and hold events, in key order.
+
+    An assigned domain stays with the chosen entity: the others' websites migrate without
+    it, with a warning (the last such domain's, in key order); an open or rejected one holds
+    every record of every website listing it.
+    """
+    dropped = pd.Series(False, index=listed.index)
+    modes = _modes(claims, "domain:", decided)
+    disputed = listed[listed["domain"].isin(claims.index)].join(modes, on="domain")
+    assigned = disputed[disputed["mode"].eq("assign")
+                        & disputed["entity_id"].ne(disputed["chosen"])]
+    dropped[assigned.index] = True
+    if len(assigned):
+        notes = assigned.sort_values("position", kind="stable").drop_duplicates(
+            "row_id", keep="last")
+        notes = pd.Series(("review: domain " + notes["domain"].astype(object) + " assigned to "
+                           + notes["chosen"].astype(object)).to_numpy(), index=notes["row_id"])
+        hit = out["row_id"].isin(notes.index)
+        out.loc[hit, "warnings"] = out.loc[hit, "row_id"].map(notes)
+    held = disputed[~disputed["mode"].eq("assign")]
+    held = held[["domain", "website_filing_number"]].drop_duplicates().merge(
+        sites[["website_filing_number"]].reset_index(names="site"), on="website_filing_number")
+    held = held.join(modes, on="domain")
+    rejected = held["mode"].eq("reject")
+    held["disposition"] = rejected.map({True: "quarantined", False: "needs_review"})
+    held["reason"] = ("review: conflict " + held["key"].astype(object) + " rejected").where(
+        rejected, "domain listed by websites of several entities: " + held["domain"].astype(object))
+    held["phase"] = 0
+    return dropped, [held]
+
+
+def _website_conflicts(sites: pd.DataFrame, claims: pd.Series, decided: dict) -> pd.DataFrame:
+    """Hold events of disputed website numbers: all their records, or an assignment's losers."""
+    modes = _modes(claims, "website:", decided)
+    held = sites[sites["website_filing_number"].isin(claims.index)].reset_index(names="site")
+    held = held.join(modes, on="website_filing_number")
+    mode = held["mode"]
+    held = held[~mode.eq("assign") | held["entity_id"].ne(held["chosen"])]
+    mode = held["mode"]
+    held = held.assign(disposition=mode.map({"assign": "quarantined", "reject": "quarantined",
+                                             "review": "needs_review"}))
+    held["reason"] = "website filing number claimed by several entities"
+    if len(held):
+        held.loc[mode.eq("reject"), "reason"] = ("review: conflict " + held["key"].astype(object)
+                                                 + " rejected")
+        held.loc[mode.eq("assign"), "reason"] = ("review: website assigned to "
+                                                 + held["chosen"].astype(object))
+    held["phase"] = 1
+    return held
+
+
+def _hold(out: pd.DataFrame, events: pd.DataFrame) -> None:
+    """Hold records back for conflicts, applied in key order (domains first, then
+    websites): a record's disposition and reason are its last conflict's, its conflict key
+    and candidates its first's."""
+    if events.empty:
         return
-    out.loc[rows, "disposition"] = disposition
-    out.loc[rows, "reasons"] = reason
-    fresh = rows[out.loc[rows, "conflict_key"].isna()]
-    out.loc[fresh, "conflict_key"] = key
-    out.loc[fresh, "candidates"] = candidates
+    events = events.sort_values(["phase", "position"], kind="stable")
+    last = events.drop_duplicates("site", keep="last").set_index("site")
+    first = events.drop_duplicates("site", keep="first").set_index("site")
+    out.loc[last.index, "disposition"] = last["disposition"].astype(object)
+    out.loc[last.index, "reasons"] = last["reason"].astype(object)
+    out.loc[first.index, "conflict_key"] = first["key"].astype(object)
+    out.loc[first.index, "candidates"] = first["candidates"].astype(object)
 
 
 def _assign_domains(listed: pd.DataFrame, known_domains: pd.DataFrame):

@@ -92,7 +92,7 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame,
     none = (distinct == 0) & ~in_dispute
     out.loc[loose.index[none], "disposition"] = "quarantined"
     out.loc[loose.index[none], "reasons"] = (
-        problem + "; no filing number or name links it to a known entity"
+        problem[none] + "; no filing number or name links it to a known entity"
         + _near_misses(loose[none], valid, known).astype("str"))
     return out
 

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 # Dashes legacy data uses where a hyphen is meant (NFKC leaves these alone).
@@ -17,10 +18,15 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
 def map_unique(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
-    """Apply `func` once per distinct non-null value (legacy columns repeat a lot)."""
-    uniques = values.dropna().unique()
-    table = {v: func(v) for v in uniques}
-    return values.map(table).astype(object)
+    """Apply `func` once per distinct non-null value (legacy columns repeat a lot).
+
+    Null inputs give NaN; results are typed as `pd.Series(results)` infers them (text
+    results: a None becomes NaN), then made object, as `Series.map(dict)` would.
+    """
+    codes, uniques = pd.factorize(values)
+    mapped = pd.Series([func(v) for v in uniques]).astype(object).to_numpy()
+    table = np.append(mapped, np.nan)  # code -1 (null input) picks the trailing NaN
+    return pd.Series(table[codes], index=values.index, dtype=object)
 
 
 def nfkc(text: str) -> str:
@@ -40,19 +46,24 @@ def compact(text: str) -> str:
 
 
 def blank_to_none(values: pd.Series) -> pd.Series:
-    """Text column with blank strings as None."""
-    text = values.astype(object)
-    stripped = map_unique(text, lambda v: v.strip() if isinstance(v, str) else v)
-    return stripped.where(stripped.notna() & (stripped != ""), None)
+    """Text column, trimmed, with blank strings and nulls as None."""
+    # per value, not per distinct value: a strip is cheaper than hashing the value
+    cleaned = [(v.strip() or None) if isinstance(v, str) else (None if _null(v) else v)
+               for v in values.astype(object).to_numpy()]
+    return pd.Series(cleaned, index=values.index, dtype=object)
+
+
+def _null(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (
+        isinstance(value, float) and value != value)
 
 
 def map_unique_columns(
     values: pd.Series, func: Callable[[Any], tuple], names: tuple[str, ...]
 ) -> pd.DataFrame:
     """Like map_unique for a function returning a tuple: one column per tuple item."""
-    uniques = values.dropna().unique()
+    codes, uniques = pd.factorize(values)
     results = [func(v) for v in uniques]
-    codes = pd.Index(uniques).get_indexer(values)
     out = pd.DataFrame(index=values.index)
     for position, name in enumerate(names):
         column = pd.array([r[position] for r in results] + [None], dtype=object)

@@ -1,0 +1,85 @@
+"""`icp-migrate serve`: the inbox flow as a Prefect deployment with a schedule.
+
+Scheduling needs a Prefect server (the ephemeral API has no scheduler). With
+PREFECT_API_URL set, that server is used; otherwise a private one is started on
+127.0.0.1 for as long as `serve` runs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import IcpMigrateError
+
+STARTUP_SECONDS = 120
+DEPLOYMENT = "icp-migrate-inbox"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def local_prefect_server() -> Iterator[str]:
+    """A Prefect server subprocess with a quick scheduler; yields its API URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED":
+           "false", "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5"}
+    env.pop("PREFECT_API_URL", None)
+    prefect = Path(sys.executable).with_name("prefect")
+    process = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1",
+                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise IcpMigrateError("could not start a local Prefect server for serve "
+                                      "(set PREFECT_API_URL to use a running one)")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def serve_inbox(inbox: Path, target: str, cron: str | None, interval: float | None,
+                reports_dir: str) -> None:
+    """Serve the inbox deployment until interrupted."""
+    if not inbox.is_dir():
+        raise IcpMigrateError(f"inbox {inbox}: no such folder")
+    parameters = {"inbox": str(inbox.resolve()), "target": target, "reports_dir": reports_dir}
+    if os.environ.get("PREFECT_API_URL"):
+        _serve(parameters, cron, interval)
+        return
+    with local_prefect_server() as url:
+        os.environ["PREFECT_API_URL"] = url
+        os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
+        _serve(parameters, cron, interval)
+
+
+def _serve(parameters: dict, cron: str | None, interval: float | None) -> None:
+    from .inbox import migrate_inbox
+
+    migrate_inbox.serve(name=DEPLOYMENT, cron=cron, interval=interval, parameters=parameters,
+                        print_starting_message=False)

@@ -1,0 +1,89 @@
+"""One run writes to a target at a time: a PostgreSQL advisory lock, or a lock file beside a
+SQLite target. Both vanish with the process that holds them, so a killed run never leaves
+the target locked."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..errors import TargetError
+from .target import display_url
+
+LOCK_WAIT_ENV = "ICP_MIGRATE_LOCK_WAIT"
+DEFAULT_WAIT_SECONDS = 600.0
+_POLL_SECONDS = 0.5
+
+
+def lock_wait_seconds() -> float:
+    return float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_WAIT_SECONDS))
+
+
+@contextmanager
+def target_lock(engine: sa.Engine, wait_seconds: float | None = None) -> Iterator[None]:
+    """Hold the target's run lock; wait at most `wait_seconds`, then fail in one line."""
+    wait = lock_wait_seconds() if wait_seconds is None else wait_seconds
+    if engine.dialect.name == "postgresql":
+        with _advisory_lock(engine, wait):
+            yield
+    else:
+        with _file_lock(Path(f"{engine.url.database or 'memory'}.lock"), wait,
+                        display_url(engine.url)):
+            yield
+
+
+def _busy(shown: str, wait: float) -> TargetError:
+    return TargetError(f"another run is writing to {shown}; gave up after waiting {wait:.0f} s "
+                       f"(set {LOCK_WAIT_ENV} to wait longer)")
+
+
+@contextmanager
+def _advisory_lock(engine: sa.Engine, wait: float) -> Iterator[None]:
+    # One key per database and schema: runs into other schemas of the same server go on.
+    key_sql = sa.text("SELECT hashtext('icp-migrate/' || current_database() || '/' "
+                      "|| current_schema())")
+    with engine.connect() as connection:
+        key = connection.execute(key_sql).scalar_one()
+        deadline = time.monotonic() + wait
+        while not connection.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
+                                     {"k": key}).scalar_one():
+            if time.monotonic() >= deadline:
+                raise _busy(display_url(engine.url), wait)
+            time.sleep(_POLL_SECONDS)
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            connection.commit()
+
+
+@contextmanager
+def _file_lock(path: Path, wait: float, shown: str) -> Iterator[None]:
+    handle = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _busy(shown, wait) from None
+                time.sleep(_POLL_SECONDS)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
