@@ -17,6 +17,12 @@ os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 os.environ.pop("ICP_MIGRATE_TARGET", None)
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# A loaded CI machine must not turn slow examples into failures: no per-example deadline.
+settings.register_profile("icp", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("icp")
 from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 

@@ -37,7 +37,7 @@ from test_flow import HEADER
 
 # Generated physical lines (text files) and rows (databases), per reader, this session.
 LINES: Counter[str] = Counter()
-SLOW_LINES = {"csv": 45_000, "jsonl": 35_000, "sql": 20_000, "mixed": 5_000}  # >= 10^5
+SLOW_LINES = {"csv": 35_000, "jsonl": 30_000, "sql": 20_000, "mixed": 20_000}  # >= 10^5
 BOM = b"\xef\xbb\xbf"
 MB = 1 << 20
 
@@ -308,8 +308,9 @@ def csv_file(rng: random.Random, variant: str, rows: int, extra: list[bytes]) ->
         if rng.random() < 0.9:
             buffer = io.StringIO()
             quoting = csv.QUOTE_ALL if rng.random() < 0.2 else csv.QUOTE_MINIMAL
-            csv.writer(buffer, quoting=quoting, lineterminator="").writerow(cells)
-            text = buffer.getvalue()
+            # the writer quotes fields holding its line terminator: CR and LF then span lines
+            csv.writer(buffer, quoting=quoting, lineterminator="\r\n").writerow(cells)
+            text = buffer.getvalue()[:-2]
         else:
             text = ",".join(cells)  # unquoted: commas and quotes inside fields break it
         lines.append(mangle(rng, encode(rng, text)))
@@ -487,7 +488,6 @@ def fuzz_mixed(recipe: dict, folder: Path) -> pd.DataFrame | None:
     """All three layouts in one run, as the flow concatenates them."""
     frames = [f for f in (fuzz_csv(recipe, folder), fuzz_jsonl(recipe, folder),
                           fuzz_sql(recipe, folder)) if f is not None]
-    LINES["mixed"] += sum(len(f) for f in frames)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -508,22 +508,28 @@ def run_fuzz(body: Callable[[dict, Path], pd.DataFrame | None], examples: int,
 FUZZERS = {"csv": fuzz_csv, "jsonl": fuzz_jsonl, "sql": fuzz_sql, "mixed": fuzz_mixed}
 
 
-@pytest.mark.parametrize("layout", list(FUZZERS))
-def test_fuzz_quick(layout):
-    run_fuzz(FUZZERS[layout], examples=8, max_rows=60)
+def fuzzed_lines() -> int:
+    return LINES["csv"] + LINES["jsonl"] + LINES["sql"]
+
+
+def test_fuzz_quick():
+    """`make test`: a few examples of all three layouts in one run."""
+    run_fuzz(fuzz_mixed, examples=6, max_rows=200)
+    assert fuzzed_lines() > 0
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("layout", list(FUZZERS))
 def test_fuzz_slow(layout, request):
-    before = LINES[layout]
-    while LINES[layout] - before < SLOW_LINES[layout]:
-        run_fuzz(FUZZERS[layout], examples=100, max_rows=600)
-    run = LINES[layout] - before
+    """`make fuzz`: examples until this layout's share of the 10^5 lines has run."""
+    before = fuzzed_lines()
+    while fuzzed_lines() - before < SLOW_LINES[layout]:
+        run_fuzz(FUZZERS[layout], examples=10, max_rows=3000)
+    run = fuzzed_lines() - before
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(f"fuzzed {layout}: {run:,} lines; session total "
-                            f"{sum(LINES.values()):,}")
+        reporter.write_line(f"fuzzed {layout}: {run:,} generated lines; this session "
+                            f"{fuzzed_lines():,} ({dict(LINES)})")
     assert run >= SLOW_LINES[layout]
 
 
@@ -537,8 +543,8 @@ def csv_row(**cells: str) -> str:
     for name, value in cells.items():
         values[HEADER.index(name)] = value
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(values)
-    return buffer.getvalue()
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue()[:-2]
 
 
 HEADER_LINE = ",".join(HEADER)
@@ -568,16 +574,23 @@ EDGE_CASES = {
 }
 
 
-@pytest.mark.parametrize("name", list(EDGE_CASES))
-def test_named_edge_cases(name, tmp_path):
-    layout, lines = EDGE_CASES[name]
-    path = tmp_path / f"edge.{layout}"
-    data = b"\n".join(line.encode("utf-8") for line in lines) + b"\n"
-    path.write_bytes(data)
-    checker = check_csv_records if layout == "csv" else check_jsonl_records
-    canonical = read_checked(path, checker, intact=True)
-    if canonical is not None:
-        check_pipeline(canonical)
+def test_named_edge_cases(tmp_path):
+    """Each named case read alone, then all decided in one run."""
+    frames = []
+    for number, (name, (layout, lines)) in enumerate(EDGE_CASES.items()):
+        path = tmp_path / f"edge{number}.{layout}"
+        path.write_bytes(b"\n".join(line.encode("utf-8") for line in lines) + b"\n")
+        checker = check_csv_records if layout == "csv" else check_jsonl_records
+        try:
+            frames.append(read_checked(path, checker, intact=True))
+        except Exception as exc:
+            raise AssertionError(f"edge case {name!r}: {exc!r}") from exc
+    canonical = pd.concat(frames, ignore_index=True)
+    unreadable = canonical.loc[canonical["read_error"].notna(), "read_error"]
+    assert unreadable.str.contains("nested too deeply").sum() >= 2, unreadable.tolist()
+    assert unreadable.str.contains("NUL").sum() >= 2 and unreadable.str.contains(
+        "lone surrogate").sum() == 1
+    check_pipeline(canonical)
 
 
 def test_mixed_encodings_and_crlf_keep_every_line(tmp_path):

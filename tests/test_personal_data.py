@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import make_url
+from sqlalchemy import create_engine, make_url
 from stdnum.cn import ric
 
 from test_cli import cli
@@ -174,10 +174,18 @@ def test_no_certificate_or_phone_number_leaves_the_store_whole(workdir):
 @pytest.mark.postgres
 def test_database_passwords_are_never_printed(workdir, pg_url, tmp_path):
     url = make_url(pg_url).set(password=PASSWORD).render_as_string(hide_password=False)
+    engine = create_engine(url)  # the legacy database as a PostgreSQL source, same schema
+    try:
+        with sqlite3.connect(SAMPLES / "hichina_legacy.db") as legacy, engine.begin() as conn:
+            for table in ("members", "subjects", "sites", "site_domains"):
+                pd.read_sql(f"SELECT * FROM {table}", legacy).to_sql(table, conn, index=False)
+    finally:
+        engine.dispose()
     env = env_for(workdir)
     source = str(workdir / "samples" / "hichina_beian_utf8.csv")
-    run = cli("run", source, "--target", url, cwd=tmp_path, env=env)
+    run = cli("run", source, url, "--target", url, cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stderr
+    assert "postgres:***@" in run.stderr  # the progress line names the source, hidden
     assert "***" in run.stdout  # the summary names the target, password hidden
     shown = cli("show", "--target", url, cwd=tmp_path, env=env)
     assert shown.returncode == 0, shown.stderr

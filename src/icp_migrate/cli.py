@@ -109,7 +109,11 @@ def run(
         from .report_text import print_summary
 
         flow_began = time.perf_counter()
-        summary = migrate(sources=list(sources), target=url, mapping=mapping, cutoff=cutoff,
+        from pydantic import SecretStr
+
+        # URLs may hold passwords and Prefect stores flow parameters: SecretStr ones masked
+        summary = migrate(sources=[SecretStr(s) if "://" in s else s for s in sources],
+                          target=SecretStr(url), mapping=mapping, cutoff=cutoff,
                           dry_run=dry_run)
         if json_summary is not None:
             _write_json_summary(json_summary, summary.as_dict(), {

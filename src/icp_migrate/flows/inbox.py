@@ -13,7 +13,7 @@ from prefect import flow
 
 from ..errors import IcpMigrateError
 from ..readers import preflight
-from ..settings import DEFAULT_CUTOFF
+from ..settings import DEFAULT_CUTOFF, target_url
 from ..store.schema import inbox_files
 from ..store.target import open_target
 from .migrate import migrate
@@ -76,6 +76,7 @@ def migrate_inbox(inbox: str, target: str, reports_dir: str = "reports",
     """One tick: new files are migrated together; a copy of a file seen before (same content,
     any name) is set aside in skipped/; a file that cannot be read goes to failed/ with its
     reason and is never retried."""
+    target = target_url(target or None)  # empty: $ICP_MIGRATE_TARGET or the default file
     hashed, seen = scan_inbox(inbox, target)
     now = datetime.now(UTC)
     fresh: list[tuple[Path, str]] = []

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 from prefect import flow
+from pydantic import SecretStr
 
 from ..errors import PlanValidationError
 from ..plan import Plan
@@ -52,7 +53,7 @@ def load(engine, run_id: str, planned: Plan, summary: RunSummary) -> None:
 
 
 @flow(name="migrate", log_prints=False, validate_parameters=False)
-def migrate(sources: list[str], target: str, mapping: str | None = None,
+def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: str | None = None,
             cutoff: str = "2019-01-01", dry_run: bool = False,
             reports_dir: str = "reports") -> RunSummary:
     """Migrate legacy sources into the target; returns the run's summary.
@@ -60,17 +61,20 @@ def migrate(sources: list[str], target: str, mapping: str | None = None,
     Raises SourceError/MappingError/TargetError before anything is written, and
     PlanValidationError (the run is recorded as failed, nothing loaded) when a plan-level
     expectation fails. Every recorded run, failed too, gets `<reports_dir>/<run_id>/`.
+    URLs may come as SecretStr: Prefect stores a flow run's parameters, those masked.
     """
+    urls = [s.get_secret_value() if isinstance(s, SecretStr) else s for s in sources]
+    target_url = target.get_secret_value() if isinstance(target, SecretStr) else target
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     seconds: dict[str, float] = {}
     cutoff_ts = pd.Timestamp(cutoff)
 
     t = time.perf_counter()
-    frames = [tasks.extract(source, mapping) for source in sources]
+    frames = [tasks.extract(source, mapping) for source in urls]
     tasks.timed("extract", seconds, t)
     t = time.perf_counter()
-    engine = _open(target, dry_run)
+    engine = _open(target_url, dry_run)
     locks = ExitStack()
     if engine is not None and not dry_run:
         try:
@@ -102,7 +106,7 @@ def migrate(sources: list[str], target: str, mapping: str | None = None,
         tasks.timed("validate", seconds, t)
         validations.update({f"plan_{table}": r for table, r in check.results.items()})
         status = "dry_run" if dry_run else "completed"
-        summary = summarize(run_id, display_url(target), planned, status)
+        summary = summarize(run_id, display_url(target_url), planned, status)
         summary.seconds = seconds
         if not check.success:
             summary.status = "failed"

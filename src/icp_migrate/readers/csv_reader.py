@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import sys
 
+import numpy as np
 import pandas as pd
 
 from ..mapping import CsvOptions
+from .csv_fast import plain_lines, split_plain
 from .lines import DecodedLines
 
 # A quoted field may span lines; a stray quote must not swallow the rest of the file.
@@ -30,15 +32,16 @@ def header_of(decoded: DecodedLines, options: CsvOptions) -> tuple[int, list[str
     return None
 
 
-def _records(decoded: DecodedLines, start: int, width: int, options: CsvOptions):
-    """Yield (first line index, cells or None, error) for each record after the header.
+def _records(decoded: DecodedLines, start: int, width: int, options: CsvOptions,
+             stop: int | None = None):
+    """Yield (first line index, cells or None, error) for each record of lines start..stop.
 
     A line with an open quote is joined with the next lines only if that yields a row of
     the header's width; otherwise the line alone is a broken row and the next line is
     read on its own, so one stray quote never swallows the records after it.
     """
     lines, quote = decoded.lines, options.quotechar
-    i, n = start, len(lines)
+    i, n = start, len(lines) if stop is None else stop
     while i < n:
         line = lines[i]
         if line is None:
@@ -85,20 +88,47 @@ def _parse(text: str, width: int, options: CsvOptions) -> tuple[list[str] | None
 
 
 def read_csv_records(decoded: DecodedLines, options: CsvOptions) -> pd.DataFrame:
-    """Frame with the header's columns plus `locator` and `read_error` (all text)."""
+    """Frame with the header's columns plus `locator` and `read_error` (all text).
+
+    Plain lines (csv_fast.py) are split in bulk; the others, in runs, take the walk above.
+    """
     found = header_of(decoded, options)
     assert found is not None, "caller checks the header first"
     header_index, header = found
     width = len(header)
-    blank = [None] * width
-    locators: list[str] = []
+    start = header_index + 1
+    body = decoded.lines[start:]
+    plain = plain_lines(body, options.delimiter, options.quotechar, width, MAX_RECORD_LINES)
+    starts: list[int] = []
     errors: list[str | None] = []
-    rows: list[list[str] | list[None]] = []
-    for index, cells, error in _records(decoded, header_index + 1, width, options):
-        locators.append(f"line {index + 1}")
-        errors.append(error)
-        rows.append(cells if cells is not None else blank)
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame["locator"] = locators
-    frame["read_error"] = errors
+    rows: list[list[str] | None] = []
+    for run_start, run_stop in _runs(~plain):
+        for index, cells, error in _records(decoded, start + run_start, width, options,
+                                            stop=start + run_stop):
+            starts.append(index)
+            errors.append(error)
+            rows.append(cells)
+    fast_starts = np.flatnonzero(plain) + start
+    where = np.concatenate([fast_starts, np.asarray(starts, dtype=np.int64)])
+    order = np.argsort(where, kind="stable")
+    grid = np.full((len(where), width), None, dtype=object)
+    fast = np.zeros(len(where), dtype=bool)
+    fast[:len(fast_starts)] = True
+    for j, column in enumerate(split_plain(body, plain, options.delimiter, width)):
+        grid[:len(fast_starts), j] = column
+    for k, cells in enumerate(rows, start=len(fast_starts)):
+        if cells is not None:
+            grid[k] = cells
+    all_errors = np.full(len(where), None, dtype=object)
+    all_errors[len(fast_starts):] = errors
+    frame = pd.DataFrame(grid[order], columns=header, dtype=object)
+    frame["locator"] = [f"line {index + 1}" for index in where[order].tolist()]
+    frame["read_error"] = all_errors[order].tolist()
     return frame
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True in `mask`."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
+                    strict=True))

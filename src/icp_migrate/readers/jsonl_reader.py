@@ -12,7 +12,11 @@ from .lines import DecodedLines
 
 
 def _pick(obj: Any, path: str) -> Any:
-    for part in path.split("."):
+    return _pick_parts(obj, tuple(path.split(".")))
+
+
+def _pick_parts(obj: Any, parts: tuple[str, ...]) -> Any:
+    for part in parts:
         if not isinstance(obj, dict) or part not in obj:
             return _MISSING
         obj = obj[part]
@@ -23,6 +27,8 @@ _MISSING = object()
 
 
 def _as_text(value: Any) -> str | None:
+    if type(value) is str:
+        return value
     if value is None or value is _MISSING:
         return None
     if isinstance(value, bool):
@@ -62,7 +68,10 @@ def read_jsonl_records(
     decoded: DecodedLines, paths: tuple[str, ...], required: dict[str, tuple[str, ...]]
 ) -> pd.DataFrame:
     """Frame with one column per dotted path plus `locator` and `read_error`."""
-    columns: dict[str, list[str | None]] = {p: [] for p in paths}
+    split = [tuple(p.split(".")) for p in paths]
+    needed = [(alts[0], [tuple(p.split(".")) for p in alts]) for alts in required.values()]
+    nothing: list[str | None] = [None] * len(paths)
+    rows: list[list[str | None]] = []
     locators: list[str] = []
     errors: list[str | None] = []
     for index, line in enumerate(decoded.lines):
@@ -70,21 +79,20 @@ def read_jsonl_records(
             continue
         locators.append(f"line {index + 1}")
         obj, error = _load(line, decoded.errors.get(index))
+        values = nothing
         if obj is not None:
-            missing = [alts[0] for alts in required.values()
-                       if all(_pick(obj, p) is _MISSING for p in alts)]
+            missing = [name for name, alts in needed
+                       if all(_pick_parts(obj, p) is _MISSING for p in alts)]
             if missing:
                 error = "missing required field " + ", ".join(missing)
-        values: list[str | None] = [None] * len(paths)
-        if obj is not None:
             try:
-                values = [_as_text(_pick(obj, path)) for path in paths]
+                values = [_as_text(_pick_parts(obj, parts)) for parts in split]
             except RecursionError:  # json.loads nests deeper than _as_text can recurse
                 error = "invalid JSON line: nested too deeply"
         errors.append(error)
-        for path, value in zip(paths, values, strict=True):
-            columns[path].append(value)
-    frame = pd.DataFrame(columns, dtype=object)
+        rows.append(values)
+    frame = pd.DataFrame(dict(zip(paths, zip(*rows, strict=True), strict=True)) if rows
+                         else {p: [] for p in paths}, dtype=object)
     frame["locator"] = locators
     frame["read_error"] = errors
     return frame

@@ -1,0 +1,67 @@
+"""The CSV reader's bulk path gives the frame the line-by-line walk alone gives."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from icp_migrate.mapping import CsvOptions, builtin_mappings
+from icp_migrate.readers import csv_reader
+from icp_migrate.readers.lines import DecodedLines, decode_lines
+
+OPTIONS = next(m.csv for m in builtin_mappings() if m.reader == "csv")
+HEADER = "a,b,c,d"
+
+
+def walk_only(decoded: DecodedLines, options: CsvOptions) -> pd.DataFrame:
+    """The reader before its bulk path: every line through csv_reader._records."""
+    header_index, header = csv_reader.header_of(decoded, options)
+    blank = [None] * len(header)
+    locators, errors, rows = [], [], []
+    for index, cells, error in csv_reader._records(decoded, header_index + 1, len(header),
+                                                   options):
+        locators.append(f"line {index + 1}")
+        errors.append(error)
+        rows.append(cells if cells is not None else blank)
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame["locator"] = locators
+    frame["read_error"] = errors
+    return frame
+
+
+def assert_same(decoded: DecodedLines) -> None:
+    got = csv_reader.read_csv_records(decoded, OPTIONS)
+    want = walk_only(decoded, OPTIONS)
+    pd.testing.assert_frame_equal(got, want)
+    assert got.map(type).equals(want.map(type))
+
+
+CELL = st.one_of(st.sampled_from(["", "x", "中文", " ", '"q"', '"a,b"', '"', '""', "\r", "\x00",
+                                  "\x1c", "\u3000", '"multi', 'line"', "é"]),
+                 st.text(alphabet='ab,"\r\x00 中', max_size=5))
+LINE = st.one_of(st.lists(CELL, min_size=0, max_size=6).map(",".join), st.just(""),
+                 st.just("   "), st.just(",,,"), st.just("1,2,3,4"), st.none())
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(LINE, max_size=40))
+def test_bulk_path_equals_the_walk(lines):
+    decoded = DecodedLines([HEADER, *lines], {i + 1: "undecodable bytes" for i, line
+                                              in enumerate(lines) if line is None}, "mixed")
+    assert_same(decoded)
+
+
+def test_stray_quotes_and_multiline_records_amid_plain_lines():
+    plain = [f"{i},x,y,z" for i in range(120)]
+    lines = [HEADER, *plain[:10], 'p,"open,q,r', *plain[10:30], 'm,"two', 'lines",c,d',
+             *plain[30:90], "", 'b,"never closed', *plain[90:]]
+    assert_same(decode_lines("\n".join(lines).encode(), ("utf-8",)))
+
+
+def test_single_column_files_take_the_walk():
+    decoded = decode_lines("only\nx\n\ny\n".encode(), ("utf-8",))
+    header_index, header = csv_reader.header_of(decoded, OPTIONS)
+    got = csv_reader.read_csv_records(decoded, OPTIONS)
+    assert got["only"].tolist() == ["x", "y"] and header == ["only"] and header_index == 0
+    pd.testing.assert_frame_equal(got, walk_only(decoded, OPTIONS))
