@@ -11,7 +11,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 SAMPLES := data/samples/hichina_beian.csv data/samples/hichina_beian_utf8.csv \
 	data/samples/winport_shops.jsonl data/samples/hichina_legacy.db
 
-.PHONY: demo test check lint bench clean chromium
+.PHONY: demo test fuzz test-slow check lint bench clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -33,8 +33,17 @@ check: $(STAMP)
 chromium:
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
+# The quick tier; the `slow` ones (10^5 fuzzed lines, killed runs, faults) run in CI after it.
 test: $(STAMP) check chromium
-	$(BIN)/pytest -n 2 tests
+	$(BIN)/pytest -n 2 -m "not slow" tests
+
+# Hypothesis over every reader and the rules: at least 10^5 generated lines, counted and printed.
+fuzz: $(STAMP)
+	$(BIN)/pytest -m slow tests/test_fuzz.py
+
+# Runs SIGKILLed mid-way, dropped connections, full and read-only targets, scale.
+test-slow: $(STAMP)
+	$(BIN)/pytest -n 2 -m slow tests --ignore=tests/test_fuzz.py
 
 # Sample sets are generated once into bench/data/ (about 2 min for 1M records).
 bench: $(STAMP)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 # Before anything imports Prefect or GX: offline, quiet, and a PREFECT_HOME of our own.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="icp-prefect-home-"))
@@ -73,6 +75,17 @@ def target_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'target.db'}"
     return request.getfixturevalue("pg_url")
+
+
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+@pytest.fixture
+def samples(tmp_path) -> Path:
+    """A private copy of data/samples/: a test must never touch the committed set."""
+    copy = tmp_path / "samples"
+    shutil.copytree(SAMPLES_DIR, copy)
+    return copy
 
 
 @pytest.fixture(scope="session")

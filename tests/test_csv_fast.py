@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from icp_migrate.mapping import CsvOptions, builtin_mappings
 from icp_migrate.readers import csv_reader
+from icp_migrate.readers import lines as lines_module
 from icp_migrate.readers.lines import DecodedLines, decode_lines
 
 OPTIONS = next(m.csv for m in builtin_mappings() if m.reader == "csv")
@@ -65,3 +66,12 @@ def test_single_column_files_take_the_walk():
     got = csv_reader.read_csv_records(decoded, OPTIONS)
     assert got["only"].tolist() == ["x", "y"] and header == ["only"] and header_index == 0
     pd.testing.assert_frame_equal(got, walk_only(decoded, OPTIONS))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="ab\r\n\ufeff中", max_size=30))
+def test_line_split_equals_cleaning_each_line(text):
+    parts = text.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    assert lines_module._split(text) == [lines_module._clean(p) for p in parts]

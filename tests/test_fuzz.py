@@ -520,16 +520,16 @@ def test_fuzz_quick():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("layout", list(FUZZERS))
-def test_fuzz_slow(layout, request):
+def test_fuzz_slow(layout, capsys):
     """`make fuzz`: examples until this layout's share of the 10^5 lines has run."""
-    before = fuzzed_lines()
+    before, examples = fuzzed_lines(), 0
     while fuzzed_lines() - before < SLOW_LINES[layout]:
         run_fuzz(FUZZERS[layout], examples=10, max_rows=3000)
+        examples += 10
     run = fuzzed_lines() - before
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"fuzzed {layout}: {run:,} generated lines; this session "
-                            f"{fuzzed_lines():,} ({dict(LINES)})")
+    with capsys.disabled():
+        print(f"\nfuzzed {layout}: {run:,} generated lines in {examples} examples; "
+              f"this session {fuzzed_lines():,} lines ({dict(LINES)})")
     assert run >= SLOW_LINES[layout]
 
 

@@ -316,17 +316,6 @@ def test_report_command_rebuilds_latest_or_named_run(target_url, tmp_path):
 
 # -- the flow writes the report, stores GX results, publishes artifacts --------------------
 
-@pytest.fixture
-def samples(tmp_path) -> Path:
-    import shutil
-
-    from test_flow import SAMPLES
-
-    copy = tmp_path / "samples"
-    shutil.copytree(SAMPLES, copy)
-    return copy
-
-
 def _artifacts(flow_run_id) -> dict[str, object]:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId

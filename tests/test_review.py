@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from icp_migrate.review import ReviewFileError, apply_decisions, export_conflicts
 from icp_migrate.store.target import open_target
-from test_flow import dump, migrate, samples, sources  # noqa: F401 (fixture)
+from test_flow import dump, migrate, sources
 
 
 def _rows(path) -> list[dict]:

@@ -123,12 +123,12 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
         return summary
     except Exception as exc:
         if engine is not None and not dry_run:
-            fail_run(engine, run_id, str(exc).splitlines()[0][:500] if str(exc) else
-                     exc.__class__.__name__)
-            try:
+            try:  # a read-only or vanished target fails these too: report the first error
+                fail_run(engine, run_id, str(exc).splitlines()[0][:500] if str(exc) else
+                         exc.__class__.__name__)
                 tasks.report(engine, run_id, validations, reports_dir)
             except Exception as report_exc:  # noqa: BLE001 - the run's own error matters more
-                log.warning("no report for failed run %s: %s", run_id, report_exc)
+                log.warning("failed run %s not recorded or reported: %s", run_id, report_exc)
         raise
     finally:
         locks.close()

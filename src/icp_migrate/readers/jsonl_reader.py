@@ -92,7 +92,7 @@ def read_jsonl_records(
         errors.append(error)
         rows.append(values)
     frame = pd.DataFrame(dict(zip(paths, zip(*rows, strict=True), strict=True)) if rows
-                         else {p: [] for p in paths}, dtype=object)
+                         else {p: () for p in paths}, dtype=object)
     frame["locator"] = locators
     frame["read_error"] = errors
     return frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 BOM = "\ufeff"
@@ -26,23 +27,77 @@ def decode_lines(data: bytes, encodings: tuple[str, ...]) -> DecodedLines:
         return DecodedLines(_split(text), {}, first)
     except (UnicodeDecodeError, LookupError):
         pass
-    raw_lines = data.split(b"\n")
+    return _decode_escaped(data, encodings) or _decode_each(data, encodings)
+
+
+def _decode_each(data: bytes, encodings: tuple[str, ...]) -> DecodedLines:
+    """Each line decoded with the first of `encodings` that fits it (None if none does)."""
     lines: list[str | None] = []
     errors: dict[int, str] = {}
     used: set[str] = set()
-    for number, raw in enumerate(raw_lines):
-        line = None
-        for encoding in encodings:
-            try:
-                line = _clean(raw.decode(encoding))
-            except UnicodeDecodeError:
-                continue
-            if not raw.isascii():
-                used.add(encoding)
-            break
+    for number, raw in enumerate(data.split(b"\n")):
+        line = _decode_line(raw, encodings, used)
         if line is None:
             errors[number] = "undecodable bytes (not " + " or ".join(encodings) + ")"
         lines.append(line)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return DecodedLines(lines, errors, used.pop() if len(used) == 1 else "mixed")
+
+
+def _decode_line(raw: bytes, encodings: tuple[str, ...], used: set[str]) -> str | None:
+    for encoding in encodings:
+        try:
+            line = _clean(raw.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+        if not raw.isascii():
+            used.add(encoding)
+        return line
+    return None
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" makes of bad bytes
+
+
+def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | None:
+    """_decode_each's result from whole-file decodes, without a decode per line.
+
+    Each encoding decodes the whole file once with errors="surrogateescape"; a line that
+    holds no escaped byte decoded cleanly, as it would alone ("\\n" is one byte in every
+    encoding here, so lines align). Lines no encoding decodes cleanly take _decode_line.
+    None when the files' lines do not align (the caller then decodes line by line).
+    """
+    if not encodings or not _ESCAPED.search(data.decode(encodings[0], "surrogateescape")):
+        return None
+    count = data.count(b"\n") + 1
+    texts: list[list[str]] = []
+    for encoding in encodings:
+        try:
+            texts.append(data.decode(encoding, "surrogateescape").split("\n"))
+        except LookupError:
+            return None
+        if len(texts[-1]) != count:
+            return None
+    lines: list[str | None] = []
+    errors: dict[int, str] = {}
+    used: set[str] = set()
+    for number, line in enumerate(texts[0]):
+        if line.isascii():
+            lines.append(_clean(line))
+            continue
+        for encoding, text in zip(encodings, texts, strict=True):
+            candidate = text[number]
+            if not _ESCAPED.search(candidate):
+                used.add(encoding)
+                lines.append(_clean(candidate))
+                break
+        else:  # every encoding failed here, or produced such characters: decide exactly
+            raw = line.encode(encodings[0], "surrogateescape")
+            decoded = _decode_line(raw, encodings, used)
+            if decoded is None:
+                errors[number] = "undecodable bytes (not " + " or ".join(encodings) + ")"
+            lines.append(decoded)
     if lines and lines[-1] == "":
         lines.pop()
     return DecodedLines(lines, errors, used.pop() if len(used) == 1 else "mixed")
@@ -57,7 +112,15 @@ def _clean(line: str) -> str:
 
 def _split(text: str) -> list[str | None]:
     # split on "\n" only: str.splitlines() also breaks on \x1c, \x85, U+2028 inside fields
-    parts = text.split("\n")
+    if BOM in text:
+        parts = text.split("\n")
+        if parts and parts[-1] == "":
+            parts.pop()
+        return [_clean(p) for p in parts]
+    # _clean without a call per line: one "\r" goes from each line's end (CRLF files)
+    parts = (text.replace("\r\n", "\n") if "\r" in text else text).split("\n")
     if parts and parts[-1] == "":
         parts.pop()
-    return [_clean(p) for p in parts]
+    elif parts and parts[-1].endswith("\r"):
+        parts[-1] = parts[-1][:-1]  # the last line has no "\n" after it to replace
+    return list(parts)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from ..errors import SourceError
@@ -24,24 +27,42 @@ def read_sql_records(engine: sa.Engine, mapping: Mapping, label: str) -> pd.Data
     if options.key not in frame.columns:
         raise SourceError(f"{label}: the query of {mapping.path.name} returns no {options.key!r}")
     frame = frame.astype(object).where(frame.notna(), None)
-    key = frame[options.key].map(_text)
+    key = _texts(frame[options.key])
     if domains is not None and len(domains.columns) >= 2:
         key_col, domain_col = domains.columns[:2]
         domains = domains.dropna()
-        joined = (domains.assign(k=domains[key_col].map(_text), d=domains[domain_col].map(str))
-                  .groupby("k", sort=False)["d"].agg(";".join))
+        joined = _joined(_texts(domains[key_col]), domains[domain_col].map(str))
         frame["domains"] = key.map(joined)
     for column in frame.columns:
         if column != "domains":
-            frame[column] = frame[column].map(_text)
+            frame[column] = _texts(frame[column])
     frame["locator"] = [options.locator.format(**{options.key: k}) for k in key]
     # as in the file layouts, a NUL makes a record unreadable (PostgreSQL text cannot hold it)
-    nul = pd.Series(False, index=frame.index)
+    nul = np.zeros(len(frame), dtype=bool)
     for column in frame.columns:
-        nul |= frame[column].map(lambda v: "\x00" in v, na_action="ignore").eq(True)
+        nul |= np.fromiter((isinstance(v, str) and "\x00" in v for v in frame[column]),
+                           dtype=bool, count=len(frame))
     frame["read_error"] = pd.Series("NUL character in a column", index=frame.index,
                                     dtype=object).where(nul, None)
     return frame
+
+
+def _texts(values: pd.Series) -> pd.Series:
+    """_text of each value (a str stays as it is), as an object column."""
+    return pd.Series([v if type(v) is str else _text(v) for v in values], index=values.index,
+                     dtype=object)
+
+
+def _joined(keys: pd.Series, domains: pd.Series) -> pd.Series:
+    """key -> its domains joined by ';' in query order (groupby(...).agg(';'.join), in bulk)."""
+    codes, uniques = pd.factorize(keys)
+    order = np.argsort(codes, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(uniques)))])
+    lists = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()),
+                                     pa.array(domains.to_numpy(dtype=object)[order],
+                                              type=pa.string()))
+    joined = pc.binary_join(lists, ";").to_numpy(zero_copy_only=False)
+    return pd.Series(joined, index=pd.Index(uniques, dtype=object), dtype=object)
 
 
 def _text(value: object) -> str | None:

@@ -33,8 +33,8 @@ def target_lock(engine: sa.Engine, wait_seconds: float | None = None) -> Iterato
         with _advisory_lock(engine, wait):
             yield
     else:
-        with _file_lock(Path(f"{engine.url.database or 'memory'}.lock"), wait,
-                        display_url(engine.url)):
+        database = (engine.url.database or "memory").removeprefix("file:")  # URI filenames
+        with _file_lock(Path(f"{database}.lock"), wait, display_url(engine.url)):
             yield
 
 
@@ -66,7 +66,10 @@ def _advisory_lock(engine: sa.Engine, wait: float) -> Iterator[None]:
 
 @contextmanager
 def _file_lock(path: Path, wait: float, shown: str) -> Iterator[None]:
-    handle = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        handle = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    except OSError as exc:
+        raise TargetError(f"cannot lock the target {shown}: {path}: {exc.strerror}") from None
     try:
         deadline = time.monotonic() + wait
         while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 from alembic import command
@@ -32,6 +33,16 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the store to `revision` in one transaction (DDL is transactional on PostgreSQL)."""
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        # two processes opening a new SQLite file at once must not both create the tables
+        with open(f"{engine.url.database}.schema.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            _upgrade(engine, revision)
+        return
+    _upgrade(engine, revision)
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
     config = alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
