@@ -75,3 +75,25 @@ def test_line_split_equals_cleaning_each_line(text):
     if parts and parts[-1] == "":
         parts.pop()
     assert lines_module._split(text) == [lines_module._clean(p) for p in parts]
+
+
+FRAGMENT = st.one_of(
+    st.text(alphabet="a,中文\u3000é€\ufeff\r", max_size=6).map(lambda t: t.encode("utf-8")),
+    st.text(alphabet="a,中文\u3000é€\r", max_size=6).map(lambda t: t.encode("gb18030")),
+    st.sampled_from([b"\n", b"\r\n", b"\xff", b"\x81", b"\x81\n", b"\xe4\xb8", b"\xed\xa0\x80",
+                     b"\x84\x31\xa4\x39", b"\xef\xbb\xbf", b"\x00"]))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(FRAGMENT, max_size=25).map(b"".join),
+       st.sampled_from([("utf-8", "gb18030"), ("gb18030", "utf-8"), ("utf-8",), ("gbk",)]))
+def test_whole_file_decoding_equals_decoding_each_line(data, encodings):
+    got = decode_lines(data, encodings)
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        body.decode(encodings[0])
+        return  # decoded whole: the per-line path is not involved
+    except UnicodeDecodeError:
+        pass
+    want = lines_module._decode_each(body, encodings)
+    assert (got.lines, got.errors, got.encoding) == (want.lines, want.errors, want.encoding)

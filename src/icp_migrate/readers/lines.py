@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 
@@ -58,6 +59,8 @@ def _decode_line(raw: bytes, encodings: tuple[str, ...], used: set[str]) -> str 
 
 
 _ESCAPED = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" makes of bad bytes
+# ASCII-compatible encodings whose multi-byte characters never hold the byte "\\n"
+_ALIGNED = {"utf-8", "gb18030", "gbk", "gb2312", "big5", "ascii"}
 
 
 def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | None:
@@ -68,17 +71,18 @@ def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | N
     encoding here, so lines align). Lines no encoding decodes cleanly take _decode_line.
     None when the files' lines do not align (the caller then decodes line by line).
     """
-    if not encodings or not _ESCAPED.search(data.decode(encodings[0], "surrogateescape")):
+    try:
+        if not encodings or any(codecs.lookup(e).name not in _ALIGNED for e in encodings):
+            return None
+    except LookupError:
         return None
     count = data.count(b"\n") + 1
     texts: list[list[str]] = []
     for encoding in encodings:
-        try:
-            texts.append(data.decode(encoding, "surrogateescape").split("\n"))
-        except LookupError:
-            return None
+        texts.append(data.decode(encoding, "surrogateescape").split("\n"))
         if len(texts[-1]) != count:
             return None
+    raw_lines: list[bytes] = []
     lines: list[str | None] = []
     errors: dict[int, str] = {}
     used: set[str] = set()
@@ -93,8 +97,8 @@ def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | N
                 lines.append(_clean(candidate))
                 break
         else:  # every encoding failed here, or produced such characters: decide exactly
-            raw = line.encode(encodings[0], "surrogateescape")
-            decoded = _decode_line(raw, encodings, used)
+            raw_lines = raw_lines or data.split(b"\n")
+            decoded = _decode_line(raw_lines[number], encodings, used)
             if decoded is None:
                 errors[number] = "undecodable bytes (not " + " or ".join(encodings) + ")"
             lines.append(decoded)

@@ -24,7 +24,8 @@ _RUN_SITES = (
 _QUERIES = {
     "dispositions": (
         "SELECT row_id, source, locator, member_id, disposition, reasons, warnings, entity_id, "
-        "website_filing_number FROM record_dispositions WHERE run_id = :run ORDER BY row_id"
+        "website_filing_number, conflict_key FROM record_dispositions WHERE run_id = :run "
+        "ORDER BY row_id"
     ),
     "entities": (
         "SELECT entity_id, entity_type, name, cert_type, cert_number, province "
@@ -42,6 +43,10 @@ _QUERIES = {
     "domains": (
         "SELECT domain, unicode_domain, website_filing_number FROM domains "
         f"WHERE website_filing_number IN ({_RUN_SITES}) ORDER BY website_filing_number, domain"
+    ),
+    "decisions": (
+        "SELECT conflict_key, decision, entity_id, decided_by FROM review_decisions "
+        "ORDER BY conflict_key"
     ),
     "history": (
         "SELECT run_id, started_at, status, records_in, loaded, duplicate, out_of_scope, "
@@ -64,6 +69,7 @@ class ReportData:
     websites: pd.DataFrame  # websites the run loaded
     domains: pd.DataFrame  # their domains
     history: pd.DataFrame  # runs up to this one, oldest first
+    decisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # review decisions so far
     validations: dict[str, dict] = field(default_factory=dict)
 
 
@@ -106,6 +112,7 @@ def read_report_data(engine: Engine, run_id: str) -> ReportData:
         websites=frames["websites"],
         domains=frames["domains"],
         history=history,
+        decisions=frames["decisions"].astype(object),
         validations=validations,
     )
 

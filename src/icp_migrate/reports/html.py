@@ -162,7 +162,8 @@ def _follow_up(s: Sections) -> str:
 
 def _conflicts(s: Sections) -> str:
     return section("conflicts", f"Conflicts awaiting review ({len(s.conflicts):,})", [
-        table(s.conflicts, {"source": "source", "locator": "where", "member_id": "member id",
+        table(s.conflicts, {"conflict": "conflict", "review": "open or decided",
+                            "source": "source", "locator": "where", "member_id": "member id",
                             "website_filing_number": "website filing number",
                             "reasons": "reasons"}, empty="No record awaits review."),
     ])

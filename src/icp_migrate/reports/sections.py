@@ -69,7 +69,7 @@ def build_sections(data: ReportData) -> Sections:
         members_split=members_split(d, data.entities, data.accounts),
         entities_merged=entities_merged(d, data.entities),
         multi_domain=multi_domain(data.websites, data.domains, data.entities),
-        conflicts=conflicts(d),
+        conflicts=conflicts(d, data.decisions),
         quarantine=quarantine(d),
         warnings=int(d["warnings"].notna().sum()),
     )
@@ -184,10 +184,19 @@ def multi_domain(websites: pd.DataFrame, domains: pd.DataFrame,
     return pd.DataFrame(rows, columns=columns)
 
 
-def conflicts(dispositions: pd.DataFrame) -> pd.DataFrame:
-    """Records awaiting a person's decision, with their (masked) reasons."""
+def conflicts(dispositions: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Records held for review, with their conflict, whether a person has decided it since
+    (`icp-migrate review apply`; the next run loads accordingly) and the masked reasons."""
     review = dispositions[dispositions["disposition"].eq("needs_review")]
+    decided = {} if decisions is None or decisions.empty else {
+        k: f"decided: {d}{':' + e if isinstance(e, str) else ''} by {who}"
+        for k, d, e, who in decisions[["conflict_key", "decision", "entity_id", "decided_by"]]
+        .itertuples(index=False)}
+    keys = review["conflict_key"] if "conflict_key" in review else pd.Series(
+        None, index=review.index, dtype=object)
     return pd.DataFrame({
+        "conflict": keys,
+        "review": keys.map(lambda k: decided.get(k, "open")),
         "source": review["source"],
         "locator": review["locator"],
         "member_id": review["member_id"],
