@@ -119,3 +119,12 @@ def test_explode_domains_keeps_its_shape(text):
     good, problems = dom.explode_domains(frame)
     assert list(good.columns) == ["row_id", "domain", "unicode_domain"]
     assert len(good) == 1 and problems.empty
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
+       | st.text(alphabet="ab09-中文美食网络\u4e00\u9fff", max_size=20))
+def test_punycode_equals_the_codec(text):
+    from icp_migrate.transforms.idn import punycode
+
+    assert punycode(text) == text.encode("punycode").decode("ascii")

@@ -111,7 +111,9 @@ def test_serve_ticks_on_its_interval(tmp_path):
     try:
         deadline = time.monotonic() + 420
         while time.monotonic() < deadline:
-            if ticks.exists() and len(ticks.read_text().splitlines()) >= 2:
+            done = inbox / "done"
+            if (ticks.exists() and len(ticks.read_text().splitlines()) >= 2 and done.exists()
+                    and any(done.iterdir())):
                 break
             assert serve.poll() is None, serve.communicate()
             time.sleep(2)

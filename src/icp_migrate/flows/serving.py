@@ -81,5 +81,6 @@ def serve_inbox(inbox: Path, target: str, cron: str | None, interval: float | No
 def _serve(parameters: dict, cron: str | None, interval: float | None) -> None:
     from .inbox import migrate_inbox
 
+    # limit=1: a tick never starts while the previous one still runs
     migrate_inbox.serve(name=DEPLOYMENT, cron=cron, interval=interval, parameters=parameters,
-                        print_starting_message=False)
+                        print_starting_message=False, limit=1)

@@ -6,10 +6,13 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..canonical import CERT_TYPES, ORGANIZATION_CERTS, PERSON_CERTS
 from .checkdigits import mod_11_10_valid, org_code_valid, ric_check_chars, ric_check_ok, uscc_valid
-from .text import compact, map_unique
+from .text import compact
+from .text_fast import map_bulk, simple_compact
 
 KEY_PREFIX = {
     "uscc": "ORG:", "org_code": "ORG:", "business_license": "BL:", "resident_id": "RID:",
@@ -27,6 +30,11 @@ def clean_number(raw: str) -> str:
     return re.sub(r"[-_.()（）]", "", compact(raw)).upper()
 
 
+def _clean_in_bulk(text: pa.Array) -> pa.Array:
+    """clean_number of nfkc'd simple values (text_fast.py)."""
+    return pc.utf8_upper(pc.replace_substring_regex(simple_compact(text), r"[-_.()]", ""))
+
+
 def normalize_certificates(frame: pd.DataFrame) -> pd.DataFrame:
     """From `cert_type`, `cert_number`, `entity_type`: the certificate columns of a record.
 
@@ -35,7 +43,7 @@ def normalize_certificates(frame: pd.DataFrame) -> pd.DataFrame:
     (identity key, None unless valid), cert_upgraded (a 15-digit ID was upgraded),
     cert_problem (why it is not valid) and cert_warning.
     """
-    number = map_unique(frame["cert_number"], clean_number).astype("str")
+    number = map_bulk(frame["cert_number"], _clean_in_bulk, clean_number).astype("str")
     number = number.where(number.notna() & (number != ""), None)
     stated = frame["cert_type"].where(frame["cert_type"].isin(CERT_TYPES), None)
     person = frame["entity_type"].eq("individual") | stated.isin(PERSON_CERTS)

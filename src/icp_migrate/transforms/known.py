@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..plan import Plan
 from .icp_numbers import normalize_filing_numbers
-from .text import compact, map_unique
+from .text_fast import compact_column
 
 
 def known_rows(snapshot: Plan) -> pd.DataFrame:
@@ -18,7 +18,7 @@ def known_rows(snapshot: Plan) -> pd.DataFrame:
         "website_filing_number": sites["website_filing_number"],
         "entity_filing_number": sites["entity_filing_number"]}))
     organization = ~sites["entity_type"].eq("individual")
-    name = map_unique(sites["name"], compact)
+    name = compact_column(sites["name"])
     name_key = (sites["province"].astype("str") + "|" + name.astype("str")).where(
         organization & name.notna() & sites["province"].notna(), None)
     return pd.DataFrame({

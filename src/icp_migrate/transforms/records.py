@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from ..canonical import ENTITY_TYPES, PERSON_CERTS, PRODUCTS
 from .certificates import normalize_certificates
@@ -10,7 +11,8 @@ from .dates import parse_dates
 from .domains import explode_domains
 from .icp_numbers import normalize_filing_numbers
 from .provinces import normalize_provinces
-from .text import blank_to_none, compact, join_texts, map_unique, squash
+from .text import blank_to_none, join_texts, squash
+from .text_fast import compact_column, map_bulk, simple_squash, squash_column
 
 
 def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -38,8 +40,8 @@ def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
         out[column] = certs[column]
     warnings.append(certs["cert_warning"])
 
-    out["entity_name"] = map_unique(raw["entity_name"], squash)
-    out["name_key"] = map_unique(raw["entity_name"], compact).where(~out["is_person"], None)
+    out["entity_name"] = squash_column(raw["entity_name"])
+    out["name_key"] = compact_column(raw["entity_name"]).where(~out["is_person"], None)
 
     numbers = normalize_filing_numbers(raw)
     for column in numbers.columns:
@@ -62,7 +64,7 @@ def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     out.loc[out["filed_on"].notna(), "date_problem"] = None
 
     for column in ("website_name", "homepage"):
-        out[column] = map_unique(raw[column], squash)
+        out[column] = squash_column(raw[column])
     out["admin_email"] = _email(raw["admin_email"])
     out["cloud_admin_email"] = _email(raw["cloud_admin_email"])
     out["has_cloud"] = raw["has_cloud"].eq("true")
@@ -76,7 +78,8 @@ def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def _email(values: pd.Series) -> pd.Series:
-    return map_unique(blank_to_none(values), lambda v: squash(v).lower())
+    return map_bulk(blank_to_none(values), lambda t: pc.utf8_lower(simple_squash(t)),
+                    lambda v: squash(v).lower())
 
 
 def _when(mask: pd.Series, text: pd.Series) -> pd.Series:

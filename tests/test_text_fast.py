@@ -1,0 +1,84 @@
+"""Bulk text clean-ups (pyarrow) give exactly what the per-value Python functions give."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from icp_migrate.transforms.icp_numbers import _NAMES, parse_filing_number, parse_filing_numbers
+from icp_migrate.transforms.text import compact, map_unique, map_unique_columns, squash
+from icp_migrate.transforms.text_fast import WIDE_CHARS, compact_column, squash_column
+
+PIECES = st.sampled_from(["浙", "川", "ICP", "icp", "备", "備", "证", "号", "-", "－", "—", " ",
+                          "\u3000", "\t", "\u200b", "0", "7", "０", "９", "12345678", "ｉｃｐ",
+                          "Ａ", "a", "é", "ß", "Ⅳ", "﹣", "（", ")", "<b>", "", "\x00"])
+TEXT = st.one_of(st.lists(PIECES, max_size=10).map("".join), st.text(max_size=8),
+                 st.text(alphabet=WIDE_CHARS[:20] + "ab 中", max_size=8))
+FILING = st.builds(lambda a, d, s, x: f"{a}ICP备{d}号{s}{x}",
+                   st.sampled_from(["浙", "川", "京", "x", " 浙 "]),
+                   st.text(alphabet="0123456789０１２", min_size=0, max_size=12),
+                   st.sampled_from(["", "-1", "－２", "-0", "-007", "-" + "9" * 20, "号-3"]),
+                   st.sampled_from(["", " ", "号", "\u200b"]))
+
+
+def kinds(series: pd.Series) -> list[str]:
+    return [type(v).__name__ for v in series]
+
+
+def same(got: pd.Series | pd.DataFrame, want: pd.Series | pd.DataFrame) -> None:
+    if isinstance(got, pd.DataFrame):
+        pd.testing.assert_frame_equal(got, want)
+        for column in got.columns:
+            assert kinds(got[column]) == kinds(want[column])
+    else:
+        pd.testing.assert_series_equal(got, want)
+        assert kinds(got) == kinds(want)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.none(), TEXT), min_size=1, max_size=30))
+def test_squash_and_compact_columns(values):
+    column = pd.Series(values, dtype=object)
+    same(squash_column(column), map_unique(column, squash))
+    same(compact_column(column), map_unique(column, compact))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.none(), FILING, TEXT), min_size=1, max_size=30))
+def test_filing_numbers_in_bulk(values):
+    column = pd.Series(values, dtype=object)
+    same(parse_filing_numbers(column), map_unique_columns(column, parse_filing_number, _NAMES))
+
+
+@pytest.mark.parametrize("values", [[], [None], [None, None], ["", " "]])
+def test_edge_columns(values):
+    column = pd.Series(values, dtype=object)
+    same(squash_column(column), map_unique(column, squash))
+    same(parse_filing_numbers(column), map_unique_columns(column, parse_filing_number, _NAMES))
+
+
+def test_a_column_of_other_values_fails_as_before():
+    column = pd.Series([1, "a"], dtype=object)
+    with pytest.raises(TypeError):
+        map_unique(column, squash)
+    with pytest.raises(TypeError):
+        squash_column(column)
+
+
+CERT = st.lists(st.sampled_from(["3301", "０６", "-", "－", "(", "）", "x", "X", "_", ".", " ",
+                                 "\u3000", "ａ", "91330106MA2B3C4D5E", "ß", "é"]),
+                max_size=8).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.none(), CERT, TEXT), min_size=1, max_size=30))
+def test_certificate_numbers_and_emails_in_bulk(values):
+    from icp_migrate.transforms import certificates, records
+
+    column = pd.Series(values, dtype=object)
+    same(certificates.map_bulk(column, certificates._clean_in_bulk, certificates.clean_number),
+         map_unique(column, certificates.clean_number))
+    cleaned = records.blank_to_none(column)
+    same(records._email(column), map_unique(cleaned, lambda v: squash(v).lower()))
