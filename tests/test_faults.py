@@ -311,7 +311,8 @@ def test_a_read_only_target_is_one_clear_error(small_input, cli_env, tmp_path):
     before = dump(f"sqlite:///{path}")
     run = Run(small_input, f"sqlite:///file:{path}?mode=ro&uri=true", tmp_path, cli_env)
     assert run.finish() == 1
-    assert "readonly database" in one_error_line(run)
+    line = one_error_line(run)  # the first failure, not a later "recording the failure"
+    assert line.startswith("error: starting run") and "readonly database" in line, line
     assert dump(f"sqlite:///{path}") == before
 
 

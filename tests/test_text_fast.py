@@ -82,3 +82,37 @@ def test_certificate_numbers_and_emails_in_bulk(values):
          map_unique(column, certificates.clean_number))
     cleaned = records.blank_to_none(column)
     same(records._email(column), map_unique(cleaned, lambda v: squash(v).lower()))
+
+
+def _join_texts_by_stacking(parts: list[pd.Series], index: pd.Index) -> pd.Series:
+    frame = pd.concat([p.reindex(index) for p in parts], axis=1, keys=range(len(parts)))
+    stacked = frame.stack()
+    stacked = stacked[stacked.map(lambda v: isinstance(v, str) and v != "")]
+    joined = stacked.astype(str).groupby(level=0).agg("; ".join)
+    return joined.reindex(index).astype(object)
+
+
+PART = st.lists(st.one_of(st.none(), st.just(float("nan")), st.sampled_from(["", "a", "b c"])),
+                min_size=5, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PART, min_size=1, max_size=4))
+def test_join_texts_equals_stacking(columns):
+    from icp_migrate.transforms.text import join_texts
+
+    index = pd.Index([3, 1, 4, 5, 9])
+    parts = [pd.Series(c, index=index, dtype=object) for c in columns]
+    parts[0] = parts[0].iloc[1:]  # a part may cover only some rows
+    same(join_texts(parts, index), _join_texts_by_stacking(parts, index))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(
+    ["2015-03-02", "2015/3/2", "2015年3月2日", "20150302", "2015-02-30", "1989-01-01",
+     "2015-3-2 10:11", " 2015 - 03 - 02", "x", ""]), st.text(max_size=6)), max_size=20))
+def test_dates_parse_once_per_distinct_value(values):
+    from icp_migrate.transforms import dates
+
+    column = pd.Series(values, dtype=object)
+    pd.testing.assert_series_equal(dates.parse_dates(column), dates._parse(column))

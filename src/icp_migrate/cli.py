@@ -6,7 +6,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,6 +43,18 @@ class _ProgressHandler(logging.Handler):
         elapsed = time.perf_counter() - self.started
         err.print(f"[dim]{elapsed:6.1f}s[/dim] {_shown(record.getMessage())}",
                   highlight=False)
+
+
+@contextmanager
+def _target_engine(target: str | None) -> Iterator[Any]:
+    """The target's engine (opened, schema upgraded), disposed after the command."""
+    from .store.target import open_target
+
+    engine = open_target(settings.target_url(target))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _progress_to_stderr() -> None:
@@ -186,13 +199,9 @@ def report(
     """Rebuild a past run's report: <out>/<run_id>/index.html, summary.json, gx/index.html."""
     def body() -> None:
         from .reports.build import write_report
-        from .store.target import open_target
 
-        engine = open_target(settings.target_url(target))
-        try:
+        with _target_engine(target) as engine:
             files = write_report(engine, out_dir, run_id)
-        finally:
-            engine.dispose()
         out.print(f"wrote {files.index} and {files.summary.name}", highlight=False)
 
     _guarded(body)
@@ -213,15 +222,11 @@ def plan_export(
     """Write the import team's worklist: one entry per planned account."""
     def body() -> None:
         from .reports.plan_export import FORMATS, export_plan
-        from .store.target import open_target
 
         if fmt not in FORMATS:
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-        engine = open_target(settings.target_url(target))
-        try:
+        with _target_engine(target) as engine:
             path, count = export_plan(engine, out_dir, fmt)
-        finally:
-            engine.dispose()
         out.print(f"wrote {path}: {count:,} accounts", highlight=False)
 
     _guarded(body)
@@ -266,13 +271,9 @@ def review_export(
     """Write the open conflicts, one row each, with an empty decision column."""
     def body() -> None:
         from .review import export_conflicts
-        from .store.target import open_target
 
-        engine = open_target(settings.target_url(target))
-        try:
+        with _target_engine(target) as engine:
             count = export_conflicts(engine, out_file)
-        finally:
-            engine.dispose()
         out.print(f"wrote {out_file}: {count:,} open conflicts; fill in decision with "
                   "assign:<entity_id> or reject, then: icp-migrate review apply "
                   f"{out_file}", highlight=False)
@@ -291,14 +292,10 @@ def review_apply(
     """Check the whole file, then record its decisions; the next run loads accordingly."""
     def body() -> list[str] | None:
         from .review import apply_decisions, rerun_sources
-        from .store.target import open_target
 
-        engine = open_target(settings.target_url(target))
-        try:
+        with _target_engine(target) as engine:
             count = apply_decisions(engine, decisions_file, by)
             sources = rerun_sources(engine) if now and count else None
-        finally:
-            engine.dispose()
         out.print(f"recorded {count:,} decisions", highlight=False)
         return sources
 

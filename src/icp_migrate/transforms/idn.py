@@ -68,14 +68,13 @@ def _decode(label: str) -> str | None:
     body = label[4:]
     if not body or body.endswith("-") or len(label) > MAX_LABEL:
         return None
-    try:
-        decoded = body.encode("ascii").decode("punycode")
-    except UnicodeError:
+    decoded = _unpunycode(body)
+    if decoded is None or decoded.isascii() or not _CJK_LABEL.fullmatch(decoded):
         return None
-    if decoded.isascii() or not _CJK_LABEL.fullmatch(decoded):
-        return None
+    # The one string whose Punycode is `body` (so also what the codec decodes it to); a
+    # non-canonical spelling has none, and idna rejects it.
     if punycode(decoded) != body:
-        return None  # not the canonical spelling: idna rejects it, and so must we
+        return None
     return decoded
 
 
@@ -112,6 +111,41 @@ def punycode(label: str) -> str:
         delta += 1
         n += 1
     return "".join(out)
+
+
+def _unpunycode(body: str) -> str | None:
+    """A candidate RFC 3492 decoding of lower-case `body` (None if malformed); callers check
+    it by encoding it back."""
+    cut = body.rfind("-")
+    out = list(body[:cut]) if cut > 0 else []
+    i, n, bias, j = 0, 128, 72, cut + 1
+    while j < len(body):
+        start, w, k = i, 1, 36
+        while True:
+            if j >= len(body):
+                return None
+            digit = _VALUES.get(body[j], -1)
+            j += 1
+            if digit < 0:
+                return None
+            i += digit * w
+            t = min(max(k - bias, 1), 26)
+            if digit < t:
+                break
+            w *= 36 - t
+            k += 36
+        count = len(out) + 1
+        bias = _adapt(i - start, start == 0, count)
+        n += i // count
+        i %= count
+        if n > 0x10FFFF:
+            return None
+        out.insert(i, chr(n))
+        i += 1
+    return "".join(out)
+
+
+_VALUES = {c: v for v, c in enumerate(_DIGITS)}
 
 
 def _adapt(delta: int, first: bool, count: int) -> int:

@@ -73,8 +73,16 @@ def map_unique_columns(
 
 def join_texts(parts: list[pd.Series], index: pd.Index) -> pd.Series:
     """'; '-joined non-blank texts of several columns per row, None when a row has none."""
-    frame = pd.concat([p.reindex(index) for p in parts], axis=1, keys=range(len(parts)))
-    stacked = frame.stack()
-    stacked = stacked[stacked.map(lambda v: isinstance(v, str) and v != "")]
-    joined = stacked.astype(str).groupby(level=0).agg("; ".join)
-    return joined.reindex(index).astype(object)
+    joined = np.full(len(index), None, dtype=object)
+    has = np.zeros(len(index), dtype=bool)
+    for part in parts:
+        values = part.reindex(index).to_numpy(dtype=object)
+        ok = pd.notna(values)  # few rows have a text: test only those
+        ok[ok] = [isinstance(v, str) and v != "" for v in values[ok]]
+        both = ok & has
+        if both.any():
+            joined[both] = [f"{a}; {b}" for a, b in zip(joined[both], values[both], strict=True)]
+        joined[ok & ~has] = values[ok & ~has]
+        has |= ok
+    joined[~has] = np.nan
+    return pd.Series(joined, index=index, dtype=object)
