@@ -5,19 +5,22 @@ what happened, and the next run completes with the tables a clean run produces."
 
 from __future__ import annotations
 
-import os
+import fcntl
 import shutil
 import signal
 import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+import test_hostile
 from icp_migrate.samples import generate
 from icp_migrate.store.load import INTERRUPTED
 from icp_migrate.store.target import open_target
@@ -25,6 +28,7 @@ from test_cli import CLI
 from test_flow import RUN_ORDER, SAMPLES
 
 pytestmark = pytest.mark.slow
+cli_env = test_hostile.cli_env  # the fixture: CLI runs on the session's Prefect test API
 
 BIG_ENTITIES = 20_000  # about 60,000 records: each stage lasts long enough to be hit
 DATA_TABLES = ("entities", "accounts", "website_filings", "domains")
@@ -34,10 +38,30 @@ WAIT = 900  # seconds a stage may take on a busy two-core machine
 
 
 # ---------------------------------------------------------------- inputs and the API
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="session")
-def big_input(tmp_path_factory) -> list[str]:
-    folder = tmp_path_factory.mktemp("big-input")
-    return [str(p) for p in generate(folder, entities=BIG_ENTITIES, seed=2026).run_order]
+def shared(tmp_path_factory, worker_id) -> Path:
+    """A folder of this session every xdist worker sees: costly inputs are made once."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base if worker_id == "master" else base.parent) / "faults-shared"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def big_input(shared) -> list[str]:
+    folder = shared / "big-input"
+    with exclusive(shared / "big-input.lock"):
+        if not (folder / "done").exists():
+            generate(folder, entities=BIG_ENTITIES, seed=2026)
+            (folder / "done").touch()
+    return [str(folder / name) for name in RUN_ORDER]
 
 
 @pytest.fixture(scope="session")
@@ -46,15 +70,6 @@ def small_input(tmp_path_factory) -> list[str]:
     for name in RUN_ORDER:
         shutil.copy(SAMPLES / name, folder / name)
     return [str(folder / name) for name in RUN_ORDER]
-
-
-@pytest.fixture(scope="session")
-def cli_env(prefect_harness) -> dict[str, str]:
-    """The CLI's environment: the session's Prefect test API (no server start per run)."""
-    from prefect.settings import PREFECT_API_URL
-
-    return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-            "ICP_MIGRATE_LOCK_WAIT": "120"}
 
 
 # ---------------------------------------------------------------- a CLI run we can watch
@@ -172,7 +187,28 @@ def status_of(state: dict[str, Any], run_id: str) -> tuple[str, str | None]:
     return next((status, error) for rid, status, error in state["runs"] if rid == run_id)
 
 
-# ---------------------------------------------------------------- where the load is
+# ---------------------------------------------------------------- where the run is
+def running_runs(url: str) -> int | None:
+    """Runs the ledger lists as running (None while a writer holds SQLite's lock)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sa.text(
+                "SELECT COUNT(*) FROM runs WHERE status = 'running'")).scalar_one()
+    except sa.exc.OperationalError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def wait_until(condition, run: Run, timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert run.proc.poll() is None, "run ended first:\n" + run.text()
+        assert time.monotonic() < deadline, run.text()
+        time.sleep(0.02)
+
+
 def load_started(url: str, target_file: Path | None, app: str | None) -> int | None:
     """Evidence the load's transaction is writing: SQLite's rollback journal exists, or a
     PostgreSQL backend of this run is inserting (its pid)."""
@@ -190,12 +226,16 @@ def load_started(url: str, target_file: Path | None, app: str | None) -> int | N
 
 def wait_for_load(run: Run, url: str, target_file: Path | None, app: str | None) -> int:
     run.wait_for("validate plan")
-    deadline = time.monotonic() + WAIT
-    while (found := load_started(url, target_file, app)) is None:
+    found: list[int] = []
+
+    def started() -> bool:
         assert not run.saw("load:"), "the load ended before it was seen"
-        assert run.proc.poll() is None and time.monotonic() < deadline, run.text()
-        time.sleep(0.01)
-    return found
+        pid = load_started(url, target_file, app)
+        found.extend([] if pid is None else [pid])
+        return bool(found)
+
+    wait_until(started, run)
+    return found[0]
 
 
 @pytest.fixture
@@ -211,12 +251,16 @@ def backend(request, tmp_path) -> tuple[str, Path | None, str | None]:
 
 
 @pytest.fixture(scope="session")
-def reference(tmp_path_factory, small_input, big_input, cli_env) -> dict[str, Any]:
+def reference(shared, small_input, big_input, cli_env) -> dict[str, Any]:
     """The tables of a clean run of the small input, then of the big one (SQLite)."""
-    folder = tmp_path_factory.mktemp("reference")
+    folder = shared / "reference"
     url = f"sqlite:///{folder / 'reference.db'}"
-    completed(small_input, url, folder, cli_env)
-    completed(big_input, url, folder, cli_env)
+    with exclusive(shared / "reference.lock"):
+        if not (folder / "done").exists():
+            folder.mkdir(exist_ok=True)
+            completed(small_input, url, folder, cli_env)
+            completed(big_input, url, folder, cli_env)
+            (folder / "done").touch()
     state = dump(url)
     last = state["runs"][-1][0]
     state["last run"] = {t: run_rows(url, last, t) for t in ("record_dispositions",
@@ -245,8 +289,8 @@ def test_killed_runs_leave_the_previous_state_and_the_next_run_completes(
 
     # 2. killed while validating the records: its ledger row says running, nothing else
     run = Run(big_input, url, tmp_path, cli_env)
-    run.wait_for("normalize")
-    time.sleep(0.3)
+    run.wait_for("lock:")
+    wait_until(lambda: running_runs(url) == 1, run)
     assert not run.saw("validate records")
     run.kill()
     state = dump(url)

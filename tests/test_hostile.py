@@ -4,6 +4,7 @@ stored literally through the real flow, shown as text by the CLI, never executed
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -104,6 +105,15 @@ def hostile_sources(folder: Path) -> tuple[list[str], dict[str, str]]:
     return [str(csv_path), str(jsonl_path), str(db_path)], names
 
 
+@pytest.fixture(scope="session")
+def cli_env(prefect_harness) -> dict[str, str]:
+    """CLI subprocesses on the session's Prefect test API: no run starts a server of its own."""
+    from prefect.settings import PREFECT_API_URL
+
+    return {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+            "ICP_MIGRATE_LOCK_WAIT": "120"}
+
+
 def read_table(url: str, query: str) -> pd.DataFrame:
     engine = sa.create_engine(url)
     try:
@@ -143,9 +153,9 @@ def test_hostile_strings_are_stored_literally(target_url, tmp_path, monkeypatch)
     assert "exe.txt 名" in stored.values()  # invisible direction marks dropped, text kept
 
 
-def test_the_cli_prints_hostile_values_as_text(tmp_path):
+def test_the_cli_prints_hostile_values_as_text(tmp_path, cli_env):
     sources, names = hostile_sources(tmp_path)
-    env = {"ICP_MIGRATE_TARGET": str(tmp_path / "out.db")}
+    env = {**cli_env, "ICP_MIGRATE_TARGET": str(tmp_path / "out.db")}
     result = cli("run", *sources, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert f"read from {tmp_path / SOURCE_NAME}" in result.stdout
@@ -160,8 +170,8 @@ def test_the_cli_prints_hostile_values_as_text(tmp_path):
     assert "esc\\x1b[31m red\\x1b[0m" in shown.stdout
 
 
-@pytest.mark.parametrize("name", ["[/red]x.csv", "[bold]y[/bold].csv", "esc\x1b[2Jz.csv",
-                                  "\u202eexe.csv"])
+@pytest.mark.parametrize("name", ["[/red]x.csv", "[bold]y[/bold].csv",
+                                  "esc\x1b[2J\u202eexe.csv"])
 def test_error_lines_quote_file_names_as_text(tmp_path, name):
     result = cli("run", name, cwd=tmp_path)
     assert result.returncode == 1

@@ -116,3 +116,19 @@ def test_dates_parse_once_per_distinct_value(values):
 
     column = pd.Series(values, dtype=object)
     pd.testing.assert_series_equal(dates.parse_dates(column), dates._parse(column))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["e1", "e2", "e3"]), st.one_of(
+    st.none(), st.sampled_from(["b", "a", "中", "A", "a;b", ""]))), max_size=15))
+def test_grouped_joins_equal_groupby_agg(rows):
+    from icp_migrate.transforms.review import _joined
+    from icp_migrate.transforms.text import join_groups
+
+    frame = pd.DataFrame(rows, columns=["k", "v"], dtype=object)
+    distinct = frame.groupby("k")["v"].agg(
+        lambda v: ";".join(sorted({str(x) for x in v.dropna()}))) if rows else pd.Series()
+    assert _joined(frame["k"], frame["v"]).to_dict() == distinct.to_dict()
+    present = frame.dropna()
+    assert join_groups(present["k"], present["v"], ";").to_dict() == present.groupby(
+        "k", sort=False)["v"].agg(";".join).to_dict()

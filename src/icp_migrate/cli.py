@@ -100,11 +100,19 @@ def run(
     = False,
     json_summary: Annotated[Path | None, typer.Option(
         help="also write the summary, with seconds per stage, to this JSON file")] = None,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", metavar="ADDRESS|local:N",
+        help="extract, normalize and check each source on Dask: a scheduler address "
+             "(tcp://HOST:8786) or local:N for N local worker processes")] = None,
 ) -> None:
     """Migrate legacy sources into the target store and print the summary."""
     def body() -> None:
         began = time.perf_counter()
         _check_cutoff(cutoff)
+        if dask:
+            from .flows.distributed import check_spec
+
+            check_spec(dask)
         url = settings.target_url(target)
         if os.environ.get(DEBUG_ENV):
             os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO")
@@ -125,9 +133,14 @@ def run(
         from pydantic import SecretStr
 
         # URLs may hold passwords and Prefect stores flow parameters: SecretStr ones masked
-        summary = migrate(sources=[SecretStr(s) if "://" in s else s for s in sources],
-                          target=SecretStr(url), mapping=mapping, cutoff=cutoff,
-                          dry_run=dry_run)
+        flow = migrate
+        if dask:
+            from .flows.distributed import dask_runner
+
+            flow = migrate.with_options(task_runner=dask_runner(dask))
+        summary = flow(sources=[SecretStr(s) if "://" in s else s for s in sources],
+                       target=SecretStr(url), mapping=mapping, cutoff=cutoff,
+                       dry_run=dry_run, distributed=bool(dask))
         if json_summary is not None:
             _write_json_summary(json_summary, summary.as_dict(), {
                 "before_flow": flow_began - began, "flow": time.perf_counter() - flow_began})

@@ -52,16 +52,43 @@ def load(engine, run_id: str, planned: Plan, summary: RunSummary) -> None:
              len(planned.website_filings), len(planned.dispositions))
 
 
+def _prepare_here(urls: list[str], mapping: str | None, seconds: dict[str, float],
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Each source extracted and normalized in turn (only one raw source in memory at a
+    time); records numbered across the sources in their order."""
+    records, domains, labels = [], [], []
+    first_row_id = 0
+    for source in urls:
+        t = time.perf_counter()
+        frame = tasks.extract(source, mapping)
+        tasks.timed("extract", seconds, t)
+        if len(frame):
+            labels.append(str(frame["source"].iat[0]))
+        t = time.perf_counter()
+        part, part_domains = tasks.normalize([frame], first_row_id)
+        first_row_id += len(frame)
+        del frame
+        records.append(part)
+        domains.append(part_domains)
+        tasks.timed("normalize", seconds, t)
+    if len(records) == 1:
+        return records[0], domains[0], labels
+    return (pd.concat(records, ignore_index=True), pd.concat(domains, ignore_index=True),
+            labels)
+
+
 @flow(name="migrate", log_prints=False, validate_parameters=False)
 def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: str | None = None,
             cutoff: str = "2019-01-01", dry_run: bool = False,
-            reports_dir: str = "reports") -> RunSummary:
+            reports_dir: str = "reports", distributed: bool = False) -> RunSummary:
     """Migrate legacy sources into the target; returns the run's summary.
 
     Raises SourceError/MappingError/TargetError before anything is written, and
     PlanValidationError (the run is recorded as failed, nothing loaded) when a plan-level
     expectation fails. Every recorded run, failed too, gets `<reports_dir>/<run_id>/`.
     URLs may come as SecretStr: Prefect stores a flow run's parameters, those masked.
+    `distributed`: the per-source work goes to the flow's task runner (e.g. Dask, see
+    `icp-migrate run --dask`); grouping, planning and loading stay in this process.
     """
     urls = [s.get_secret_value() if isinstance(s, SecretStr) else s for s in sources]
     target_url = target.get_secret_value() if isinstance(target, SecretStr) else target
@@ -70,9 +97,14 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
     seconds: dict[str, float] = {}
     cutoff_ts = pd.Timestamp(cutoff)
 
-    t = time.perf_counter()
-    frames = [tasks.extract(source, mapping) for source in urls]
-    tasks.timed("extract", seconds, t)
+    if distributed:  # each source extracted, normalized and checked on a worker
+        t = time.perf_counter()
+        futures = [tasks.prepare_source.submit(source, mapping, cutoff_ts) for source in urls]
+        parts = [future.result() for future in futures]
+        tasks.timed("sources", seconds, t)
+        labels = [p.label for p in parts if p.label is not None]
+    else:
+        records, domains, labels = _prepare_here(urls, mapping, seconds)
     t = time.perf_counter()
     engine = _open(target_url, dry_run)
     locks = ExitStack()
@@ -88,13 +120,15 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
         known = snapshot(engine)
         tasks.timed("snapshot", seconds, t)
         if engine is not None and not dry_run:
-            start_run(engine, run_id, started, [f["source"].iat[0] for f in frames if len(f)])
+            start_run(engine, run_id, started, labels)
         t = time.perf_counter()
-        records, domains = tasks.normalize(frames)
-        tasks.timed("normalize", seconds, t)
-        t = time.perf_counter()
-        screened, validations["records"] = tasks.validate_records(records, cutoff_ts)
-        tasks.timed("validate", seconds, t)
+        if distributed:
+            records, domains, screened, validations["records"] = tasks.combine(parts, cutoff_ts)
+            del parts
+            tasks.timed("combine", seconds, t)
+        else:
+            screened, validations["records"] = tasks.validate_records(records, cutoff_ts)
+            tasks.timed("validate", seconds, t)
         t = time.perf_counter()
         decision = tasks.group(records, domains, screened, known)
         tasks.timed("group", seconds, t)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -22,6 +24,7 @@ from ..transforms.dispositions import decide
 from ..transforms.mapping_apply import to_canonical
 from ..transforms.records import normalize_records
 from ..transforms.screen import scope_flags, screen
+from ..validation.record_suite import RecordCheck, combine_checks
 
 log = logging.getLogger("icp_migrate")
 
@@ -48,12 +51,64 @@ def extract(source: str, mapping: str | None) -> pd.DataFrame:
 
 
 @stage("normalize")
-def normalize(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def normalize(frames: list[pd.DataFrame], first_row_id: int = 0,
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Normalized records (row ids from `first_row_id`, in frame order) and their domains."""
     canonical = pd.concat(frames, ignore_index=True)
-    canonical.insert(0, "row_id", range(len(canonical)))
+    canonical.insert(0, "row_id", range(first_row_id, first_row_id + len(canonical)))
     records, domains = normalize_records(canonical)
     log.info("normalize: %d records, %d domains", len(records), len(domains))
     return records, domains
+
+
+@dataclass
+class SourcePart:
+    """One source's records, normalized and checked on a worker; row ids count from 0."""
+
+    label: str | None
+    records: pd.DataFrame
+    domains: pd.DataFrame
+    check: RecordCheck
+    seconds: dict[str, float]
+
+
+@stage("prepare-source")
+def prepare_source(source: str, mapping: str | None, cutoff: pd.Timestamp) -> SourcePart:
+    """Extract, normalize and run the record-level expectations on one source: the share of
+    a distributed run that a worker does."""
+    from ..validation.record_suite import validate_records as run_suite
+
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    frame = extract.fn(source, mapping)
+    label = str(frame["source"].iat[0]) if len(frame) else None
+    timed("extract", seconds, t)
+    t = time.perf_counter()
+    records, domains = normalize.fn([frame])
+    del frame
+    timed("normalize", seconds, t)
+    t = time.perf_counter()
+    check = run_suite(scope_flags(records, cutoff))
+    timed("validate", seconds, t)
+    return SourcePart(label, records, domains, check, seconds)
+
+
+@stage("combine")
+def combine(parts: list[SourcePart], cutoff: pd.Timestamp,
+            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """The sources' parts as one run: row ids shifted to follow each other in source order
+    (as a single-process run numbers them), checks merged, the records screened."""
+    offsets = np.cumsum([0] + [len(p.records) for p in parts[:-1]]).tolist()
+    for part, offset in zip(parts, offsets, strict=True):
+        part.records["row_id"] += offset
+        part.domains["row_id"] += offset
+    records = pd.concat([p.records for p in parts], ignore_index=True)
+    domains = pd.concat([p.domains for p in parts], ignore_index=True)
+    check = combine_checks([p.check for p in parts], offsets)
+    screened = screen(records, check.failures, cutoff)
+    log.info("combine: %d records from %d sources, %d failed record-level expectations",
+             len(records), len(parts), len(check.failures))
+    return records, domains, screened, check.result
 
 
 @stage("validate-records")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from ..errors import SourceError
 from ..mapping import Mapping
+from ..transforms.text import join_groups
 
 
 def read_sql_records(engine: sa.Engine, mapping: Mapping, label: str) -> pd.DataFrame:
@@ -31,7 +30,7 @@ def read_sql_records(engine: sa.Engine, mapping: Mapping, label: str) -> pd.Data
     if domains is not None and len(domains.columns) >= 2:
         key_col, domain_col = domains.columns[:2]
         domains = domains.dropna()
-        joined = _joined(_texts(domains[key_col]), domains[domain_col].map(str))
+        joined = join_groups(_texts(domains[key_col]), domains[domain_col].map(str), ";")
         frame["domains"] = key.map(joined)
     for column in frame.columns:
         if column != "domains":
@@ -51,18 +50,6 @@ def _texts(values: pd.Series) -> pd.Series:
     """_text of each value (a str stays as it is), as an object column."""
     return pd.Series([v if type(v) is str else _text(v) for v in values], index=values.index,
                      dtype=object)
-
-
-def _joined(keys: pd.Series, domains: pd.Series) -> pd.Series:
-    """key -> its domains joined by ';' in query order (groupby(...).agg(';'.join), in bulk)."""
-    codes, uniques = pd.factorize(keys)
-    order = np.argsort(codes, kind="stable")
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(uniques)))])
-    lists = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()),
-                                     pa.array(domains.to_numpy(dtype=object)[order],
-                                              type=pa.string()))
-    joined = pc.binary_join(lists, ";").to_numpy(zero_copy_only=False)
-    return pd.Series(joined, index=pd.Index(uniques, dtype=object), dtype=object)
 
 
 def _text(value: object) -> str | None:

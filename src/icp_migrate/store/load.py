@@ -6,16 +6,15 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from icp_migrate.errors import TargetError
 from icp_migrate.masking import mask_text
 from icp_migrate.plan import Plan
+from icp_migrate.store import bulk
 from icp_migrate.store.schema import (
     accounts,
     domains,
@@ -28,8 +27,8 @@ from icp_migrate.store.schema import (
 )
 from icp_migrate.store.target import display_url
 
-# Rows per executemany: bounds the memory of the parameter dicts on million-row runs.
-CHUNK_ROWS = 10_000
+# Rows per executemany or COPY batch: bounds the memory of the row tuples.
+CHUNK_ROWS = bulk.CHUNK_ROWS
 INTERRUPTED = "interrupted (found running at the start of a later run)"
 COUNT_COLUMNS = (
     "records_in",
@@ -109,47 +108,19 @@ def _upsert(connection: Connection, table: Table, frame: pd.DataFrame) -> None:
     _check_columns(table, frame, names)
     if frame.duplicated(subset=key).any():
         raise ValueError(f"plan has duplicate {table.name} keys {key}")
-    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = dialect_insert(table)
-    others = [name for name in names if name not in key]
-    statement = statement.on_conflict_do_update(
-        index_elements=key,
-        set_={name: statement.excluded[name] for name in others},
-        where=or_(*(table.c[name].is_distinct_from(statement.excluded[name]) for name in others)),
-    )
-    for chunk in _records(frame, names):
-        connection.execute(statement, chunk)
+    bulk.upsert(connection, table, frame, CHUNK_ROWS)
 
 
 def _insert(connection: Connection, table: Table, frame: pd.DataFrame, run_id: str) -> None:
     names = [column.name for column in table.columns if column.name != "run_id"]
     _check_columns(table, frame, names)
-    for chunk in _records(frame, names):
-        for row in chunk:
-            row["run_id"] = run_id
-        connection.execute(insert(table), chunk)
+    bulk.insert(connection, table, frame, {"run_id": run_id}, CHUNK_ROWS)
 
 
 def _check_columns(table: Table, frame: pd.DataFrame, names: list[str]) -> None:
     missing = [name for name in names if name not in frame.columns]
     if missing:
         raise ValueError(f"plan frame for {table.name} lacks columns {missing}")
-
-
-def _records(frame: pd.DataFrame, names: list[str]) -> Iterator[list[dict[str, Any]]]:
-    """Parameter dicts of plain Python values (None for NA/NaT), CHUNK_ROWS at a time."""
-    for start in range(0, len(frame), CHUNK_ROWS):
-        part = frame.iloc[start : start + CHUNK_ROWS]
-        columns = [_python_values(part[name], name in _DATE_COLUMNS) for name in names]
-        yield [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-
-
-def _python_values(series: pd.Series, is_date: bool) -> list[Any]:
-    if is_date:
-        # Accepts datetime64, Timestamps, dates or ISO strings; the column is a DATE.
-        series = pd.to_datetime(series).dt.date
-    values = series.astype(object)
-    return values.where(series.notna(), None).tolist()
 
 
 def _now() -> datetime:
@@ -161,7 +132,7 @@ def _target_errors(engine: Engine, action: str) -> Iterator[None]:
     """Database failures become one TargetError line; driver details may quote values."""
     try:
         yield
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:  # bulk.py uses the DBAPI
         message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         first = mask_text(message[0]) if message else type(exc).__name__
         raise TargetError(f"{action} failed in {display_url(engine.url)}: {first}") from exc

@@ -35,7 +35,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the store to `revision` in one transaction (DDL is transactional on PostgreSQL)."""
     if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
         # two processes opening a new SQLite file at once must not both create the tables
-        with open(f"{engine.url.database}.schema.lock", "a") as handle:
+        database = engine.url.database.removeprefix("file:")  # URI filenames (mode=ro)
+        with open(f"{database}.schema.lock", "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             _upgrade(engine, revision)
         return

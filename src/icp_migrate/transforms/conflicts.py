@@ -8,7 +8,7 @@ import pandas as pd
 def _claimants(pairs: pd.DataFrame, key: str) -> pd.Series:
     """key -> sorted entity ids, for the keys claimed by several entities."""
     pairs = pairs.dropna().drop_duplicates()
-    counts = pairs.groupby(key)["entity_id"].nunique()
+    counts = pairs[key].value_counts()  # the pairs are distinct: entities per key
     several = pairs[pairs[key].isin(counts[counts > 1].index)]
     return several.groupby(key)["entity_id"].agg(lambda e: ";".join(sorted(set(e))))
 

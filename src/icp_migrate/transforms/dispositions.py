@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..plan import DISPOSITION_COLUMNS, LINK_COLUMNS, Plan
@@ -23,13 +24,33 @@ class Decision:
     domains: pd.DataFrame  # domain, unicode_domain, website_filing_number to plan
 
 
+# What resolve_entities reads of a record.
+GROUPING_COLUMNS = ("row_id", "cert_valid", "cert_key", "cert_type", "cert_upgraded",
+                    "cert_problem", "is_person", "name_key", "entity_filing_number",
+                    "website_entity_number", "website_filing_number")
+
+
+def _with_screening(records: pd.DataFrame, screened: pd.DataFrame) -> pd.DataFrame:
+    """records.merge(screened, on="row_id", how="left"), without copying every column of
+    the records when `screened` lists the same rows in the same order (as screen() does)."""
+    same_rows = len(screened) == len(records) and np.array_equal(
+        screened["row_id"].to_numpy(), records["row_id"].to_numpy())
+    if not same_rows or screened.columns.intersection(records.columns).difference(["row_id"]
+                                                                                 ).size:
+        return records.merge(screened, on="row_id", how="left")
+    state = records.reset_index(drop=True)
+    for column in screened.columns.drop("row_id"):
+        state[column] = screened[column].to_numpy()
+    return state
+
+
 def decide(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.DataFrame,
            snapshot: Plan) -> Decision:
     """Steps 4-7 on the records steps 1-3 left undecided; `screened` holds steps 1-3."""
-    state = records.merge(screened, on="row_id", how="left")
+    state = _with_screening(records, screened)
     for column in ("entity_id", "link_kind", "link_key", "conflict_key", "candidates"):
         state[column] = pd.Series([None] * len(state), index=state.index, dtype=object)
-    cand = state[state["disposition"].isna()]
+    cand = state.loc[state["disposition"].isna(), list(GROUPING_COLUMNS)]
     known = known_rows(snapshot)
     resolved = resolve_entities(cand, known, snapshot.decisions)
     state = state.set_index("row_id")
@@ -41,7 +62,8 @@ def decide(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.Dat
                                "candidates"]] = resolved[["entity_id", "link_kind", "link_key",
                                                           "conflict_key", "candidates"]]
 
-    attached = state.loc[resolved.index[~decided]].reset_index()
+    attached = state.loc[resolved.index[~decided], ["entity_id", "website_filing_number"]
+                         ].reset_index()
     settled, domains = settle(attached, record_domains,
                               snapshot.website_filings[["website_filing_number", "entity_id"]],
                               snapshot.domains[["domain", "website_filing_number"]],
@@ -51,10 +73,11 @@ def decide(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.Dat
         settled[["disposition", "reasons", "conflict_key", "candidates"]])
     loose = state["link_kind"].isin(["shared_filing_number", "name_fallback",
                                      "review_decision"])
-    how = state["link_kind"].astype("str").str.replace("_", " ")
-    join_note = ("no valid certificate (" + state["cert_problem"].fillna("?").astype(str)
-                 + "); joined its entity by " + how + " " + state["link_key"].astype(str))
-    state["warnings"] = join_texts([state["warnings"], join_note.where(loose),
+    joined = state.loc[loose, ["cert_problem", "link_kind", "link_key"]]
+    how = joined["link_kind"].astype("str").str.replace("_", " ")
+    join_note = ("no valid certificate (" + joined["cert_problem"].fillna("?").astype(str)
+                 + "); joined its entity by " + how + " " + joined["link_key"].astype(str))
+    state["warnings"] = join_texts([state["warnings"], join_note,
                                     settled["warnings"].reindex(state.index)], state.index)
     held = ~state["disposition"].isin(["loaded", "duplicate"])
     state.loc[held, "entity_id"] = None  # disputed or rejected: no entity

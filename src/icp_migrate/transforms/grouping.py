@@ -8,6 +8,7 @@ What the store already holds (`known`) takes part as if read first.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -20,7 +21,7 @@ NUMBER_COLUMNS = ("entity_filing_number", "website_entity_number")
 def key_owners(pairs: pd.DataFrame) -> tuple[pd.Series, set]:
     """From (key, entity_id) pairs: key -> its single entity, and the keys of several."""
     pairs = pairs.dropna().drop_duplicates()
-    counts = pairs.groupby("key")["entity_id"].nunique()
+    counts = pairs["key"].value_counts()  # the pairs are distinct: entities per key
     single = pairs[pairs["key"].isin(counts[counts == 1].index)]
     return single.set_index("key")["entity_id"], set(counts[counts > 1].index)
 
@@ -64,7 +65,7 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame,
     by_number = {c: loose[c].map(number_owner) for c in NUMBER_COLUMNS}
     by_name = loose["name_key"].map(name_owner)
     found = pd.concat([*by_number.values(), by_name], axis=1)
-    distinct = found.nunique(axis=1)
+    distinct = _distinct_per_row(found)
     number_hit = by_number["entity_filing_number"].fillna(by_number["website_entity_number"])
     number_key = loose["entity_filing_number"].where(
         by_number["entity_filing_number"].notna(), loose["website_entity_number"])
@@ -95,6 +96,19 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame,
         problem[none] + "; no filing number or name links it to a known entity"
         + _near_misses(loose[none], valid, known).astype("str"))
     return out
+
+
+def _distinct_per_row(frame: pd.DataFrame) -> pd.Series:
+    """frame.nunique(axis=1) for a few text columns, without a call per row."""
+    columns = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+    present = [pd.notna(c) for c in columns]
+    count = np.zeros(len(frame), dtype=np.int64)
+    for j, column in enumerate(columns):
+        new = present[j].copy()
+        for i in range(j):
+            new &= ~(present[i] & (columns[i] == column))
+        count += new
+    return pd.Series(count, index=frame.index)
 
 
 def _loose_conflicts(loose: pd.DataFrame, found: pd.DataFrame, disputed: set, ambiguous: set,
@@ -147,12 +161,35 @@ def _certificate_links(valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
 def _near_misses(loose: pd.DataFrame, valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
     """'; possible match: NAME' for organizations one or two edits from a known name."""
     named = pd.concat([valid["name_key"], known["name_key"]]).dropna().drop_duplicates()
-    by_province = named.groupby(named.str.split("|", n=1).str[0]).agg(list).to_dict()
-    result = pd.Series("", index=loose.index, dtype=object)
-    for index, key in loose["name_key"].dropna().items():
-        same_province = by_province.get(key.split("|", 1)[0], [])
-        match = process.extractOne(key, same_province, scorer=Levenshtein.distance,
-                                   score_cutoff=2)
-        if match is not None:
-            result[index] = f"; possible match (not merged): {match[0].split('|', 1)[1]}"
-    return result
+    result = np.full(len(loose), "", dtype=object)
+    keys = loose["name_key"].to_numpy(dtype=object)
+    asked = pd.notna(keys)
+    if not asked.any() or named.empty:
+        return pd.Series(result, index=loose.index, dtype=object)
+    key_province = np.array([k.split("|", 1)[0] if a else None for k, a in zip(keys, asked,
+                                                                             strict=True)],
+                            dtype=object)
+    named_province = named.str.split("|", n=1).str[0].to_numpy(dtype=object)
+    names = named.to_numpy(dtype=object)
+    for province in pd.unique(key_province[asked]):
+        choices = names[named_province == province]
+        rows = np.flatnonzero(key_province == province)
+        if len(choices):
+            result[rows] = _closest(keys[rows], choices)
+    return pd.Series(result, index=loose.index, dtype=object)
+
+
+def _closest(queries: np.ndarray, choices: np.ndarray) -> np.ndarray:
+    """Per query, the note naming the first choice at the least distance <= 2, else ""
+    (what process.extractOne(query, choices, Levenshtein.distance, score_cutoff=2) picks)."""
+    out = np.full(len(queries), "", dtype=object)
+    step = max(1, 20_000_000 // len(choices))  # bounds the distance matrix to ~80 MB
+    for start in range(0, len(queries), step):
+        part = queries[start:start + step]
+        distances = process.cdist(part, choices, scorer=Levenshtein.distance, score_cutoff=2,
+                                  dtype=np.int32, workers=1)
+        best = distances.argmin(axis=1)
+        found = distances[np.arange(len(part)), best] <= 2
+        out[start:start + step][found] = [
+            f"; possible match (not merged): {c.split('|', 1)[1]}" for c in choices[best[found]]]
+    return out

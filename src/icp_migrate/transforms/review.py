@@ -6,6 +6,7 @@ import pandas as pd
 
 from ..identity import entity_ids
 from ..plan import CONFLICT_COLUMNS, empty_frame
+from .text import join_groups
 
 
 def conflict_table(state: pd.DataFrame, stored_entities: pd.DataFrame) -> pd.DataFrame:
@@ -30,8 +31,8 @@ def conflict_table(state: pd.DataFrame, stored_entities: pd.DataFrame) -> pd.Dat
     described = described.rename(columns={"entity_name": "name"})
     stored = stored_entities.set_index("entity_id")[["cert_type", "cert_number", "name"]]
     described = described.combine_first(stored)
-    members = valid.groupby("entity_id")["member_id"].agg(_joined)
-    websites = valid.groupby("entity_id")["website_filing_number"].agg(_joined)
+    members = _joined(valid["entity_id"], valid["member_id"])
+    websites = _joined(valid["entity_id"], valid["website_filing_number"])
     out = pairs.join(described, on="entity_id")
     out["kind"] = out["conflict_key"].str.split(":", n=1).str[0]
     out["member_ids"] = out["entity_id"].map(members)
@@ -40,5 +41,11 @@ def conflict_table(state: pd.DataFrame, stored_entities: pd.DataFrame) -> pd.Dat
         drop=True).astype(object)
 
 
-def _joined(values: pd.Series) -> str:
-    return ";".join(sorted({str(v) for v in values.dropna()}))
+def _joined(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """key -> ';'.join(sorted({str(v) for v in its non-null values})), "" when it has none."""
+    present = values.notna()
+    pairs = pd.DataFrame({"key": keys[present].to_numpy(dtype=object),
+                          "value": values[present].map(str).to_numpy(dtype=object)})
+    pairs = pairs.drop_duplicates().sort_values(["key", "value"], kind="stable")
+    joined = join_groups(pairs["key"], pairs["value"], ";")
+    return joined.reindex(pd.Index(keys.dropna().unique(), dtype=object), fill_value="")

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Dashes legacy data uses where a hyphen is meant (NFKC leaves these alone).
 DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
@@ -86,3 +88,21 @@ def join_texts(parts: list[pd.Series], index: pd.Index) -> pd.Series:
         has |= ok
     joined[~has] = np.nan
     return pd.Series(joined, index=index, dtype=object)
+
+
+def join_groups(keys: pd.Series, values: pd.Series, sep: str) -> pd.Series:
+    """key -> `sep`.join(its values, in their order), per distinct non-null key.
+
+    `groupby(keys).agg(sep.join)` without a Python call per group; values are text.
+    """
+    codes, uniques = pd.factorize(keys)
+    kept = codes >= 0
+    codes = codes[kept]
+    order = np.argsort(codes, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(uniques)))])
+    lists = pa.LargeListArray.from_arrays(
+        pa.array(offsets, type=pa.int64()),
+        pa.array(values.to_numpy(dtype=object)[kept][order], type=pa.large_string()))
+    joined = pc.binary_join(lists, pa.scalar(sep, pa.large_string()))
+    return pd.Series(joined.to_numpy(zero_copy_only=False), index=pd.Index(uniques, dtype=object),
+                     dtype=object)

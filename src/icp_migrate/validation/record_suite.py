@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import pandas as pd
@@ -90,3 +91,36 @@ def _failures(result: dict) -> pd.DataFrame:
             "reasons": pd.Series(["; ".join(reasons[i]) for i in ids], dtype="str"),
         }
     )
+
+
+def combine_checks(checks: list[RecordCheck], offsets: list[int]) -> RecordCheck:
+    """One RecordCheck from checks of consecutive parts of the records (each part's row ids
+    shifted by its offset), as one validation of the whole would have given it."""
+    if len(checks) == 1 and offsets[0] == 0:
+        return checks[0]
+    failures = pd.concat([c.failures.assign(row_id=c.failures["row_id"] + offset)
+                          for c, offset in zip(checks, offsets, strict=True)],
+                         ignore_index=True)
+    result = copy.deepcopy(checks[0].result)
+    for i, item in enumerate(result["results"]):
+        parts = [c.result["results"][i] for c in checks]
+        body = item["result"]
+        elements = sum(int(p["result"].get("element_count") or 0) for p in parts)
+        unexpected = sum(int(p["result"].get("unexpected_count") or 0) for p in parts)
+        body["element_count"], body["unexpected_count"] = elements, unexpected
+        if elements:
+            body["unexpected_percent"] = unexpected / elements * 100
+        if "unexpected_index_list" in body:
+            keys = [int(k) + offset for p, offset in zip(parts, offsets, strict=True)
+                    for k in failing_keys(p, "row_id")]
+            body["unexpected_index_list"] = [{"row_id": keys}]
+        item["success"] = all(p["success"] for p in parts)
+    passed = sum(bool(item["success"]) for item in result["results"])
+    evaluated = len(result["results"])
+    result["statistics"] = {
+        "evaluated_expectations": evaluated, "successful_expectations": passed,
+        "unsuccessful_expectations": evaluated - passed,
+        "success_percent": passed / evaluated * 100 if evaluated else None}
+    result["success"] = passed == evaluated
+    return RecordCheck(failures=failures, success=bool(result["success"]),
+                       statistics=dict(result["statistics"]), result=result)
