@@ -32,7 +32,6 @@ def dump(url: str) -> dict[str, pd.DataFrame]:
         engine.dispose()
 
 
-@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_local_cluster_run_gives_the_single_process_tables(tmp_path):
     from icp_migrate.flows.distributed import dask_runner

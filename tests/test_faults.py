@@ -219,7 +219,8 @@ def load_started(url: str, target_file: Path | None, app: str | None) -> int | N
         with engine.connect() as connection:
             return connection.execute(sa.text(
                 "SELECT pid FROM pg_stat_activity WHERE application_name = :app "
-                "AND state = 'active' AND query ILIKE 'INSERT%'"), {"app": app}).scalar()
+                "AND state = 'active' AND (query ILIKE 'INSERT%' OR query ILIKE 'COPY%')"),
+                {"app": app}).scalar()
     finally:
         engine.dispose()
 

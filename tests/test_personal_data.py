@@ -12,6 +12,7 @@ import re
 import shutil
 import sqlite3
 import unicodedata
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def _raw_values(folder: Path) -> tuple[set[str], set[str]]:
             certs.add(str(subject.get("id_no") or ""))
             contact = subject.get("contact") or {}
             phones.add(str(contact.get("phone") or "") if isinstance(contact, dict) else "")
-    with sqlite3.connect(folder / "hichina_legacy.db") as connection:
+    with closing(sqlite3.connect(folder / "hichina_legacy.db")) as connection:
         certs |= {str(r[0]) for r in connection.execute("SELECT cert_no FROM subjects")}
     return certs, phones
 
@@ -109,7 +110,7 @@ class Secrets:
 
 def _source_texts(folder: Path) -> list[str]:
     texts = [_decoded(folder / name) for name in RUN_ORDER[:3]]
-    with sqlite3.connect(folder / "hichina_legacy.db") as connection:
+    with closing(sqlite3.connect(folder / "hichina_legacy.db")) as connection:
         texts.append("\n".join(connection.iterdump()))
     return texts
 
@@ -155,6 +156,8 @@ def test_no_certificate_or_phone_number_leaves_the_store_whole(workdir):
     results["show"] = cli("show", *target, "--limit", "500", cwd=workdir, env=env)
     results["plan export"] = cli("plan", "export", "--format", "json", *target, "--out",
                                  "exports", cwd=workdir, env=env)
+    results["review export"] = cli("review", "export", *target, "--out", "exports/review.csv",
+                                   cwd=workdir, env=env)
     for name, result in results.items():
         assert result.returncode == 0, (name, result.stderr[-2000:])
     assert "DEBUG" in results["run"].stderr  # debug logging was on
@@ -168,6 +171,7 @@ def test_no_certificate_or_phone_number_leaves_the_store_whole(workdir):
     files = written_files(workdir, skip={samples, workdir / "out.db"})
     assert any(p.is_relative_to(workdir / "prefect-home") for p in files)
     assert any(p.suffix == ".html" for p in files)  # the run's report was written and searched
+    assert {"account_plan.json", "review.csv"} <= {p.name for p in files}
     for path in files:
         outputs[str(path.relative_to(workdir))] = path.read_bytes()
     assert not leaks(secrets, outputs)
@@ -178,7 +182,8 @@ def test_database_passwords_are_never_printed(workdir, pg_url, tmp_path):
     url = make_url(pg_url).set(password=PASSWORD).render_as_string(hide_password=False)
     engine = create_engine(url)  # the legacy database as a PostgreSQL source, same schema
     try:
-        with sqlite3.connect(SAMPLES / "hichina_legacy.db") as legacy, engine.begin() as conn:
+        with closing(sqlite3.connect(SAMPLES / "hichina_legacy.db")) as legacy, \
+                engine.begin() as conn:
             for table in ("members", "subjects", "sites", "site_domains"):
                 pd.read_sql(f"SELECT * FROM {table}", legacy).to_sql(table, conn, index=False)
     finally:
@@ -191,7 +196,7 @@ def test_database_passwords_are_never_printed(workdir, pg_url, tmp_path):
     assert "***" in run.stdout  # the summary names the target, password hidden
     shown = cli("show", "--target", url, cwd=tmp_path, env=env)
     assert shown.returncode == 0, shown.stderr
-    wrong = url.replace("/test", "/no_such_database")
+    wrong = make_url(url).set(database="no_such_database").render_as_string(hide_password=False)
     failed = cli("run", source, "--target", wrong, cwd=tmp_path, env=env)
     assert failed.returncode == 1 and "no_such_database" in failed.stderr
     legacy = cli("run", wrong, cwd=tmp_path, env=env)  # a database source, unreachable
