@@ -154,7 +154,7 @@ def test_hostile_strings_are_stored_literally(target_url, tmp_path, monkeypatch)
 
 
 def test_the_cli_prints_hostile_values_as_text(tmp_path, cli_env):
-    sources, names = hostile_sources(tmp_path)
+    sources, _ = hostile_sources(tmp_path)
     env = {**cli_env, "ICP_MIGRATE_TARGET": str(tmp_path / "out.db")}
     result = cli("run", *sources, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from prefect import flow
+from pydantic import SecretStr
 
 from ..errors import IcpMigrateError
 from ..readers import preflight
@@ -101,7 +102,8 @@ def migrate_inbox(inbox: str, target: str, reports_dir: str = "reports",
         ticks.write(f"{now.isoformat()} {counts}\n")
     if fresh:
         try:
-            summary = migrate(sources=[str(p) for p, _ in fresh], target=target,
+            # SecretStr: Prefect stores subflow parameters, and the URL may hold a password
+            summary = migrate(sources=[str(p) for p, _ in fresh], target=SecretStr(target),
                               cutoff=cutoff, reports_dir=reports_dir)
             status, run_id, reason = "loaded", summary.run_id, None
         except IcpMigrateError as exc:
