@@ -166,22 +166,23 @@ def multi_domain(websites: pd.DataFrame, domains: pd.DataFrame,
     shown = domains["unicode_domain"].where(
         domains["unicode_domain"].notna() & domains["unicode_domain"].ne(domains["domain"]))
     labels = domains["domain"].where(shown.isna(), domains["domain"] + " (" + shown + ")")
-    per_site = labels.groupby(domains["website_filing_number"]).agg(sorted)
-    per_site = per_site[per_site.map(len) > 1]
-    if per_site.empty:
+    listed = pd.DataFrame({"number": domains["website_filing_number"].to_numpy(dtype=object),
+                           "label": labels.to_numpy(dtype=object)}).dropna(subset=["number"])
+    listed = listed[listed["number"].map(listed["number"].value_counts()) > 1]
+    if listed.empty:
         return pd.DataFrame(columns=columns)
+    # sorted by website, then label: one lookup per column, not one per website
+    ordered = listed.sort_values(["number", "label"])
+    numbers, lists = _runs(ordered["number"], ordered["label"])
+    keyed = pd.Series(numbers, dtype=object)
     sites = websites.set_index("website_filing_number")
-    names = entities.set_index("entity_id")["name"]
-    rows = [
-        {
-            "website_filing_number": number,
-            "website_name": _text(sites["website_name"].get(number)),
-            "entity_name": _text(names.get(sites["entity_id"].get(number))),
-            "domains": list(listed),
-        }
-        for number, listed in per_site.sort_index().items()
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    names = keyed.map(sites["entity_id"]).map(entities.set_index("entity_id")["name"])
+    return pd.DataFrame({
+        "website_filing_number": numbers,
+        "website_name": [_text(v) for v in keyed.map(sites["website_name"])],
+        "entity_name": [_text(v) for v in names],
+        "domains": lists,
+    }, columns=columns)
 
 
 def conflicts(dispositions: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
