@@ -118,15 +118,19 @@ def run(
             os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO")
         settings.configure_environment()
         _progress_to_stderr()
+        from .flows.api import start_early
         from .mapping import resolve_mapping
         from .readers import preflight
         from .store.target import open_target
 
-        # clear errors in a second, before Prefect starts
+        api_up = start_early()  # Prefect's ephemeral API comes up while we check the input
+        # clear errors in a second, before the flow starts
         preflight(list(sources), resolve_mapping(mapping) if mapping else None)
         if not dry_run:
             open_target(url).dispose()
-        from .flows.migrate import migrate  # Prefect loads only when needed
+        from .flows.migrate import migrate
+
+        api_up()
         from .report_text import print_summary
 
         flow_began = time.perf_counter()

@@ -131,9 +131,12 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
             tasks.timed("validate", seconds, t)
         t = time.perf_counter()
         decision = tasks.group(records, domains, screened, known)
+        input_count = len(records)
+        del records, domains, screened  # a million rows each: let them go as soon as done
         tasks.timed("group", seconds, t)
         t = time.perf_counter()
-        planned = tasks.plan(decision, known, len(records))
+        planned = tasks.plan(decision, known, input_count)
+        del decision
         tasks.timed("plan", seconds, t)
         t = time.perf_counter()
         check = tasks.validate_plan(planned)
@@ -150,6 +153,7 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
         if not dry_run:
             t = time.perf_counter()
             load(engine, run_id, planned, summary)
+            del planned  # the report reads the store
             tasks.timed("load", seconds, t)
             t = time.perf_counter()
             tasks.report(engine, run_id, validations, reports_dir)

@@ -43,7 +43,7 @@ def write_report(engine: Engine, out_dir: str | Path = DEFAULT_REPORTS_DIR,
                         summary=folder / "summary.json", gx=folder / GX_PAGE,
                         content=summary_dict(data, sections))
     write_file(files.gx, render_gx_docs(run_id, data.validations))
-    write_file(files.summary, render_summary(data, sections))
+    write_file(files.summary, render_summary(data, sections, files.content))
     write_file(files.index, render_report(data, sections))
     return files
 

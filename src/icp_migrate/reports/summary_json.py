@@ -61,9 +61,10 @@ def summary_dict(data: ReportData, s: Sections) -> dict[str, Any]:
     }
 
 
-def render_summary(data: ReportData, s: Sections) -> str:
-    """Stable text: same store, same bytes."""
-    return json.dumps(summary_dict(data, s), ensure_ascii=False, indent=2) + "\n"
+def render_summary(data: ReportData, s: Sections, content: dict[str, Any] | None = None) -> str:
+    """Stable text: same store, same bytes. `content`: summary_dict(data, s), if at hand."""
+    return json.dumps(content if content is not None else summary_dict(data, s),
+                      ensure_ascii=False, indent=2) + "\n"
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..identity import filing_account_id_for, resources_account_id_for
+from ..identity import filing_account_id_for, filing_account_ids, resources_account_id_for
 from ..plan import ACCOUNT_COLUMNS, ENTITY_COLUMNS, WEBSITE_COLUMNS, Plan
 
 # Which record describes an entity best: a USCC or 18-digit ID over older certificates.
@@ -26,7 +26,7 @@ def plan_accounts(kept: pd.DataFrame, domains: pd.DataFrame, snapshot: Plan) -> 
     loaded = kept[kept["disposition"].eq("loaded")]
     websites = pd.DataFrame({
         "website_filing_number": loaded["website_filing_number"],
-        "account_id": loaded["entity_id"].map(filing_account_id_for),
+        "account_id": filing_account_ids(loaded["entity_id"]),
         "entity_id": loaded["entity_id"],
         "product": loaded["product"],
         "website_name": loaded["website_name"],
