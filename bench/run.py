@@ -6,7 +6,8 @@ For each size: the sample set (generated once into bench/data/), then `icp-migra
 into a fresh SQLite file and a fresh PostgreSQL schema (a subprocess each; wall time, peak
 RSS from wait4, seconds per stage from --json-summary), and the floor (floor.py). Prints a
 table and writes bench/results/<date>.json. A tiny run (the committed samples, second run)
-measures the fixed cost.
+measures the fixed cost, with Prefect's ephemeral API (each process starts one) and with
+a Prefect server already running (PREFECT_API_URL), as a nightly schedule would have.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ STAGES = ("extract", "snapshot", "normalize", "validate", "group", "plan", "load
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--records", type=int, nargs="*", default=[100_000],
+                        help="sizes to run (none: only the fixed-cost runs)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--data-dir", type=Path, default=HERE / "data")
     parser.add_argument("--results-dir", type=Path, default=HERE / "results")
@@ -55,6 +57,15 @@ def main() -> None:
     if not args.no_tiny:
         results["tiny"] = tiny_run(args.data_dir, env)
         print(f"tiny run (samples, second run): {results['tiny']['wall']:.1f} s", flush=True)
+        if not env.get("PREFECT_API_URL"):
+            from icp_migrate.flows.serving import local_prefect_server
+
+            os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]  # the server's database too
+            with local_prefect_server() as api:  # as a long-running server would be
+                results["tiny_with_server"] = tiny_run(args.data_dir,
+                                                       {**env, "PREFECT_API_URL": api})
+            print(f"tiny run with a running Prefect server (PREFECT_API_URL): "
+                  f"{results['tiny_with_server']['wall']:.1f} s", flush=True)
     for n in args.records:
         results["sizes"].append(bench_size(n, args, env))
         _print_table(results)

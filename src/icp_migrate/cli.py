@@ -122,8 +122,10 @@ def run(
         from .mapping import resolve_mapping
         from .readers import preflight
         from .store.target import open_target
+        from .validation.context import warm_up
 
         api_up = start_early()  # Prefect's ephemeral API comes up while we check the input
+        warm_up()  # and Great Expectations is imported while the sources are read
         # clear errors in a second, before the flow starts
         preflight(list(sources), resolve_mapping(mapping) if mapping else None)
         if not dry_run:

@@ -92,16 +92,21 @@ def _as_tuple(path: Path, key: str, value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _yaml(text: str) -> Any:
+    """yaml.safe_load, with libyaml's C parser when PyYAML has it (the vocabulary is long)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 @cache
 def _vocabulary() -> dict[str, dict[str, str]]:
-    data = yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8"))
+    data = _yaml(VOCABULARY_FILE.read_text(encoding="utf-8"))
     return {f: {value_key(str(k)): str(v) for k, v in m.items()} for f, m in data.items()}
 
 
 def load_mapping(path: Path) -> Mapping:
     """Read and check one mapping file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MappingError(f"mapping file not found: {path}") from None
     except yaml.YAMLError as exc:

@@ -6,7 +6,6 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 # Before any GX import anywhere in the process: nothing may reach the network.
@@ -21,6 +20,8 @@ _ASSET = "frame"
 _BATCH = "whole_frame"
 # The data source's execution engine (batch and metric caches) is shared: one run at a time.
 _LOCK = threading.Lock()
+_CONTEXT_LOCK = threading.Lock()  # the context is made once, by whichever thread asks first
+_CONTEXTS: list[EphemeralDataContext] = []
 
 # A row condition term: (column, op, value), op one of "null", "not_null", "==", "in".
 Term = tuple[str, str, Any]
@@ -45,9 +46,30 @@ class Rule:
     where: tuple[Term, ...] = ()  # rows the rule applies to (every term holds); () = all
 
 
-@cache
+def warm_up() -> threading.Thread:
+    """Make the context in a background thread: importing GX takes seconds, which the CLI
+    spends reading the sources meanwhile (much of that in pyarrow, without the GIL)."""
+    thread = threading.Thread(target=_warm, name="gx-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm() -> None:
+    try:
+        get_context()
+    except Exception:  # noqa: BLE001 - validate_frame makes it again and raises with context
+        pass
+
+
 def get_context() -> EphemeralDataContext:
     """The process's ephemeral context: progress bars off, one pandas whole-frame batch."""
+    with _CONTEXT_LOCK:
+        if not _CONTEXTS:
+            _CONTEXTS.append(_new_context())
+        return _CONTEXTS[0]
+
+
+def _new_context() -> EphemeralDataContext:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
