@@ -78,3 +78,18 @@ def test_run_prints_the_summary_then_show_lists_the_store(tmp_path):
     shown = cli("show", cwd=tmp_path, env=env)
     assert shown.returncode == 0, shown.stderr
     assert "website_filings" in shown.stdout and "latest runs" in shown.stdout
+
+
+def test_progress_lines_keep_counts_and_mask_text_arguments():
+    import logging
+
+    from icp_migrate.cli import _masked_message
+
+    record = logging.LogRecord("icp_migrate", logging.INFO, __file__, 1,
+                               "extract %s: %d records (%d unreadable)",
+                               ("/in/330106199001011234.csv", 1234567, 0), None)
+    assert _masked_message(record) == ("extract /in/3301**********1234.csv: 1234567 records "
+                                       "(0 unreadable)")
+    formatted = logging.LogRecord("icp_migrate", logging.INFO, __file__, 1,
+                                  "holder 330106199001011234", (), None)
+    assert _masked_message(formatted) == "holder 3301**********1234"

@@ -32,6 +32,20 @@ def _shown(text: str) -> str:
     return escape(printable(mask_text(text)))
 
 
+def _masked_message(record: logging.LogRecord) -> str:
+    """The record's message with its text arguments masked; numbers (counts, seconds) are
+    the pipeline's own and stay readable."""
+    args = record.args
+    if not isinstance(args, tuple) or not args:
+        return mask_text(record.getMessage())
+    shown = tuple(a if isinstance(a, int | float) and not isinstance(a, bool)
+                  else mask_text(str(a)) for a in args)
+    try:
+        return mask_text(str(record.msg)) % shown
+    except (TypeError, ValueError):
+        return mask_text(record.getMessage())
+
+
 class _ProgressHandler(logging.Handler):
     """Prints each pipeline stage as it ends, with the time since the run started."""
 
@@ -41,7 +55,7 @@ class _ProgressHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         elapsed = time.perf_counter() - self.started
-        err.print(f"[dim]{elapsed:6.1f}s[/dim] {_shown(record.getMessage())}",
+        err.print(f"[dim]{elapsed:6.1f}s[/dim] {escape(printable(_masked_message(record)))}",
                   highlight=False)
 
 
