@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..identity import filing_account_id_for, filing_account_ids, resources_account_id_for
+from ..identity import filing_account_id_for, resources_account_id_for
 from ..plan import ACCOUNT_COLUMNS, ENTITY_COLUMNS, WEBSITE_COLUMNS, Plan
 
 # Which record describes an entity best: a USCC or 18-digit ID over older certificates.
@@ -22,20 +24,32 @@ def plan_accounts(kept: pd.DataFrame, domains: pd.DataFrame, snapshot: Plan) -> 
     USCC to an old organization code, and cloud flags only widen.
     """
     entities = _entities(kept, snapshot.entities)
-    accounts = _accounts(entities)
+    filing_ids = pd.Series([filing_account_id_for(e) for e in entities["entity_id"]],
+                           index=entities["entity_id"].to_numpy(), dtype=object)
+    accounts = _accounts(entities, filing_ids)
     loaded = kept[kept["disposition"].eq("loaded")]
     websites = pd.DataFrame({
         "website_filing_number": loaded["website_filing_number"],
-        "account_id": filing_account_ids(loaded["entity_id"]),
+        "account_id": loaded["entity_id"].map(filing_ids),
         "entity_id": loaded["entity_id"],
         "product": loaded["product"],
         "website_name": loaded["website_name"],
         "homepage": loaded["homepage"],
         "filed_on": loaded["filed_on"].dt.date,
         "member_id": loaded["member_id"],
-    })[list(WEBSITE_COLUMNS)].sort_values("website_filing_number").reset_index(drop=True)
-    return Plan(entities=entities, accounts=accounts, website_filings=websites.astype(object),
-                domains=domains.sort_values("domain").reset_index(drop=True).astype(object))
+    })[list(WEBSITE_COLUMNS)]
+    return Plan(entities=entities, accounts=accounts,
+                website_filings=sorted_by(websites, "website_filing_number").astype(object),
+                domains=sorted_by(domains, "domain").astype(object))
+
+
+def sorted_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The frame ordered by one text column (code point order, nulls last, ties kept in
+    order), index reset: pyarrow's sort, several times faster than pandas' on text."""
+    keys = pa.array(frame[column].to_numpy(dtype=object), type=pa.large_string(),
+                    from_pandas=True)
+    order = pc.array_sort_indices(keys, null_placement="at_end").to_numpy()
+    return frame.take(order).reset_index(drop=True)
 
 
 def _entities(kept: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
@@ -55,27 +69,45 @@ def _entities(kept: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     })
     old = stored[stored["entity_id"].isin(new["entity_id"])].assign(order=0)
     rows = pd.concat([old, new], ignore_index=True)
-    rows["rank"] = rows["cert_type"].map(CERT_RANK).fillna(NO_CERT_RANK)
-    rows = rows.sort_values(["rank", "order"], kind="stable")
-    grouped = rows.groupby("entity_id", sort=True)
-    # groupby.first() takes each column's first non-null value in rank order
-    entities = grouped[["entity_type", "name", "cert_type", "cert_number", "province",
-                        "entity_filing_number"]].first()
-    best = rows.drop_duplicates("entity_id").set_index("entity_id")
-    for column in ("cert_type", "cert_number"):
-        entities[column] = best[column]  # from one record, never mixed across records
-    for column in ("name", "entity_type"):
-        entities[column] = best[column].fillna(entities[column])
-    flags = grouped[["has_cloud_resources", "resources_admin_differs"]].any()
-    entities = entities.join(flags).reset_index()
+    rank = rows["cert_type"].map(CERT_RANK).fillna(NO_CERT_RANK).to_numpy(dtype="float64")
+    codes, ids = pd.factorize(rows["entity_id"], sort=True)
+    # each entity's rows best first: by certificate rank, then the store's row, then input order
+    order = np.lexsort((rows["order"].to_numpy(dtype="int64"), rank, codes))
+    codes = codes[order]
+    starts = _run_starts(codes)  # each entity's best row
+    entities = pd.DataFrame({"entity_id": np.asarray(ids, dtype=object)})
+    for column in ("entity_type", "name", "cert_type", "cert_number", "province",
+                   "entity_filing_number"):
+        values = rows[column].to_numpy(dtype=object)[order]
+        if column in ("cert_type", "cert_number"):  # from one record, never mixed
+            entities[column] = values[starts]
+            continue
+        present = np.flatnonzero(pd.notna(values))  # each entity's first non-null value
+        first = np.full(len(ids), None, dtype=object)
+        firsts = present[_run_starts(codes[present])]
+        first[codes[firsts]] = values[firsts]
+        if column in ("name", "entity_type"):  # the best row's, else the first known
+            best = values[starts]
+            first = np.where(pd.notna(best), best, first)
+        entities[column] = first
+    for column in ("has_cloud_resources", "resources_admin_differs"):  # any row's flag
+        flags = rows[column].fillna(False).to_numpy(dtype=bool)[order]
+        entities[column] = np.bincount(codes, weights=flags, minlength=len(ids)) > 0
     return entities[list(ENTITY_COLUMNS)].astype(object)
 
 
-def _accounts(entities: pd.DataFrame) -> pd.DataFrame:
+def _run_starts(codes: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal codes (sorted) begins."""
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+
+
+def _accounts(entities: pd.DataFrame, filing_ids: pd.Series) -> pd.DataFrame:
     cloud = entities["has_cloud_resources"].astype(bool)
     differs = entities["resources_admin_differs"].astype(bool) & cloud
     filing = pd.DataFrame({
-        "account_id": entities["entity_id"].map(filing_account_id_for),
+        "account_id": filing_ids.to_numpy(),
         "entity_id": entities["entity_id"],
         "account_kind": np.where(cloud & ~differs, "filing_and_resources", "filing"),
         "real_name_verification_required": cloud & ~differs,
@@ -86,6 +118,5 @@ def _accounts(entities: pd.DataFrame) -> pd.DataFrame:
         "account_kind": "resources",
         "real_name_verification_required": True,
     })
-    accounts = pd.concat([filing, resources], ignore_index=True)
-    return accounts[list(ACCOUNT_COLUMNS)].sort_values("account_id").reset_index(
-        drop=True).astype(object)
+    accounts = pd.concat([filing, resources], ignore_index=True)[list(ACCOUNT_COLUMNS)]
+    return sorted_by(accounts, "account_id").astype(object)
