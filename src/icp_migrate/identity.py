@@ -39,8 +39,3 @@ def entity_ids(keys: pd.Series) -> pd.Series:
     table = {k: entity_id_for(k) for k in uniq}
     return keys.map(table)
 
-
-def filing_account_ids(entity_id_column: pd.Series) -> pd.Series:
-    """filing_account_id_for over a column, once per distinct entity (websites repeat them)."""
-    uniq = entity_id_column.dropna().unique()
-    return entity_id_column.map({e: filing_account_id_for(e) for e in uniq})
