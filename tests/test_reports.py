@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from builders import resident_id, uscc_for
@@ -20,9 +21,18 @@ from icp_migrate.plan import Plan
 from icp_migrate.reports import sections as sec
 from icp_migrate.reports.artifacts import MARKDOWN_KEY, TABLE_KEY, summary_markdown
 from icp_migrate.reports.build import write_report
-from icp_migrate.reports.data import ReportData, latest_run_id
+from icp_migrate.reports.data import (
+    ITEMS_PER_ROW,
+    LIST_ROWS,
+    ReportData,
+    latest_run_id,
+    read_report_data,
+)
+from icp_migrate.reports.frames import report_data_from_frames
 from icp_migrate.reports.html import render_report
+from icp_migrate.reports.summary_json import summary_dict
 from icp_migrate.store.load import fail_run, load_plan, start_run
+from icp_migrate.store.schema import review_decisions
 from icp_migrate.store.target import open_target
 from icp_migrate.store.validations import read_validations, save_validations
 from test_flow import sources
@@ -129,7 +139,7 @@ def gx_results() -> dict[str, dict]:
 
 
 def in_memory_data(run_id: str = "20250101T080000Z-aaaa0001") -> ReportData:
-    """The report's frames without a store (what read_report_data returns for report_plan)."""
+    """The report's data without a store, computed in pandas from report_plan's frames."""
     plan = report_plan()
     history = pd.DataFrame({
         "run_id": ["20241201T080000Z-old00001", "20241215T080000Z-old00002", run_id],
@@ -139,18 +149,16 @@ def in_memory_data(run_id: str = "20250101T080000Z-aaaa0001") -> ReportData:
         "out_of_scope": [1, None, 2], "quarantined": [2, None, 2],
         "needs_review": [0, None, 1]}).astype(object)
     history = history.where(history.notna(), None)
-    return ReportData(
+    return report_data_from_frames(
         run={"run_id": run_id, "started_at": "2025-01-01T08:00:00Z",
              "finished_at": "2025-01-01T08:01:00Z", "status": "completed", "error": None,
              "sources": json.dumps(["a.csv", "postgresql://u:secret@db/legacy"]),
              "records_in": 10},
         target="sqlite:///t.db",
-        dispositions=plan.dispositions.astype(object),
-        entities=plan.entities[["entity_id", "entity_type", "name", "cert_type", "cert_number",
-                                "province"]],
+        dispositions=plan.dispositions,
+        entities=plan.entities,
         accounts=plan.accounts,
-        websites=plan.website_filings[["website_filing_number", "entity_id", "account_id",
-                                       "website_name", "member_id"]],
+        websites=plan.website_filings,
         domains=plan.domains,
         history=history,
         validations=gx_results(),
@@ -184,19 +192,24 @@ def test_sections_reconcile_split_merge_and_mask():
     assert rec.loc["a.csv"].to_dict() == {"records_in": 6, "loaded": 3, "duplicate": 0,
                                           "out_of_scope": 2, "quarantined": 0,
                                           "needs_review": 1, "balanced": True}
-    assert s.members_split.to_dict("records") == [
+    assert s.members_split.rows.to_dict("records") == [
         {"member_id": "m1", "entities": 2, "accounts": 3,
          "entity_names": [HOSTILE_SCRIPT, HOSTILE_ATTR]}]
-    assert s.entities_merged[["entity_id", "member_ids"]].to_dict("records") == [
+    assert s.members_split.total == 1
+    assert s.entities_merged.rows[["entity_id", "member_ids"]].to_dict("records") == [
         {"entity_id": "E1", "member_ids": ["m1", "m2"]}]
-    assert s.multi_domain["domains"].tolist() == [["a.example.cn", "xn--fiqs8s.cn (中国.cn)"]]
+    assert s.multi_domain.rows["domains"].tolist() == [
+        ["a.example.cn", "xn--fiqs8s.cn (中国.cn)"]]
+    assert s.multi_domain.rows["domain_count"].tolist() == [2] and s.multi_domain.total == 1
     assert s.accounts_by_kind == {"filing": 2, "resources": 1, "filing_and_resources": 1}
     assert s.accounts_by_real_name == {"required": 2, "not required": 2}
     assert s.entities_by_type == {"enterprise": 2, "individual": 1}
-    assert s.conflicts["website_filing_number"].tolist() == ["浙ICP备99999999号-1"]
-    quarantine = s.quarantine.set_index("reason")
+    assert s.conflicts.rows["website_filing_number"].tolist() == ["浙ICP备99999999号-1"]
+    assert (s.conflicts.total, s.conflicts_open) == (1, 1)
+    quarantine = s.quarantine.rows.set_index("reason")
     assert set(quarantine.index) == {"invalid resident_id #", "record_readable"}
-    shown = json.dumps(s.quarantine["samples"].tolist(), ensure_ascii=False)
+    assert (s.quarantine.total, s.quarantined) == (2, 2)
+    shown = json.dumps(s.quarantine.rows["samples"].tolist(), ensure_ascii=False)
     assert CERTS[3] not in shown and "3301**********123X" in shown
     assert s.warnings == 1
 
@@ -241,10 +254,11 @@ def test_report_files_from_the_store(engine, tmp_path):
     assert summary["reconciliation"]["records_in"] == 10 == summary["reconciliation"][
         "runs_records_in"] and summary["reconciliation"]["balanced"]
     assert sum(summary["dispositions"].values()) == 10
-    assert [m["member_id"] for m in summary["members_split"]] == ["m1"]
-    assert [e["entity_id"] for e in summary["entities_merged"]] == ["E1"]
-    assert [w["website_filing_number"] for w in summary["multi_domain_websites"]] == [W1]
-    assert len(summary["conflicts"]) == 1
+    assert [m["member_id"] for m in summary["members_split"]["rows"]] == ["m1"]
+    assert [e["entity_id"] for e in summary["entities_merged"]["rows"]] == ["E1"]
+    assert [w["website_filing_number"] for w in summary["multi_domain_websites"]["rows"]] == [W1]
+    assert summary["conflicts"]["total"] == len(summary["conflicts"]["rows"]) == 1
+    assert summary["conflicts"]["full_list"] == "icp-migrate review export"
     assert summary["validations"]["failed_expectations"] == [
         "records: record_readable", "plan_accounts: one filing account per entity"]
     assert [h["run_id"] for h in summary["history"]] == [r1]  # runs up to this one
@@ -274,6 +288,164 @@ def test_unknown_run_and_empty_store_are_clear_errors(engine, tmp_path):
     _store_two_runs(engine)
     with pytest.raises(UsageError, match="no run 'nope'"):
         write_report(engine, tmp_path, "nope")
+
+
+# -- counted in the store: equal to the pandas computation, lists capped -----------------
+
+def frames_data(engine, counted: ReportData) -> ReportData:
+    """The run of `counted` computed the slow way: every row of the store read into pandas."""
+    with engine.connect() as connection:
+        def read(sql: str) -> pd.DataFrame:
+            return pd.read_sql(sa.text(sql), connection, params={"run": counted.run["run_id"]})
+
+        return report_data_from_frames(
+            run=counted.run, target=counted.target,
+            dispositions=read("SELECT * FROM record_dispositions WHERE run_id = :run"),
+            entities=read("SELECT * FROM entities"), accounts=read("SELECT * FROM accounts"),
+            websites=read("SELECT * FROM website_filings"),
+            domains=read("SELECT * FROM domains"), history=counted.history,
+            decisions=read("SELECT * FROM review_decisions"), validations=counted.validations)
+
+
+def assert_counted_as_pandas(engine, run_id: str) -> dict:
+    """The store's GROUP BY sections equal the pandas ones on the same rows: the same
+    summary.json content and the same page. Returns the content."""
+    counted = read_report_data(engine, run_id)
+    reference = frames_data(engine, counted)
+    content = summary_dict(counted, sec.build_sections(counted))
+    assert content == summary_dict(reference, sec.build_sections(reference))
+    assert render_report(counted, sec.build_sections(counted)) == render_report(
+        reference, sec.build_sections(reference))
+    return content
+
+
+def _letters(n: int) -> str:
+    """0 -> 'aaa', 1 -> 'aab': reason groups keep no digit (digits group as '#')."""
+    return "".join("abcdefghijklmnopqrstuvwxyz"[n // 26 ** k % 26] for k in (2, 1, 0))
+
+
+def crowded_plan(n: int) -> Plan:
+    """Every list longer than n: members m0000..m(n-1) each split over E_i and E_i+1 (so
+    E_1..E_n are merged), a reseller split over 25 entities, websites of two domains (W0 of
+    25), n+5 records held for review, n+3 quarantine reasons (one of 5 records) and two
+    records without any."""
+    def site(i: int) -> str:
+        return f"浙ICP备{10_000_000 + i}号-1"
+
+    entities = [(f"E{i:04d}", "enterprise", f"公司{i}", "uscc", uscc_for(500 + i), "浙江省",
+                 None, False, False) for i in range(n + 1)]
+    accounts = [(f"A{i:04d}", f"E{i:04d}", "filing", False) for i in range(n + 1)]
+    websites = [(site(i), f"A{i:04d}", f"E{i:04d}", "domain", f"站{i}", None, "2015-03-02",
+                 f"m{i:04d}") for i in range(n + 1)]
+    domains = [(f"{x}{i}.example.cn", f"{x}{i}.example.cn", site(i))
+               for i in range(n + 1) for x in ("a", "b")]
+    domains += [(f"c{k:02d}.example.cn", None, site(0)) for k in range(23)]
+    rows: list[tuple] = []
+
+    def record(*fields) -> None:  # member_id … website_filing_number [, conflict_key]
+        rows.append((len(rows) + 1, "a.csv", f"line {len(rows) + 2}", *(*fields, None)[:7]))
+
+    for i in range(n + 1):
+        record(f"m{i:04d}", "loaded", None, None, f"E{i:04d}", site(i))
+        if i < n:
+            record(f"m{i:04d}", "duplicate", f"same website seen earlier (row {i})", None,
+                   f"E{i + 1:04d}", site(i + 1))
+    for i in range(25):
+        record("m-reseller", "duplicate", "same website seen earlier", None, f"E{i:04d}",
+               site(i))
+    for i in range(n + 5):
+        record(f"r{i:04d}", "needs_review", f"claimed by several entities {uscc_for(i)}", None,
+               None, f"京ICP备{20_000_000 + i}号-1", f"website:京ICP备{20_000_000 + i}号-1")
+    for i in range(n + 3):
+        for _ in range(5 if i == 7 else 1):
+            record(f"q{i:04d}", "quarantined", f"rule {_letters(i)}: bad {uscc_for(900 + i)}",
+                   f"warned {uscc_for(i)}" if i % 2 else None, None, None)
+    record("q-none", "quarantined", None, None, None, None)  # no reason: "(none)"
+    record("q-empty", "quarantined", "", None, None, None)
+    return Plan(
+        entities=_frame(entities, plan_module.ENTITY_COLUMNS),
+        accounts=_frame(accounts, plan_module.ACCOUNT_COLUMNS),
+        website_filings=_frame(websites, plan_module.WEBSITE_COLUMNS),
+        domains=_frame(domains, plan_module.DOMAIN_COLUMNS),
+        dispositions=_frame(rows, plan_module.DISPOSITION_COLUMNS),
+        links=_frame([], plan_module.LINK_COLUMNS),
+        input_count=len(rows),
+    )
+
+
+def test_counts_in_the_store_equal_the_pandas_computation(engine):
+    r1, r2 = _store_two_runs(engine)
+    with engine.begin() as connection:  # a decision on a conflict of no record: no change
+        connection.execute(sa.insert(review_decisions), [
+            {"conflict_key": "website:nowhere", "decision": "reject", "entity_id": None,
+             "decided_by": "tester", "decided_at": T0}])
+    content = assert_counted_as_pandas(engine, r1)
+    assert content["conflicts"] | {"rows": None} == {
+        "total": 1, "open": 1, "decided": 0, "full_list": "icp-migrate review export",
+        "rows": None}
+    assert [r["reason"] for r in content["dispositions_by_reason"]
+            if r["disposition"] == "out_of_scope"] == [
+        "filed on #, on or after the cut-off #", "product not migrated"]
+    empty = assert_counted_as_pandas(engine, r2)  # failed: no record at all
+    assert empty["members_split"] == {"total": 0, "rows": []}
+
+
+def test_long_lists_show_their_first_rows_and_their_totals(engine, tmp_path):
+    n = LIST_ROWS + 11
+    plan = crowded_plan(n)
+    start_run(engine, "big", T0, ["a.csv"])
+    load_plan(engine, "big", plan, {"records_in": plan.input_count})
+    decided = [f"website:京ICP备{20_000_000 + i}号-1" for i in (0, 5, n + 4)]
+    with engine.begin() as connection:
+        connection.execute(sa.insert(review_decisions), [
+            {"conflict_key": key, "decision": "assign" if k else "reject",
+             "entity_id": "E0001" if k else None, "decided_by": "tester", "decided_at": T0}
+            for k, key in enumerate(decided)])
+    assert_counted_as_pandas(engine, "big")
+
+    files = write_report(engine, tmp_path / "reports", "big")
+    content = json.loads(files.summary.read_text(encoding="utf-8"))
+    assert content["list_limits"] == {"rows": LIST_ROWS, "items_per_row": ITEMS_PER_ROW,
+                                      "samples_per_reason": 3}
+    split = content["members_split"]
+    assert (split["total"], len(split["rows"])) == (n + 1, LIST_ROWS)
+    assert split["rows"][0] | {"entity_names": None} == {
+        "member_id": "m-reseller", "entities": 25, "accounts": 25, "entity_names": None}
+    assert split["rows"][0]["entity_names"] == [f"公司{i}" for i in range(ITEMS_PER_ROW)]
+    assert [r["member_id"] for r in split["rows"][1:4]] == ["m0000", "m0001", "m0002"]
+    merged = content["entities_merged"]
+    assert (merged["total"], len(merged["rows"])) == (n + 1, LIST_ROWS)
+    assert merged["rows"][0] == {"entity_id": "E0001", "name": "公司1", "members": 3,
+                                 "member_ids": ["m-reseller", "m0000", "m0001"]}
+    sites = content["multi_domain_websites"]
+    assert (sites["total"], len(sites["rows"])) == (n + 1, LIST_ROWS)
+    assert sites["rows"][0]["domain_count"] == 25
+    assert len(sites["rows"][0]["domains"]) == ITEMS_PER_ROW
+    conflicts = content["conflicts"]
+    assert (conflicts["total"], conflicts["open"], conflicts["decided"]) == (n + 5, n + 2, 3)
+    assert len(conflicts["rows"]) == LIST_ROWS
+    assert [r["member_id"] for r in conflicts["rows"][:2]] == ["r0000", "r0001"]
+    assert conflicts["rows"][0]["review"] == "decided: reject by tester"
+    assert conflicts["rows"][5]["review"] == "decided: assign:E0001 by tester"
+    quarantine = content["quarantine"]
+    assert (quarantine["total"], quarantine["records"]) == (n + 4, n + 9)
+    assert len(quarantine["rows"]) == LIST_ROWS
+    first = quarantine["rows"][0]
+    assert (first["reason"], first["records"], len(first["samples"])) == ("rule aah", 5, 3)
+    assert [(q["reason"], q["records"]) for q in quarantine["rows"][1:3]] == [
+        ("(none)", 2), ("rule aaa", 1)]
+    assert [s["member_id"] for s in quarantine["rows"][1]["samples"]] == ["q-none", "q-empty"]
+
+    page = files.index.read_text(encoding="utf-8")
+    for shown in (f"Showing 200 of {n + 1:,} members", f"Showing 200 of {n + 1:,} entities",
+                  f"Showing 200 of {n + 1:,} websites", f"Showing 200 of {n + 5:,} records",
+                  f"Showing 200 of {n + 4:,} reasons", "… and 5 more", "icp-migrate review "
+                  "export"):
+        assert shown in page, shown
+    text = _all_text(tmp_path / "reports")
+    for i in range(n + 5):
+        assert uscc_for(i) not in text and uscc_for(900 + i) not in text
+    assert files.summary.stat().st_size < 400_000
 
 
 def test_hostile_strings_are_escaped_everywhere():
@@ -342,9 +514,15 @@ def test_a_run_writes_its_report_and_artifacts(samples, target_url, tmp_path):
     assert {r["source"]: r["records_in"] for r in content["reconciliation"]["by_source"]} == \
         summary.records_by_source
     assert content["accounts_by_kind"] == summary.accounts
-    assert len(content["multi_domain_websites"]) == summary.multi_domain_websites
-    assert len(content["conflicts"]) == summary.dispositions["needs_review"]
-    assert content["members_split"] and content["entities_merged"]
+    assert content["multi_domain_websites"]["total"] == summary.multi_domain_websites
+    assert content["conflicts"]["total"] == summary.dispositions["needs_review"]
+    assert content["members_split"]["rows"] and content["entities_merged"]["rows"]
+    engine = open_target(target_url)
+    try:  # the samples counted by the store as pandas counts them
+        counted = assert_counted_as_pandas(engine, summary.run_id)
+    finally:
+        engine.dispose()
+    assert counted | {"validations": None} == content | {"validations": None}
     suites = {s["suite"]: s["success"] for s in content["validations"]["suites"]}
     assert suites.keys() == {"records", "plan_accounts", "plan_entities",
                              "plan_website_filings", "plan_domains", "plan_dispositions"}

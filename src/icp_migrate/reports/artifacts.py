@@ -9,6 +9,7 @@ from icp_migrate.canonical import DISPOSITIONS
 
 MARKDOWN_KEY = "icp-migrate-report"
 TABLE_KEY = "icp-migrate-reconciliation"
+QUARANTINE_REASONS = 25  # rows of the markdown's quarantine table
 
 
 def publish_artifacts(summary: dict[str, Any], index: Path) -> None:
@@ -30,6 +31,7 @@ def reconciliation_table(summary: dict[str, Any]) -> list[dict[str, Any]]:
 def summary_markdown(summary: dict[str, Any], index: Path) -> str:
     run = summary["run"]
     rec = summary["reconciliation"]
+    conflicts = summary["conflicts"]
     lines = [
         f"# ICP migration run {_md(run['run_id'])}: {_md(run['status'])}",
         "",
@@ -52,16 +54,22 @@ def summary_markdown(summary: dict[str, Any], index: Path) -> str:
         *(f"| real-name {_md(k)} | {v:,} |"
           for k, v in summary["accounts_by_real_name"].items()),
         "",
-        f"Conflicts awaiting review: **{len(summary['conflicts']):,}**; websites with "
-        f"several domains (follow-up): **{len(summary['multi_domain_websites']):,}**; "
-        f"legacy members split: **{len(summary['members_split']):,}**; entities merged: "
-        f"**{len(summary['entities_merged']):,}**.",
+        f"Conflicts awaiting review: **{conflicts['total']:,}** ({conflicts['open']:,} open, "
+        f"{conflicts['decided']:,} decided; the full list: `{_md(conflicts['full_list'])}`); "
+        f"websites with several domains (follow-up): "
+        f"**{summary['multi_domain_websites']['total']:,}**; legacy members split: "
+        f"**{summary['members_split']['total']:,}**; entities merged: "
+        f"**{summary['entities_merged']['total']:,}**.",
         "",
     ]
-    if summary["quarantine"]:
+    quarantine = summary["quarantine"]
+    if quarantine["rows"]:
+        shown = quarantine["rows"][:QUARANTINE_REASONS]
         lines += ["| quarantine reason | records |", "| --- | ---: |",
-                  *(f"| {_md(q['reason'])} | {q['records']:,} |" for q in summary["quarantine"]),
-                  ""]
+                  *(f"| {_md(q['reason'])} | {q['records']:,} |" for q in shown), ""]
+        if quarantine["total"] > len(shown):
+            lines += [f"The {len(shown)} largest of {quarantine['total']:,} quarantine "
+                      "reasons; the report lists more.", ""]
     failed = summary["validations"]["failed_expectations"]
     suites = summary["validations"]["suites"]
     lines.append(f"Great Expectations: {sum(s['success'] for s in suites)} of {len(suites)} "

@@ -63,7 +63,7 @@ def table(frame: pd.DataFrame, headers: Mapping[str, str], empty: str = "none",
         return f'<p class="note">{escape(empty)}</p>'
     cut = ""
     if len(frame) > MAX_ROWS:
-        cut = note(f"The first {MAX_ROWS:,} of {len(frame):,} rows; summary.json lists all.")
+        cut = note(f"The first {MAX_ROWS:,} of {len(frame):,} rows.")
         frame = frame.head(MAX_ROWS)
     head = "".join(f"<th>{escape(h)}</th>" for h in headers.values())
     rows = []

@@ -1,31 +1,26 @@
-"""The report's tables, computed from a run's frames: pure pandas, masked where personal.
+"""The report's tables, shaped from a run's counts and list heads: masked where personal.
 
-Every reason and warning goes through `mask_text` and every certificate through `mask`
+Every reason and warning goes through `mask_reason` and every certificate through `mask`
 here, so the renderers (HTML, JSON, artifacts) never see a whole certificate number.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from icp_migrate.canonical import ACCOUNT_KINDS, DISPOSITIONS
-from icp_migrate.masking import mask_text
-from icp_migrate.reports.data import ReportData
+from icp_migrate.reports.data import Capped, ReportData
+from icp_migrate.reports.reasons import NO_REASON, mask_reason, reason_group
 
-SAMPLES_PER_REASON = 3
-NO_REASON = "(none)"
-_PREFIX = re.compile(r"[:;(（]")
-_DOMAIN = re.compile(r"(?<![\w.-])((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})(?![\w.-])")
-_NUMBERS = re.compile(r"[0-9A-Za-z]*\d[\w\-/.]*")  # any token holding a digit
+__all__ = ["NO_REASON", "Capped", "Sections", "build_sections", "mask_reason", "reason_group"]
 
 
 @dataclass
 class Sections:
-    """Each section of the report as a small frame (or dict of counts)."""
+    """Each section of the report as a small frame (or dict of counts); lists are Capped:
+    their first LIST_ROWS rows and their total."""
 
     reconciliation: pd.DataFrame  # source, records_in, one column per disposition, balanced
     by_reason: pd.DataFrame  # disposition, reason, records
@@ -33,230 +28,176 @@ class Sections:
     entities_by_province: dict[str, int]
     accounts_by_kind: dict[str, int]
     accounts_by_real_name: dict[str, int]
-    members_split: pd.DataFrame  # member_id, entities, accounts, entity_names
-    entities_merged: pd.DataFrame  # entity_id, name, members, member_ids
-    multi_domain: pd.DataFrame  # website_filing_number, website_name, entity_name, domains
-    conflicts: pd.DataFrame  # source, locator, member_id, website_filing_number, reasons
-    quarantine: pd.DataFrame  # reason, records, samples (list of dicts)
+    members_split: Capped  # member_id, entities, accounts, entity_names
+    entities_merged: Capped  # entity_id, name, members, member_ids
+    multi_domain: Capped  # website_filing_number, website_name, entity_name, domain_count,
+    # domains
+    conflicts: Capped  # conflict, review, source, locator, member_id, website_filing_number,
+    # reasons
+    conflicts_open: int  # records whose conflict no one has decided yet
+    quarantine: Capped  # reason, records, samples (list of dicts); total: reason groups
+    quarantined: int  # records
     warnings: int
 
 
-def reason_group(reason: object) -> str:
-    """The rule behind a reason: its text before ':' ';' or '(', tokens with digits as '#'.
-
-    `website_filing_number_usable: ICP filing number with 9 digits: …` ->
-    `website_filing_number_usable`; `filed on 2019-04-21, on or after the cut-off …` ->
-    `filed on #, on or after the cut-off #`.
-    """
-    if reason is None or (isinstance(reason, float) and reason != reason) or not str(reason):
-        return NO_REASON
-    head = _PREFIX.split(str(reason), maxsplit=1)[0].strip()
-    return mask_text(_NUMBERS.sub("#", head)) or NO_REASON
-
-
 def build_sections(data: ReportData) -> Sections:
-    d = data.dispositions
-    real_name = data.accounts["real_name_verification_required"].fillna(False).astype(bool)
+    counts = data.dispositions
+    quarantined = counts.loc[counts["disposition"].eq("quarantined"), "records"]
     return Sections(
-        reconciliation=reconciliation(d),
-        by_reason=by_reason(d),
-        entities_by_type=_counts(data.entities["entity_type"]),
-        entities_by_province=_counts(data.entities["province"]),
-        accounts_by_kind={k: int((data.accounts["account_kind"] == k).sum())
-                          for k in ACCOUNT_KINDS},
-        accounts_by_real_name={"required": int(real_name.sum()),
-                               "not required": int((~real_name).sum())},
-        members_split=members_split(d, data.entities, data.accounts),
-        entities_merged=entities_merged(d, data.entities),
-        multi_domain=multi_domain(data.websites, data.domains, data.entities),
-        conflicts=conflicts(d, data.decisions),
-        quarantine=quarantine(d),
-        warnings=int(d["warnings"].notna().sum()),
+        reconciliation=reconciliation(counts),
+        by_reason=by_reason(data.reasons),
+        entities_by_type=_counts(data.entities, "entity_type", "entities"),
+        entities_by_province=_counts(data.entities, "province", "entities"),
+        accounts_by_kind=accounts_by_kind(data.accounts),
+        accounts_by_real_name=accounts_by_real_name(data.accounts),
+        members_split=_capped(data.members_split, members_split),
+        entities_merged=_capped(data.entities_merged, entities_merged),
+        multi_domain=_capped(data.multi_domain, multi_domain),
+        conflicts=_capped(data.conflicts, conflicts),
+        conflicts_open=data.conflicts.total - data.conflicts_decided,
+        quarantine=_capped(data.quarantine, quarantine),
+        quarantined=int(quarantined.sum()),
+        warnings=int(counts["with_warnings"].sum()) if len(counts) else 0,
     )
 
 
-def reconciliation(dispositions: pd.DataFrame) -> pd.DataFrame:
-    """Per source: records in, each disposition, and whether they add up; a total row last."""
+def reconciliation(counts: pd.DataFrame) -> pd.DataFrame:
+    """Per source: records in, each disposition, and whether they add up; a total row last.
+
+    `counts`: source, disposition, records (one row per pair, as GROUP BY gives them)."""
     columns = ["source", "records_in", *DISPOSITIONS, "balanced"]
-    if dispositions.empty:
+    if counts.empty:
         return pd.DataFrame(columns=columns)
-    table = pd.crosstab(dispositions["source"].fillna("(unknown)"), dispositions["disposition"])
+    frame = pd.DataFrame({"source": counts["source"].fillna("(unknown)").astype(str),
+                          "disposition": counts["disposition"].astype(str),
+                          "records": counts["records"].astype("int64")})
+    table = frame.pivot_table(index="source", columns="disposition", values="records",
+                              aggfunc="sum", fill_value=0)
     table = table.reindex(columns=list(DISPOSITIONS), fill_value=0)
-    table.insert(0, "records_in", dispositions.groupby(
-        dispositions["source"].fillna("(unknown)")).size())
+    table.insert(0, "records_in", frame.groupby("source")["records"].sum())
     table = table.sort_index()
     table.loc["total"] = table.sum()
     table["balanced"] = table["records_in"] == table[list(DISPOSITIONS)].sum(axis=1)
     out = table.reset_index(names="source")
+    out.columns.name = None
     out[["records_in", *DISPOSITIONS]] = out[["records_in", *DISPOSITIONS]].astype("int64")
+    out["source"] = out["source"].astype(object)
+    out["balanced"] = out["balanced"].astype(bool)
     return out[columns]
 
 
-def by_reason(dispositions: pd.DataFrame) -> pd.DataFrame:
+def by_reason(reasons: pd.DataFrame) -> pd.DataFrame:
     """Records per disposition and reason group, largest first within each disposition."""
-    if dispositions.empty:
-        return pd.DataFrame(columns=["disposition", "reason", "records"])
-    frame = pd.DataFrame({
-        "disposition": dispositions["disposition"],
-        "reason": _groups(dispositions["reasons"]),
-    })
-    counts = frame.groupby(["disposition", "reason"]).size().rename("records").reset_index()
+    columns = ["disposition", "reason", "records"]
+    if reasons.empty:
+        return pd.DataFrame(columns=columns)
+    counts = pd.DataFrame({"disposition": reasons["disposition"].astype(object),
+                           "reason": reasons["reason"].astype(object),
+                           "records": reasons["records"].astype("int64")})
     counts["order"] = counts["disposition"].map({k: i for i, k in enumerate(DISPOSITIONS)})
     counts = counts.sort_values(["order", "records", "reason"], ascending=[True, False, True])
-    return counts.drop(columns="order").reset_index(drop=True)
+    return counts[columns].reset_index(drop=True)
 
 
-def members_split(dispositions: pd.DataFrame, entities: pd.DataFrame,
-                  accounts: pd.DataFrame) -> pd.DataFrame:
+def accounts_by_kind(accounts: pd.DataFrame) -> dict[str, int]:
+    kinds = accounts.groupby("account_kind")["accounts"].sum() if len(accounts) else {}
+    return {k: int(kinds.get(k, 0)) for k in ACCOUNT_KINDS}
+
+
+def accounts_by_real_name(accounts: pd.DataFrame) -> dict[str, int]:
+    counts = accounts.groupby("real_name")["accounts"].sum() if len(accounts) else {}
+    return {k: int(counts.get(k, 0)) for k in ("required", "not required")}
+
+
+def members_split(rows: pd.DataFrame) -> pd.DataFrame:
     """Legacy members whose records went to several entities, hence several accounts."""
-    pairs = _several(_kept(dispositions), "member_id", "entity_id")
-    pairs["name"] = pairs["entity_id"].map(_names(entities)).fillna("")
-    pairs["accounts"] = pairs["entity_id"].map(accounts.groupby("entity_id").size()).fillna(0)
-    members, names = _runs(pairs["member_id"], pairs["name"])
-    frame = pd.DataFrame({
-        "member_id": members,
-        "entities": [len(n) for n in names],
-        "accounts": pairs.groupby("member_id")["accounts"].sum().reindex(members)
-        .astype("int64").to_numpy(),
-        "entity_names": names,
-    })
-    return frame.sort_values(["entities", "member_id"], ascending=[False, True],
-                             ignore_index=True)
-
-
-def entities_merged(dispositions: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
-    """Entities whose records came from several legacy members: one account gathers them."""
-    pairs = _several(_kept(dispositions), "entity_id", "member_id")
-    ids, members = _runs(pairs["entity_id"], pairs["member_id"])
-    frame = pd.DataFrame({
-        "entity_id": ids,
-        "name": pd.Series(ids, dtype=object).map(_names(entities)).fillna("").to_numpy(),
-        "members": [len(m) for m in members],
-        "member_ids": members,
-    })
-    return frame.sort_values(["members", "entity_id"], ascending=[False, True],
-                             ignore_index=True)
-
-
-def _several(frame: pd.DataFrame, key: str, value: str) -> pd.DataFrame:
-    """Distinct (key, value) pairs of the keys that have several values, sorted."""
-    pairs = frame[[key, value]].dropna().astype(str).drop_duplicates()
-    many = pairs[key].map(pairs[key].value_counts()) > 1
-    return pairs[many].sort_values([key, value], ignore_index=True)
-
-
-def _runs(keys: pd.Series, values: pd.Series) -> tuple[list[str], list[list[str]]]:
-    """The distinct keys of a sorted frame and, for each, its values as a list."""
-    k = keys.to_numpy(dtype=object)
-    if not len(k):
-        return [], []
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    chunks = np.split(values.to_numpy(dtype=object), starts[1:])
-    return list(k[starts]), [list(c) for c in chunks]
-
-
-def _names(entities: pd.DataFrame) -> pd.Series:
-    return entities.set_index("entity_id")["name"].map(_text)
-
-
-def multi_domain(websites: pd.DataFrame, domains: pd.DataFrame,
-                 entities: pd.DataFrame) -> pd.DataFrame:
-    """Websites listing several domains: migrated as they are, followed up by hand."""
-    columns = ["website_filing_number", "website_name", "entity_name", "domains"]
-    shown = domains["unicode_domain"].where(
-        domains["unicode_domain"].notna() & domains["unicode_domain"].ne(domains["domain"]))
-    labels = domains["domain"].where(shown.isna(), domains["domain"] + " (" + shown + ")")
-    listed = pd.DataFrame({"number": domains["website_filing_number"].to_numpy(dtype=object),
-                           "label": labels.to_numpy(dtype=object)}).dropna(subset=["number"])
-    listed = listed[listed["number"].map(listed["number"].value_counts()) > 1]
-    if listed.empty:
-        return pd.DataFrame(columns=columns)
-    # sorted by website, then label: one lookup per column, not one per website
-    ordered = listed.sort_values(["number", "label"])
-    numbers, lists = _runs(ordered["number"], ordered["label"])
-    keyed = pd.Series(numbers, dtype=object)
-    sites = websites.set_index("website_filing_number")
-    names = keyed.map(sites["entity_id"]).map(entities.set_index("entity_id")["name"])
     return pd.DataFrame({
-        "website_filing_number": numbers,
-        "website_name": [_text(v) for v in keyed.map(sites["website_name"])],
-        "entity_name": [_text(v) for v in names],
-        "domains": lists,
-    }, columns=columns)
+        "member_id": rows["member_id"].map(_text),
+        "entities": rows["entities"].astype("int64"),
+        "accounts": rows["accounts"].astype("int64"),
+        "entity_names": [[_text(n) for n in names] for names in rows["entity_names"]],
+    })
 
 
-def conflicts(dispositions: pd.DataFrame, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+def entities_merged(rows: pd.DataFrame) -> pd.DataFrame:
+    """Entities whose records came from several legacy members: one account gathers them."""
+    return pd.DataFrame({
+        "entity_id": rows["entity_id"].map(_text),
+        "name": rows["name"].map(_text),
+        "members": rows["members"].astype("int64"),
+        "member_ids": [[_text(m) for m in ids] for ids in rows["member_ids"]],
+    })
+
+
+def multi_domain(rows: pd.DataFrame) -> pd.DataFrame:
+    """Websites listing several domains: migrated as they are, followed up by hand."""
+    return pd.DataFrame({
+        "website_filing_number": rows["website_filing_number"].map(_text),
+        "website_name": rows["website_name"].map(_text),
+        "entity_name": rows["entity_name"].map(_text),
+        "domain_count": rows["domain_count"].astype("int64"),
+        "domains": [[domain_label(a, u) for a, u in pairs] for pairs in rows["domains"]],
+    })
+
+
+def domain_label(domain: object, unicode_domain: object) -> str:
+    """`xn--fiqs8s.cn (中国.cn)`: the A-label, and the Unicode form when it differs."""
+    shown = _text(unicode_domain)
+    return _text(domain) + (f" ({shown})" if shown and shown != _text(domain) else "")
+
+
+def conflicts(rows: pd.DataFrame) -> pd.DataFrame:
     """Records held for review, with their conflict, whether a person has decided it since
     (`icp-migrate review apply`; the next run loads accordingly) and the masked reasons."""
-    review = dispositions[dispositions["disposition"].eq("needs_review")]
-    decided = {} if decisions is None or decisions.empty else {
-        k: f"decided: {d}{':' + e if isinstance(e, str) else ''} by {who}"
-        for k, d, e, who in decisions[["conflict_key", "decision", "entity_id", "decided_by"]]
-        .itertuples(index=False)}
-    keys = review["conflict_key"] if "conflict_key" in review else pd.Series(
-        None, index=review.index, dtype=object)
+    review = [
+        f"decided: {d}{':' + e if isinstance(e, str) else ''} by {who}" if _text(d) else "open"
+        for d, e, who in zip(rows["decision"], rows["decided_entity"], rows["decided_by"],
+                             strict=True)]
     return pd.DataFrame({
-        "conflict": keys,
-        "review": keys.map(lambda k: decided.get(k, "open")),
-        "source": review["source"],
-        "locator": review["locator"],
-        "member_id": review["member_id"],
-        "website_filing_number": review["website_filing_number"],
-        "reasons": review["reasons"].map(_masked),
-    }).reset_index(drop=True).astype(object)
+        "conflict": rows["conflict_key"].map(_nullable),
+        "review": review,
+        "source": rows["source"].map(_nullable),
+        "locator": rows["locator"].map(_nullable),
+        "member_id": rows["member_id"].map(_nullable),
+        "website_filing_number": rows["website_filing_number"].map(_nullable),
+        "reasons": rows["reasons"].map(_masked),
+    }).astype(object)
 
 
-def quarantine(dispositions: pd.DataFrame) -> pd.DataFrame:
+def quarantine(rows: pd.DataFrame) -> pd.DataFrame:
     """Quarantine reason groups, largest first, each with a few masked sample records."""
-    q = dispositions[dispositions["disposition"].eq("quarantined")]
-    columns = ["reason", "records", "samples"]
-    if q.empty:
-        return pd.DataFrame(columns=columns)
-    groups = q.assign(reason=_groups(q["reasons"])).groupby("reason", sort=True)
-    rows = [
-        {
-            "reason": reason,
-            "records": len(group),
-            "samples": [
-                {"source": _text(r.source), "locator": _text(r.locator),
-                 "member_id": _text(r.member_id), "reasons": _masked(r.reasons),
-                 "warnings": _masked(r.warnings)}
-                for r in group.head(SAMPLES_PER_REASON).itertuples(index=False)
-            ],
-        }
-        for reason, group in groups
-    ]
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.sort_values(["records", "reason"], ascending=[False, True], ignore_index=True)
+    return pd.DataFrame({
+        "reason": rows["reason"].astype(object),
+        "records": rows["records"].astype("int64"),
+        "samples": [[{"source": _text(s["source"]), "locator": _text(s["locator"]),
+                      "member_id": _text(s["member_id"]), "reasons": _masked(s["reasons"]),
+                      "warnings": _masked(s["warnings"])} for s in samples]
+                    for samples in rows["samples"]],
+    }, columns=["reason", "records", "samples"])
 
 
-def _groups(reasons: pd.Series) -> pd.Series:
-    """reason_group once per distinct reason (a million rows repeat a few thousand texts)."""
-    table = {r: reason_group(r) for r in reasons.dropna().unique()}
-    return reasons.map(table).fillna(NO_REASON)
+def _capped(part: Capped, shape) -> Capped:  # noqa: ANN001 - a frame -> frame function
+    rows = shape(part.rows.reset_index(drop=True))
+    return Capped(rows.reset_index(drop=True), int(part.total))
 
 
-def _kept(dispositions: pd.DataFrame) -> pd.DataFrame:
-    kept = dispositions[dispositions["disposition"].isin(["loaded", "duplicate"])]
-    return kept.dropna(subset=["entity_id"])
-
-
-def _counts(values: pd.Series) -> dict[str, int]:
-    counts = values.fillna("(unknown)").astype(str).value_counts()
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return {k: int(v) for k, v in ordered}
-
-
-def mask_reason(text: str) -> str:
-    """`mask_text` outside domain names: a domain is public and is what a conflict is about,
-    and a certificate number never holds a dot."""
-    parts = _DOMAIN.split(text)
-    return "".join(part if i % 2 else mask_text(part) for i, part in enumerate(parts))
+def _counts(frame: pd.DataFrame, column: str, count: str) -> dict[str, int]:
+    """Counts per value (NULL as `(unknown)`), largest first, then by value."""
+    if frame.empty:
+        return {}
+    keys = frame[column].map(lambda v: "(unknown)" if _nullable(v) is None else str(v))
+    summed = frame.assign(key=keys).groupby("key")[count].sum()
+    ordered = sorted(summed.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {str(k): int(v) for k, v in ordered}
 
 
 def _masked(value: object) -> str:
     text = _text(value)
     return mask_reason(text) if text else ""
+
+
+def _nullable(value: object) -> object:
+    return None if value is None or (isinstance(value, float) and value != value) else value
 
 
 def _text(value: object) -> str:

@@ -8,12 +8,14 @@ from typing import Any
 import pandas as pd
 
 from icp_migrate.masking import mask_text
+from icp_migrate.reports import data as report_data
 from icp_migrate.reports.data import ReportData
 from icp_migrate.reports.expectations import expectation_rows, suite_rows
-from icp_migrate.reports.sections import Sections
+from icp_migrate.reports.sections import Capped, Sections
 from icp_migrate.store.target import display_url
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: list sections are {"total", "rows"}: the first LIST_ROWS rows
+REVIEW_EXPORT = "icp-migrate review export"  # every open conflict of the latest run
 
 
 def summary_dict(data: ReportData, s: Sections) -> dict[str, Any]:
@@ -46,11 +48,17 @@ def summary_dict(data: ReportData, s: Sections) -> dict[str, Any]:
         "entities_by_province": s.entities_by_province,
         "accounts_by_kind": s.accounts_by_kind,
         "accounts_by_real_name": s.accounts_by_real_name,
-        "members_split": _records(s.members_split),
-        "entities_merged": _records(s.entities_merged),
-        "multi_domain_websites": _records(s.multi_domain),
-        "conflicts": _records(s.conflicts),
-        "quarantine": _records(s.quarantine),
+        "list_limits": {"rows": report_data.LIST_ROWS,
+                        "items_per_row": report_data.ITEMS_PER_ROW,
+                        "samples_per_reason": report_data.SAMPLES_PER_REASON},
+        "members_split": _capped(s.members_split),
+        "entities_merged": _capped(s.entities_merged),
+        "multi_domain_websites": _capped(s.multi_domain),
+        "conflicts": {"total": s.conflicts.total, "open": s.conflicts_open,
+                      "decided": s.conflicts.total - s.conflicts_open,
+                      "full_list": REVIEW_EXPORT, "rows": _records(s.conflicts.rows)},
+        "quarantine": {"total": s.quarantine.total, "records": s.quarantined,
+                       "rows": _records(s.quarantine.rows)},
         "records_with_warnings": s.warnings,
         "validations": {
             "suites": _records(suite_rows(data.validations)),
@@ -65,6 +73,10 @@ def render_summary(data: ReportData, s: Sections, content: dict[str, Any] | None
     """Stable text: same store, same bytes. `content`: summary_dict(data, s), if at hand."""
     return json.dumps(content if content is not None else summary_dict(data, s),
                       ensure_ascii=False, indent=2) + "\n"
+
+
+def _capped(part: Capped) -> dict[str, Any]:
+    return {"total": part.total, "rows": _records(part.rows)}
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
