@@ -16,12 +16,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import infer_dtype
 from sqlalchemy import Boolean, Date, Integer, Table
 
 TEXT = pa.large_string()
 NULL = pa.scalar("\\N", TEXT)
 # COPY text format: these must be escaped inside a value (backslash first)
 _ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+_NEEDS_ESCAPE = np.frombuffer(b"\\\t\n\r", dtype=np.uint8)
 
 
 def encodable(table: Table, frame: pd.DataFrame, names: list[str], encoding: str) -> bool:
@@ -33,13 +35,13 @@ def encodable(table: Table, frame: pd.DataFrame, names: list[str], encoding: str
         if name in frame.columns and not isinstance(table.c[name].type,
                                                     (Date, Boolean, Integer)):
             values = frame[name].to_numpy(dtype=object)
-            if not all(isinstance(v, str) for v in values[pd.notna(values)]):
+            if infer_dtype(values[pd.notna(values)], skipna=False) not in ("string", "empty"):
                 return False
     return True
 
 
 def copy_chunks(table: Table, frame: pd.DataFrame, names: list[str],
-                constants: dict[str, Any], chunk_rows: int) -> Iterator[bytes]:
+                constants: dict[str, Any], chunk_rows: int) -> Iterator[memoryview]:
     """COPY text of the frame's rows in `names` order, chunk_rows rows per buffer (see
     encodable)."""
     for start in range(0, len(frame), chunk_rows):
@@ -51,12 +53,24 @@ def copy_chunks(table: Table, frame: pd.DataFrame, names: list[str],
         yield _buffer(lines)
 
 
-def _buffer(lines: pa.Array) -> bytes:
-    """The bytes of a string array without nulls: its values, back to back."""
-    lines = pa.concat_arrays([lines]) if lines.offset else lines
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[:len(lines) + 1]
+def _buffer(lines: pa.Array) -> memoryview:
+    """The bytes of a string array without nulls: its values, back to back (no copy)."""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:][:len(lines) + 1]
     data = lines.buffers()[2]
-    return b"" if data is None else data.to_pybytes()[offsets[0]:offsets[-1]]
+    if data is None or not len(lines):
+        return memoryview(b"")
+    return memoryview(data)[int(offsets[0]):int(offsets[-1])]
+
+
+def _has_any_byte(text: pa.Array, needles: np.ndarray) -> bool:
+    """Whether a value of the string array holds one of the ASCII bytes `needles` (UTF-8
+    uses bytes below 0x80 only for ASCII characters, so a byte scan is exact)."""
+    data = text.buffers()[2]
+    if data is None:
+        return False
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:][:len(text) + 1]
+    values = np.frombuffer(data, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
+    return bool(np.isin(values, needles).any())
 
 
 def _constant(value: Any, count: int) -> pa.Array:
@@ -74,18 +88,20 @@ def _column(series: pd.Series, kind: Any) -> pa.Array:
     if isinstance(kind, Date):
         stamps = pa.Array.from_pandas(pd.to_datetime(series))  # any unit: no overflow
         text = pc.cast(pc.cast(stamps, pa.date32()), TEXT)
-    elif isinstance(kind, Boolean):
-        flags = np.array([bool(v) for v in series.to_numpy(dtype=object)[present]], dtype=bool)
-        text = _spread(pc.if_else(pa.array(flags), pa.scalar("t", TEXT), pa.scalar("f", TEXT)),
-                       present)
-    elif isinstance(kind, Integer):
-        numbers = np.array([int(v) for v in series.to_numpy(dtype=object)[present]],
-                           dtype=np.int64)
-        text = _spread(pc.cast(pa.array(numbers), TEXT), present)
+    elif isinstance(kind, (Boolean, Integer)):
+        # bool(v) / int(v) of each present value, in bulk (numpy's object casts call them)
+        values = series.to_numpy(dtype=object)[present]
+        if isinstance(kind, Boolean):
+            text = pc.if_else(pa.array(values.astype(bool)), pa.scalar("t", TEXT),
+                              pa.scalar("f", TEXT))
+        else:
+            text = pc.cast(pa.array(values.astype(np.int64)), TEXT)
+        text = _spread(text, present)
     else:
         text = pa.array(np.where(present, series.to_numpy(dtype=object), None), type=TEXT)
-        for raw, escaped in _ESCAPES:
-            text = pc.replace_substring(text, raw, escaped)
+        if _has_any_byte(text, _NEEDS_ESCAPE):
+            for raw, escaped in _ESCAPES:
+                text = pc.replace_substring(text, raw, escaped)
     return pc.fill_null(text, NULL)
 
 

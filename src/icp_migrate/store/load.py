@@ -69,7 +69,8 @@ def load_plan(engine: Engine, run_id: str, plan: Plan, counts: dict[str, int]) -
     if unknown:
         raise ValueError(f"unknown run counts: {sorted(unknown)}")
     totals = {name: int(value) for name, value in counts.items()}
-    with _target_errors(engine, f"loading run {run_id}"), engine.begin() as connection:
+    with (_target_errors(engine, f"loading run {run_id}"), engine.begin() as connection,
+          bulk.session(connection)):
         # Lock the run row first: a later start_run must not mark it failed mid-load.
         status = connection.execute(
             select(runs.c.status).where(runs.c.run_id == run_id).with_for_update()
