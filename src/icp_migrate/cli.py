@@ -138,35 +138,49 @@ def run(
         from .store.target import open_target
         from .validation.context import warm_up
 
-        api_up = start_early()  # Prefect's ephemeral API comes up while we check the input
-        warm_up()  # and Great Expectations is imported while the sources are read
-        # clear errors in a second, before the flow starts
+        # clear errors in a second, before anything starts in the background
         preflight(list(sources), resolve_mapping(mapping) if mapping else None)
         if not dry_run:
             open_target(url).dispose()
-        from .flows.migrate import migrate
-
-        api_up()
-        from .report_text import print_summary
-
-        flow_began = time.perf_counter()
-        from pydantic import SecretStr
-
-        # URLs may hold passwords and Prefect stores flow parameters: SecretStr ones masked
-        flow = migrate
-        if dask:
-            from .flows.distributed import dask_runner
-
-            flow = migrate.with_options(task_runner=dask_runner(dask))
-        summary = flow(sources=[SecretStr(s) if "://" in s else s for s in sources],
-                       target=SecretStr(url), mapping=mapping, cutoff=cutoff,
-                       dry_run=dry_run, distributed=bool(dask))
-        if json_summary is not None:
-            _write_json_summary(json_summary, summary.as_dict(), {
-                "before_flow": flow_began - began, "flow": time.perf_counter() - flow_began})
-        print_summary(out, summary)
+        # Prefect's ephemeral API comes up while Great Expectations is imported and the
+        # flow module loads; both threads are joined before the process may exit (a
+        # daemon thread still importing at interpreter exit can abort the process).
+        api_up = start_early()
+        gx_ready = warm_up()
+        try:
+            _migrate(began, sources, url, mapping, cutoff, dry_run, json_summary, dask, api_up)
+        finally:
+            api_up()
+            gx_ready.join()
 
     _guarded(body)
+
+
+def _migrate(began: float, sources: list[str], url: str, mapping: str | None, cutoff: str,
+             dry_run: bool, json_summary: Path | None, dask: str | None,
+             api_up: Callable[[], None]) -> None:
+    """The migrate flow run from the CLI (after the quick checks), then its summary."""
+    from .flows.migrate import migrate
+
+    api_up()
+    from .report_text import print_summary
+
+    flow_began = time.perf_counter()
+    from pydantic import SecretStr
+
+    # URLs may hold passwords and Prefect stores flow parameters: SecretStr ones masked
+    flow = migrate
+    if dask:
+        from .flows.distributed import dask_runner
+
+        flow = migrate.with_options(task_runner=dask_runner(dask))
+    summary = flow(sources=[SecretStr(s) if "://" in s else s for s in sources],
+                   target=SecretStr(url), mapping=mapping, cutoff=cutoff,
+                   dry_run=dry_run, distributed=bool(dask))
+    if json_summary is not None:
+        _write_json_summary(json_summary, summary.as_dict(), {
+            "before_flow": flow_began - began, "flow": time.perf_counter() - flow_began})
+    print_summary(out, summary)
 
 
 def _write_json_summary(path: Path, summary: dict, seconds: dict[str, float]) -> None:
