@@ -48,7 +48,7 @@ class Rule:
 
 def warm_up() -> threading.Thread:
     """Make the context in a background thread: importing GX takes seconds, which the CLI
-    spends reading the sources meanwhile (much of that in pyarrow, without the GIL)."""
+    spends waiting for Prefect's API subprocess meanwhile. Join the thread before exiting."""
     thread = threading.Thread(target=_warm, name="gx-warm-up", daemon=True)
     thread.start()
     return thread
