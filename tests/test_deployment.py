@@ -13,12 +13,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
 import pytest
+
+from icp_migrate.flows.serving import wait_for_server
 
 REPO = Path(__file__).resolve().parents[1]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
@@ -86,17 +87,8 @@ def server(tmp_path) -> Iterator[dict[str, str]]:
                                    env=env, cwd=tmp_path, stdout=handle,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"no Prefect server at {url}:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+        if not wait_for_server(url, process, 120):
+            pytest.fail(f"no Prefect server at {url}:\n{log.read_text()[-3000:]}")
         yield env
     finally:
         _stop(process)

@@ -28,13 +28,13 @@ from icp_migrate.reports.data import (
     latest_run_id,
     read_report_data,
 )
-from icp_migrate.reports.frames import report_data_from_frames
 from icp_migrate.reports.html import render_report
 from icp_migrate.reports.summary_json import summary_dict
 from icp_migrate.store.load import fail_run, load_plan, start_run
 from icp_migrate.store.schema import review_decisions
 from icp_migrate.store.target import open_target
 from icp_migrate.store.validations import read_validations, save_validations
+from report_oracle import report_data_from_frames
 from test_flow import sources
 
 T0 = datetime(2025, 1, 1, 8, 0, tzinfo=timezone.utc)
@@ -46,6 +46,20 @@ OTHER_USCC = uscc_for(33)
 CERTS = (USCC, RIC, OTHER_USCC, "33010619900101123X")
 W1, W2 = "浙ICP备12345678号-1", "浙ICP备12345678号-2"
 W3, W4 = "京ICP备87654321号-1", "沪ICP备11112222号-1"
+
+
+def _plan(entities: list, accounts: list, websites: list, domains: list,
+          dispositions: list) -> Plan:
+    """A plan of these rows (tuples in each table's column order), no links."""
+    return Plan(
+        entities=_frame(entities, plan_module.ENTITY_COLUMNS),
+        accounts=_frame(accounts, plan_module.ACCOUNT_COLUMNS),
+        website_filings=_frame(websites, plan_module.WEBSITE_COLUMNS),
+        domains=_frame(domains, plan_module.DOMAIN_COLUMNS),
+        dispositions=_frame(dispositions, plan_module.DISPOSITION_COLUMNS),
+        links=_frame([], plan_module.LINK_COLUMNS),
+        input_count=len(dispositions),
+    )
 
 
 def _frame(rows: list[tuple], columns: tuple[str, ...]) -> pd.DataFrame:
@@ -99,15 +113,7 @@ def report_plan() -> Plan:
         (10, "a.csv", "line 7", "m8", "out_of_scope",
          "filed on 2019-04-21, on or after the cut-off 2019-01-01", None, None, None),
     ]
-    return Plan(
-        entities=_frame(entities, plan_module.ENTITY_COLUMNS),
-        accounts=_frame(accounts, plan_module.ACCOUNT_COLUMNS),
-        website_filings=_frame(websites, plan_module.WEBSITE_COLUMNS),
-        domains=_frame(domains, plan_module.DOMAIN_COLUMNS),
-        dispositions=_frame(dispositions, plan_module.DISPOSITION_COLUMNS),
-        links=_frame([], plan_module.LINK_COLUMNS),
-        input_count=len(dispositions),
-    )
+    return _plan(entities, accounts, websites, domains, dispositions)
 
 
 def gx_results() -> dict[str, dict]:
@@ -362,15 +368,7 @@ def crowded_plan(n: int) -> Plan:
                    f"warned {uscc_for(i)}" if i % 2 else None, None, None)
     record("q-none", "quarantined", None, None, None, None)  # no reason: "(none)"
     record("q-empty", "quarantined", "", None, None, None)
-    return Plan(
-        entities=_frame(entities, plan_module.ENTITY_COLUMNS),
-        accounts=_frame(accounts, plan_module.ACCOUNT_COLUMNS),
-        website_filings=_frame(websites, plan_module.WEBSITE_COLUMNS),
-        domains=_frame(domains, plan_module.DOMAIN_COLUMNS),
-        dispositions=_frame(rows, plan_module.DISPOSITION_COLUMNS),
-        links=_frame([], plan_module.LINK_COLUMNS),
-        input_count=len(rows),
-    )
+    return _plan(entities, accounts, websites, domains, rows)
 
 
 def test_counts_in_the_store_equal_the_pandas_computation(engine):

@@ -29,6 +29,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_for_server(url: str, process: subprocess.Popen, seconds: float) -> bool:
+    """Whether the Prefect API at `url` answers its health check within `seconds` (False as
+    soon as its server `process` has ended)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+
+
 @contextmanager
 def local_prefect_server() -> Iterator[str]:
     """A Prefect server subprocess with a quick scheduler; yields its API URL."""
@@ -42,18 +58,9 @@ def local_prefect_server() -> Iterator[str]:
                                 "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise IcpMigrateError("could not start a local Prefect server for serve "
-                                      "(set PREFECT_API_URL to use a running one)")
-            time.sleep(0.5)
+        if not wait_for_server(url, process, STARTUP_SECONDS):
+            raise IcpMigrateError("could not start a local Prefect server for serve "
+                                  "(set PREFECT_API_URL to use a running one)")
         yield url
     finally:
         process.terminate()

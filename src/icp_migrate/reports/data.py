@@ -3,8 +3,9 @@ LIST_ROWS of each list, never the run's records one by one (plain SQL, no render
 
 The same SQL runs on SQLite and PostgreSQL. Lists are ordered by code point on both
 (PostgreSQL compares with `COLLATE "C"`, SQLite's default BINARY is the same order), so a
-store gives the same report whatever its database's locale. `reports.frames` computes the
-same ReportData in pandas from whole frames: the reference the tests hold this SQL to.
+store gives the same report whatever its database's locale. `tests/report_oracle.py`
+computes the same ReportData in pandas from whole frames: the reference the tests hold this
+SQL to.
 """
 
 from __future__ import annotations
