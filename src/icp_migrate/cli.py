@@ -287,11 +287,23 @@ def serve(
     target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
     reports_dir: Annotated[str, typer.Option("--reports", help="folder for run reports")]
     = "reports",
+    cutoff: Annotated[str, typer.Option(help="filings on or after this date are out of scope")]
+    = settings.DEFAULT_CUTOFF,
+    mapping: Annotated[str | None, typer.Option(
+        metavar="NAME|FILE", help="force a layout: mapping name or YAML")] = None,
+    settle: Annotated[float, typer.Option(
+        min=0, metavar="SECONDS", help="take a file once its size and modification time "
+        "have not changed for this long")] = 60.0,
 ) -> None:
     """Serve a Prefect deployment migrating every new file of the inbox on each tick."""
     def body() -> None:
         if (cron is None) == (interval is None):
             raise UsageError("give exactly one of --cron EXPR or --interval SECONDS")
+        _check_cutoff(cutoff)
+        if mapping:
+            from .mapping import resolve_mapping
+
+            resolve_mapping(mapping)  # a bad name or file fails now, not on every tick
         url = settings.target_url(target)
         settings.configure_environment()
         _progress_to_stderr()
@@ -299,7 +311,8 @@ def serve(
         from .store.target import open_target
 
         open_target(url).dispose()
-        serve_inbox(inbox, url, cron, interval, reports_dir)
+        serve_inbox(inbox, url, cron, interval, reports_dir, cutoff=cutoff, mapping=mapping,
+                    settle=settle)
 
     _guarded(body)
 

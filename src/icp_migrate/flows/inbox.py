@@ -1,10 +1,18 @@
-"""The scheduled inbox flow: migrate every new export dropped into a folder, each file once."""
+"""The scheduled inbox flow: migrate every new export dropped into a folder, each file once.
+
+Only complete files are taken: a file is read once its size and modification time have stood
+still for the settle time, and names starting with `.` or ending with `.part`/`.tmp` are never
+taken (producers write under such a name and rename when done). What is hashed, recorded as
+seen and migrated are the same bytes: a private staged copy, hashed while it is copied."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import shutil
+import tempfile
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +21,7 @@ from prefect import flow
 from pydantic import SecretStr
 
 from ..errors import IcpMigrateError
+from ..mapping import Mapping, resolve_mapping
 from ..readers import preflight
 from ..settings import DEFAULT_CUTOFF, target_url
 from ..store.schema import inbox_files
@@ -23,6 +32,9 @@ from .tasks import stage
 log = logging.getLogger("icp_migrate")
 DONE, FAILED, SKIPPED = "done", "failed", "skipped"
 TICKS = ".icp-migrate-ticks"
+STAGING = ".icp-migrate-staging"  # dot-named: never taken; one folder per tick, removed after
+SETTLE_SECONDS = 60.0
+NEVER_TAKEN_SUFFIXES = (".part", ".tmp")  # compared case-insensitively
 
 
 def content_hash(path: Path) -> str:
@@ -33,9 +45,10 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _move(path: Path, folder: str, reason: str | None = None) -> None:
-    """Set a file aside (never deleted), with the reason beside it."""
-    target_dir = path.parent / folder
+def _move(path: Path, folder: str, reason: str | None = None,
+          inbox: Path | None = None) -> None:
+    """Set a file aside (never deleted) in the inbox's `folder`, with the reason beside it."""
+    target_dir = (inbox or path.parent) / folder
     target_dir.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     moved = target_dir / f"{stamp}-{path.name}"
@@ -44,12 +57,67 @@ def _move(path: Path, folder: str, reason: str | None = None) -> None:
         moved.with_name(moved.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
 
 
+def is_taken_name(name: str) -> bool:
+    """Whether a file of this name may be taken: not a dot-name, not a `.part`/`.tmp` one."""
+    return not name.startswith(".") and not name.lower().endswith(NEVER_TAKEN_SUFFIXES)
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    """What tells a file still being written: its size and modification time (ns)."""
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns
+
+
+def stage_copy(path: Path, staged: Path) -> str:
+    """Copy `path` to `staged`, hashing the bytes as they are copied; the hash of the copy."""
+    digest = hashlib.sha256()
+    with path.open("rb") as source, staged.open("xb") as copy:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+            copy.write(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A settled inbox file and its staged copy: `digest` is the copy's content hash."""
+    path: Path
+    staged: Path
+    digest: str
+    stat: tuple[int, int]
+
+
 @stage("scan-inbox")
-def scan_inbox(inbox: str, target: str) -> tuple[list[tuple[Path, str]], dict[str, str]]:
-    """New files (path, hash) in name order, and the hashes the target has seen before."""
+def scan_inbox(inbox: str, target: str, settle: float, staging: str,
+               ) -> tuple[list[Taken], list[str], dict[str, str]]:
+    """Settled files (staged, in name order), the names still settling, and the hashes the
+    target has seen before.
+
+    Robustness: a file is taken only when its size and mtime have stood still for `settle`
+    seconds (mtime age against now) and did not change while it was copied. The run then
+    reads the staged copy, never the inbox file, so the hash recorded as seen is of exactly
+    the bytes migrated even if a producer still writes to the original; re-checking the
+    original after the run instead could only notice that, not undo a load of other bytes."""
     folder = Path(inbox)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    hashed = [(p, content_hash(p)) for p in files]
+    taken: list[Taken] = []
+    waiting: list[str] = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and is_taken_name(p.name)):
+        try:
+            before = _stat(path)
+            if settle > 0 and time.time() - before[1] / 1e9 < settle:
+                waiting.append(path.name)
+                continue
+            staged = Path(staging) / path.name
+            digest = stage_copy(path, staged)
+            if _stat(path) != before:  # grew (or was touched) while copied: next tick
+                staged.unlink()
+                waiting.append(path.name)
+                continue
+        except FileNotFoundError:  # renamed or removed since listed: not ours to take
+            continue
+        taken.append(Taken(path, staged, digest, before))
+    for name in waiting:
+        log.info("waiting for %s to settle", name)
     engine = open_target(target)
     try:
         with engine.connect() as connection:
@@ -57,7 +125,29 @@ def scan_inbox(inbox: str, target: str) -> tuple[list[tuple[Path, str]], dict[st
                                                 inbox_files.c.file_name)).all()
     finally:
         engine.dispose()
-    return hashed, {h: name for h, name in rows}
+    return taken, waiting, {h: name for h, name in rows}
+
+
+def _set_aside(item: Taken, folder: str, reason: str | None = None) -> None:
+    """Move the inbox file aside; if it changed after it was staged, the staged copy (the
+    bytes actually read) goes aside in its place and the changed file waits for a tick."""
+    try:
+        unchanged = _stat(item.path) == item.stat
+    except FileNotFoundError:
+        unchanged = False
+    if unchanged:
+        _move(item.path, folder, reason)
+        return
+    log.warning("%s changed after it was read: its read copy is set aside, the file waits",
+                item.path.name)
+    _move(item.staged, folder, reason, inbox=item.path.parent)
+
+
+def _unstaged(text: str, items: list[Taken]) -> str:
+    """A message about staged copies, naming the inbox files instead."""
+    for item in items:
+        text = text.replace(str(item.staged), str(item.path))
+    return text
 
 
 def _record(target: str, rows: list[dict]) -> None:
@@ -73,44 +163,66 @@ def _record(target: str, rows: list[dict]) -> None:
 
 @flow(name="migrate-inbox", log_prints=False, validate_parameters=False)
 def migrate_inbox(inbox: str, target: str, reports_dir: str = "reports",
-                  cutoff: str = DEFAULT_CUTOFF) -> dict[str, int]:
-    """One tick: new files are migrated together; a copy of a file seen before (same content,
-    any name) is set aside in skipped/; a file that cannot be read goes to failed/ with its
-    reason and is never retried."""
+                  cutoff: str = DEFAULT_CUTOFF, mapping: str | None = None,
+                  settle: float = SETTLE_SECONDS) -> dict[str, int]:
+    """One tick: new settled files are migrated together (with `cutoff`, and `mapping` forced
+    when given); a copy of a file seen before (same content, any name) is set aside in
+    skipped/; a file that cannot be read goes to failed/ with its reason and is never
+    retried; a file whose size or mtime changed within `settle` seconds is left in place."""
     target = target_url(target or None)  # empty: $ICP_MIGRATE_TARGET or the default file
-    hashed, seen = scan_inbox(inbox, target)
+    forced = resolve_mapping(mapping) if mapping else None  # a bad mapping fails the tick
+    staging_root = Path(inbox) / STAGING
+    staging_root.mkdir(exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=datetime.now(UTC).strftime("%Y%m%dT%H%M%S-"),
+                                    dir=staging_root))
+    try:
+        return _tick(inbox, target, reports_dir, cutoff, mapping, forced, float(settle),
+                     staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _tick(inbox: str, target: str, reports_dir: str, cutoff: str, mapping: str | None,
+          forced: Mapping | None, settle: float, staging: Path) -> dict[str, int]:
+    taken, waiting, seen = scan_inbox(inbox, target, settle, str(staging))
     now = datetime.now(UTC)
-    fresh: list[tuple[Path, str]] = []
+    fresh: list[Taken] = []
     ledger: list[dict] = []
-    for path, digest in hashed:
-        if digest in seen or any(digest == d for _, d in fresh):
-            _move(path, SKIPPED, f"same content as {seen.get(digest, 'a file of this tick')}")
+    for item in taken:
+        digest = item.digest
+        if digest in seen or any(digest == f.digest for f in fresh):
+            _set_aside(item, SKIPPED,
+                       f"same content as {seen.get(digest, 'a file of this tick')}")
             continue
         try:
-            preflight([str(path)])
+            preflight([str(item.staged)], forced)
         except IcpMigrateError as exc:
-            _move(path, FAILED, str(exc))
-            ledger.append({"content_hash": digest, "file_name": path.name, "status": "failed",
-                           "run_id": None, "reason": str(exc), "seen_at": now})
+            unreadable = _unstaged(str(exc), [item])
+            _set_aside(item, FAILED, unreadable)
+            ledger.append({"content_hash": digest, "file_name": item.path.name,
+                           "status": "failed", "run_id": None, "reason": unreadable,
+                           "seen_at": now})
             continue
-        fresh.append((path, digest))
-    counts = {"new": len(fresh), "failed": len(ledger), "skipped": len(hashed) - len(fresh)
-              - len(ledger)}
-    log.info("inbox tick: %d new, %d unreadable, %d seen before", counts["new"],
-             counts["failed"], counts["skipped"])
+        fresh.append(item)
+    counts = {"new": len(fresh), "failed": len(ledger), "skipped": len(taken) - len(fresh)
+              - len(ledger), "waiting": len(waiting)}
+    log.info("inbox tick: %d new, %d unreadable, %d seen before, %d still settling",
+             counts["new"], counts["failed"], counts["skipped"], counts["waiting"])
     with (Path(inbox) / TICKS).open("a", encoding="utf-8") as ticks:  # a heartbeat per tick
         ticks.write(f"{now.isoformat()} {counts}\n")
     if fresh:
         try:
+            # the staged copies: exactly the bytes whose hashes are recorded below.
             # SecretStr: Prefect stores subflow parameters, and the URL may hold a password
-            summary = migrate(sources=[str(p) for p, _ in fresh], target=SecretStr(target),
-                              cutoff=cutoff, reports_dir=reports_dir)
+            summary = migrate(sources=[str(f.staged) for f in fresh], target=SecretStr(target),
+                              mapping=mapping, cutoff=cutoff, reports_dir=reports_dir)
             status, run_id, reason = "loaded", summary.run_id, None
         except IcpMigrateError as exc:
-            status, run_id, reason = "failed", None, str(exc)
-        for path, digest in fresh:
-            _move(path, DONE if status == "loaded" else FAILED, reason)
-            ledger.append({"content_hash": digest, "file_name": path.name, "status": status,
-                           "run_id": run_id, "reason": reason, "seen_at": now})
+            status, run_id, reason = "failed", None, _unstaged(str(exc), fresh)
+        for item in fresh:
+            _set_aside(item, DONE if status == "loaded" else FAILED, reason)
+            ledger.append({"content_hash": item.digest, "file_name": item.path.name,
+                           "status": status, "run_id": run_id, "reason": reason,
+                           "seen_at": now})
     _record(target, ledger)
     return counts

@@ -71,11 +71,22 @@ def local_prefect_server() -> Iterator[str]:
 
 
 def serve_inbox(inbox: Path, target: str, cron: str | None, interval: float | None,
-                reports_dir: str) -> None:
-    """Serve the inbox deployment until interrupted."""
+                reports_dir: str, cutoff: str | None = None, mapping: str | None = None,
+                settle: float | None = None) -> None:
+    """Serve the inbox deployment until interrupted; `cutoff`, `mapping` (a built-in name or
+    a YAML file, checked by the caller) and `settle` (seconds) go into every tick's run."""
     if not inbox.is_dir():
         raise IcpMigrateError(f"inbox {inbox}: no such folder")
-    parameters = {"inbox": str(inbox.resolve()), "target": target, "reports_dir": reports_dir}
+    parameters: dict = {"inbox": str(inbox.resolve()), "target": target,
+                        "reports_dir": reports_dir}
+    if cutoff is not None:
+        parameters["cutoff"] = cutoff
+    if mapping:
+        candidate = Path(mapping)  # a file (as resolve_mapping tells one) by its full path
+        file_given = candidate.suffix in (".yaml", ".yml") or candidate.exists()
+        parameters["mapping"] = str(candidate.resolve()) if file_given else mapping
+    if settle is not None:
+        parameters["settle"] = settle
     if os.environ.get("PREFECT_API_URL"):
         _serve(parameters, cron, interval)
         return
