@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from icp_migrate.reports import data as d
 from icp_migrate.reports.data import Capped, ReportData
 from icp_migrate.reports.reasons import group_reasons, reason_group
+from icp_migrate.transforms.text import compact
 
 
 def report_data_from_frames(
     run: dict,
     target: str,
     dispositions: pd.DataFrame,  # record_dispositions' columns, one row per record
-    entities: pd.DataFrame,  # entity_id, entity_type, name, province
+    entities: pd.DataFrame,  # entity_id, entity_type, name, province, cert_number
     accounts: pd.DataFrame,  # account_id, entity_id, account_kind, real_name_...
     websites: pd.DataFrame,  # website_filing_number, entity_id, website_name
     domains: pd.DataFrame,  # domain, unicode_domain, website_filing_number
@@ -33,6 +36,7 @@ def report_data_from_frames(
     recs = recs.sort_values("row_id", kind="stable", ignore_index=True)
     kept = recs[recs["disposition"].isin(["loaded", "duplicate"]) & recs["entity_id"].notna()]
     run_entities = set(kept["entity_id"])
+    possible_matches = _possible_matches(entities, run_entities)
     entities = entities[entities["entity_id"].isin(run_entities)]
     accounts = accounts[accounts["entity_id"].isin(run_entities)]
     loaded = recs[recs["disposition"].eq("loaded")]
@@ -56,6 +60,7 @@ def report_data_from_frames(
         members_split=_members_split(kept, names, accounts),
         entities_merged=_entities_merged(kept, names),
         multi_domain=_multi_domain(websites, domains, names),
+        possible_matches=possible_matches,
         conflicts=Capped(conflicts.head(d.LIST_ROWS).reset_index(drop=True), len(conflicts)),
         conflicts_decided=int(conflicts["decision"].notna().sum()),
         quarantine=_quarantine(recs[recs["disposition"].eq("quarantined")]),
@@ -140,6 +145,30 @@ def _multi_domain(websites: pd.DataFrame, domains: pd.DataFrame, names: dict) ->
         "domain_count": np.array([counts[n] for n in shown], dtype="int64"),
         "domains": [lists[n][:d.ITEMS_PER_ROW] for n in shown],
     }, columns=d.MULTI_DOMAIN_COLUMNS), len(numbers))
+
+
+def _possible_matches(entities: pd.DataFrame, run_entities: set) -> Capped:
+    """Every two organizations with a certificate of one province compared (no blocking):
+    the pairs 1 or 2 edits apart of which one at least is an entity of the run."""
+    orgs = entities[entities["entity_type"].ne("individual") & entities["cert_number"].notna()
+                    & entities["name"].notna() & entities["province"].notna()]
+    orgs = orgs.assign(key=[compact(n) for n in orgs["name"]])
+    orgs = orgs[orgs["key"] != ""]
+    rows = []
+    for province, group in orgs.groupby("province", sort=False):
+        keys = group["key"].tolist()
+        distance = process.cdist(keys, keys, scorer=Levenshtein.distance, dtype=np.int32)
+        for i, j in zip(*np.nonzero((distance >= 1) & (distance <= 2)), strict=True):
+            a, b = group.iloc[i], group.iloc[j]
+            if a["entity_id"] < b["entity_id"] and run_entities & {a["entity_id"],
+                                                                   b["entity_id"]}:
+                rows.append((a["entity_id"], a["name"], b["entity_id"], b["name"], province,
+                             int(distance[i, j])))
+    frame = pd.DataFrame(sorted(rows, key=lambda r: (r[4], r[0], r[2])),
+                         columns=d.POSSIBLE_MATCH_COLUMNS)
+    frame = frame.astype({c: object for c in d.POSSIBLE_MATCH_COLUMNS[:-1]})
+    frame["distance"] = frame["distance"].astype("int64")
+    return Capped(frame.head(d.LIST_ROWS).reset_index(drop=True), len(frame))
 
 
 def _conflicts(recs: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:

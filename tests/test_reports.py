@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from builders import resident_id, uscc_for
+from builders import canonical_frame, record, resident_id, run_rules, uscc_for
 from icp_migrate import plan as plan_module
 from icp_migrate.cli import app
 from icp_migrate.errors import PlanValidationError, TargetError, UsageError
@@ -444,6 +444,47 @@ def test_long_lists_show_their_first_rows_and_their_totals(engine, tmp_path):
     for i in range(n + 5):
         assert uscc_for(i) not in text and uscc_for(900 + i) not in text
     assert files.summary.stat().st_size < 400_000
+
+
+def test_near_names_of_organizations_are_possible_matches_never_individuals(engine, tmp_path):
+    """Two organizations of one province with their own valid USCCs, 星辰 / 星尘: two
+    entities, listed as a possible match; two individuals of near names are not."""
+    def filing(n: int, **values: str) -> dict:
+        return record(website_filing_number=f"浙ICP备{n:08d}号-1", domains=f"n{n}.example.cn",
+                      member_id=f"m{n}", **values)
+
+    plan = run_rules(canonical_frame([
+        filing(41, entity_name="星辰科技有限公司", cert_type="uscc", cert_number=uscc_for(41)),
+        filing(42, entity_name="星尘科技有限公司", cert_type="uscc", cert_number=uscc_for(42)),
+        filing(43, entity_type="individual", entity_name="张三", cert_type="resident_id",
+               cert_number=resident_id(43)),
+        filing(44, entity_type="individual", entity_name="张叁", cert_type="resident_id",
+               cert_number=resident_id(44)),
+    ]))
+    assert plan.dispositions["disposition"].tolist() == ["loaded"] * 4
+    ids = dict(zip(plan.entities["name"], plan.entities["entity_id"], strict=True))
+    start_run(engine, "near", T0, ["test.csv"])
+    load_plan(engine, "near", plan, {"records_in": 4, "loaded": 4})
+    assert_counted_as_pandas(engine, "near")
+
+    files = write_report(engine, tmp_path / "reports", "near")
+    summary = json.loads(files.summary.read_text(encoding="utf-8"))
+    (a, b) = sorted([("星辰科技有限公司", ids["星辰科技有限公司"]),
+                     ("星尘科技有限公司", ids["星尘科技有限公司"])], key=lambda p: p[1])
+    assert summary["possible_matches"] == {"total": 1, "rows": [
+        {"entity_id_a": a[1], "name_a": a[0], "entity_id_b": b[1], "name_b": b[0],
+         "province": "浙江省", "distance": 1}]}
+    page = files.index.read_text(encoding="utf-8")
+    listed = page[page.index('<section id="possible-matches">'):]
+    listed = listed[:listed.index("</section>")]
+    assert "Possible matches (not merged, 1)" in listed
+    for shown in ("星辰科技有限公司", "星尘科技有限公司", a[1], b[1]):
+        assert shown in listed
+    assert "张三" not in listed and "张叁" not in listed
+    assert ids["张三"] not in json.dumps(summary["possible_matches"])
+    text = _all_text(tmp_path / "reports")
+    for n in (41, 42):
+        assert uscc_for(n) not in text
 
 
 def test_hostile_strings_are_escaped_everywhere():

@@ -21,6 +21,7 @@ from icp_migrate.errors import TargetError, UsageError
 from icp_migrate.reports.reasons import NO_REASON, group_reasons, reason_group
 from icp_migrate.store.target import display_url
 from icp_migrate.store.validations import read_validations
+from icp_migrate.transforms.near_names import PAIR_COLUMNS, near_name_pairs
 
 HISTORY_RUNS = 30  # runs shown in the history chart, this one and those before it
 LIST_ROWS = 200  # rows of each list section (members split, conflicts, …); totals count all
@@ -48,6 +49,7 @@ MULTI_DOMAIN_COLUMNS = ["website_filing_number", "website_name", "entity_name", 
                         "domains"]
 CONFLICT_COLUMNS = ["conflict_key", "decision", "decided_entity", "decided_by", "source",
                     "locator", "member_id", "website_filing_number", "reasons"]
+POSSIBLE_MATCH_COLUMNS = PAIR_COLUMNS  # entity ids and names, province, edit distance
 QUARANTINE_COLUMNS = ["reason", "records", "samples"]
 SAMPLE_FIELDS = ("source", "locator", "member_id", "reasons", "warnings")
 
@@ -76,6 +78,7 @@ class ReportData:
     members_split: Capped  # MEMBERS_SPLIT_COLUMNS; entity_names: the first ITEMS_PER_ROW
     entities_merged: Capped  # ENTITIES_MERGED_COLUMNS; member_ids: the first ITEMS_PER_ROW
     multi_domain: Capped  # MULTI_DOMAIN_COLUMNS; domains: (domain, unicode_domain) pairs
+    possible_matches: Capped  # POSSIBLE_MATCH_COLUMNS: see possible_matches
     conflicts: Capped  # CONFLICT_COLUMNS: needs_review records by row id, with any decision
     conflicts_decided: int  # of conflicts.total, records whose conflict a person decided
     quarantine: Capped  # reason, records, samples (dicts of SAMPLE_FIELDS), largest first
@@ -140,6 +143,12 @@ def read_report_data(engine: Engine, run_id: str) -> ReportData:
             members_split=q.members_split(),
             entities_merged=q.entities_merged(),
             multi_domain=q.multi_domain(),
+            possible_matches=possible_matches(q.frame(
+                "SELECT entity_id, name, province, CASE WHEN entity_id IN "
+                f"({_RUN_ENTITIES}) THEN 1 ELSE 0 END AS in_run FROM entities "
+                "WHERE (entity_type IS NULL OR entity_type <> 'individual') "
+                "AND cert_number IS NOT NULL AND name IS NOT NULL AND province IS NOT NULL",
+                counts=("in_run",))),
             conflicts=q.conflicts(int(sums["records"].get("needs_review", 0))),
             conflicts_decided=q.decided(),
             quarantine=q.quarantine(reasons, texts),
@@ -331,6 +340,20 @@ class _Queries:
                    for reason, group in rows.groupby("reason", sort=False)}
         groups["samples"] = [samples.get(r, []) for r in groups["reason"]]
         return Capped(groups[QUARANTINE_COLUMNS].reset_index(drop=True), total)
+
+
+def possible_matches(orgs: pd.DataFrame) -> Capped:
+    """Organizations with a valid certificate whose names are 1 or 2 edits apart in one
+    province, at least one of the two an entity of this run: listed, never merged.
+
+    `orgs`: entity_id, name, province and in_run (1 for the run's entities) of the store's
+    organizations with a certificate. By province, then entity ids (near_name_pairs)."""
+    in_run = orgs["in_run"].astype(bool)
+    provinces = set(orgs.loc[in_run, "province"])  # the only ones a pair can be in
+    pairs = near_name_pairs(orgs[orgs["province"].isin(provinces)])
+    ours = set(orgs.loc[in_run, "entity_id"])
+    pairs = pairs[pairs["entity_id_a"].isin(ours) | pairs["entity_id_b"].isin(ours)]
+    return Capped(pairs.head(LIST_ROWS).reset_index(drop=True), len(pairs))
 
 
 def _largest_first(groups: pd.DataFrame) -> pd.DataFrame:

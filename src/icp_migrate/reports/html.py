@@ -25,7 +25,8 @@ from icp_migrate.store.target import display_url
 GX_PAGE = "gx/index.html"
 _NAV = [("reconciliation", "Reconciliation"), ("reasons", "Reasons"),
         ("entities", "Entities"), ("accounts", "Accounts"), ("members", "Members"),
-        ("follow-up", "Several domains"), ("conflicts", "Conflicts"),
+        ("follow-up", "Several domains"), ("possible-matches", "Possible matches"),
+        ("conflicts", "Conflicts"),
         ("quarantine", "Quarantine"), ("validation", "Expectations"), ("history", "History")]
 
 
@@ -42,6 +43,7 @@ def render_report(data: ReportData, sections: Sections) -> str:
         _accounts(sections),
         _members(sections),
         _follow_up(sections),
+        _possible_matches(sections),
         _conflicts(sections),
         _quarantine(sections),
         _validation(data),
@@ -172,6 +174,20 @@ def _follow_up(s: Sections) -> str:
         table(rows, {"website_filing_number": "website filing number",
                      "website_name": "website", "entity_name": "entity",
                      "domains": "domains"}, empty="No website lists several domains."),
+    ])
+
+
+def _possible_matches(s: Sections) -> str:
+    return section("possible-matches", "Possible matches (not merged, "
+                   f"{s.possible_matches.total:,})", [
+        note("Organizations with valid certificates whose names are one or two edits apart "
+             "in one province, one of them at least an entity of this run. A near name is "
+             "never a merge: each stays its own entity, with its own account."),
+        _shown(s.possible_matches, "pairs", "by province, then entity id"),
+        table(s.possible_matches.rows, {"entity_id_a": "entity id", "name_a": "name",
+                                        "entity_id_b": "entity id", "name_b": "name",
+                                        "province": "province", "distance": "edits"},
+              empty="No two organizations have near names."),
     ])
 
 

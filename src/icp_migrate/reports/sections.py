@@ -32,6 +32,7 @@ class Sections:
     entities_merged: Capped  # entity_id, name, members, member_ids
     multi_domain: Capped  # website_filing_number, website_name, entity_name, domain_count,
     # domains
+    possible_matches: Capped  # entity_id_a, name_a, entity_id_b, name_b, province, distance
     conflicts: Capped  # conflict, review, source, locator, member_id, website_filing_number,
     # reasons
     conflicts_open: int  # records whose conflict no one has decided yet
@@ -53,6 +54,7 @@ def build_sections(data: ReportData) -> Sections:
         members_split=_capped(data.members_split, members_split),
         entities_merged=_capped(data.entities_merged, entities_merged),
         multi_domain=_capped(data.multi_domain, multi_domain),
+        possible_matches=_capped(data.possible_matches, possible_matches),
         conflicts=_capped(data.conflicts, conflicts),
         conflicts_open=data.conflicts.total - data.conflicts_decided,
         quarantine=_capped(data.quarantine, quarantine),
@@ -138,6 +140,19 @@ def multi_domain(rows: pd.DataFrame) -> pd.DataFrame:
         "domain_count": rows["domain_count"].astype("int64"),
         "domains": [[domain_label(a, u) for a, u in pairs] for pairs in rows["domains"]],
     })
+
+
+def possible_matches(rows: pd.DataFrame) -> pd.DataFrame:
+    """Organizations with valid certificates whose names are 1 or 2 edits apart: two
+    entities, never merged, for a person to look at (no certificate number is shown)."""
+    return pd.DataFrame({
+        "entity_id_a": rows["entity_id_a"].map(_text),
+        "name_a": rows["name_a"].map(_text),
+        "entity_id_b": rows["entity_id_b"].map(_text),
+        "name_b": rows["name_b"].map(_text),
+        "province": rows["province"].map(_text),
+        "distance": rows["distance"].astype("int64"),
+    }, columns=["entity_id_a", "name_a", "entity_id_b", "name_b", "province", "distance"])
 
 
 def domain_label(domain: object, unicode_domain: object) -> str:

@@ -54,6 +54,7 @@ def summary_dict(data: ReportData, s: Sections) -> dict[str, Any]:
         "members_split": _capped(s.members_split),
         "entities_merged": _capped(s.entities_merged),
         "multi_domain_websites": _capped(s.multi_domain),
+        "possible_matches": _capped(s.possible_matches),
         "conflicts": {"total": s.conflicts.total, "open": s.conflicts_open,
                       "decided": s.conflicts.total - s.conflicts_open,
                       "full_list": REVIEW_EXPORT, "rows": _records(s.conflicts.rows)},
