@@ -11,8 +11,9 @@ import json
 import re
 import shutil
 import sqlite3
+import traceback
 import unicodedata
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,6 +176,121 @@ def test_no_certificate_or_phone_number_leaves_the_store_whole(workdir):
     for path in files:
         outputs[str(path.relative_to(workdir))] = path.read_bytes()
     assert not leaks(secrets, outputs)
+
+
+ID_NUMBER = "330106198001011234"
+
+
+def legacy_db_with_a_bad_certificate(folder: Path) -> tuple[Path, int]:
+    """The sample legacy database, one subject's cert_no the ID number plus a byte that is
+    not UTF-8, stored as TEXT (a BLOB always came back as bytes; TEXT failed the query with
+    the value quoted); and how many sites (records) that subject has."""
+    path = folder / "legacy.db"
+    shutil.copy(SAMPLES / "hichina_legacy.db", path)
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("UPDATE subjects SET cert_no = CAST(? AS TEXT) "
+                           "WHERE subject_id = 2000002", (ID_NUMBER.encode() + b"\xff",))
+        (sites,), = connection.execute("SELECT COUNT(*) FROM sites WHERE subject_id = 2000002")
+    return path, sites
+
+
+def test_a_bad_byte_in_a_legacy_database_quarantines_its_records_and_prints_nothing(tmp_path):
+    (tmp_path / "prefect-home").mkdir()
+    (tmp_path / "tmp").mkdir()
+    source, sites = legacy_db_with_a_bad_certificate(tmp_path)
+    target = "sqlite:///out.db"
+    run = cli("run", str(source), "--target", target, cwd=tmp_path, env=env_for(tmp_path))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "DEBUG" in run.stderr  # debug logging was on
+    engine = create_engine(f"sqlite:///{tmp_path / 'out.db'}")
+    try:
+        dispositions = pd.read_sql("SELECT disposition, reasons FROM record_dispositions",
+                                   engine)
+    finally:
+        engine.dispose()
+    quarantined = dispositions[dispositions["reasons"].str.contains(
+        "undecodable bytes in column 'cert_no'", na=False)]
+    assert len(quarantined) == sites >= 1
+    assert set(quarantined["disposition"]) == {"quarantined"}
+    assert len(dispositions) > sites  # every other record was read
+
+    outputs: dict[str, str | bytes] = {"stdout": run.stdout, "stderr": run.stderr}
+    files = written_files(tmp_path, skip={source})
+    assert any(p.name == "prefect.db" for p in files)
+    for path in files:
+        outputs[str(path.relative_to(tmp_path))] = path.read_bytes()
+    assert [name for name, content in outputs.items()
+            if ID_NUMBER.encode() in (content if isinstance(content, bytes) else
+                                      content.encode())] == []
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_an_exception_quoting_a_value_leaves_tasks_and_flow_masked(tmp_path, monkeypatch):
+    """The old reader's failure (sqlite3 quotes the value it cannot decode): Prefect stores
+    and logs what a task and the flow raise, so it must be masked before they raise it."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+    from prefect.logging.handlers import APILogHandler
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    from icp_migrate.errors import SourceError
+    from icp_migrate.readers import sql_reader
+    from test_flow import migrate
+
+    # the reader as it was: its driver decodes (and quotes the value it cannot decode)
+    monkeypatch.setattr(sql_reader, "_text_as_bytes", lambda connection: nullcontext(),
+                        raising=False)
+    source, _ = legacy_db_with_a_bad_certificate(tmp_path)
+    state = migrate(sources=[str(source)], target=f"sqlite:///{tmp_path / 'out.db'}",
+                    return_state=True)
+    assert state.is_failed()
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, SourceError)  # the class kept: the CLI prints it as one line
+    assert "Could not decode" in str(error) and "3301" in str(error)
+    assert error.__cause__ is None and error.__suppress_context__
+    shown = "".join(traceback.format_exception(error))
+
+    APILogHandler().flush()  # the logs sent before they are read
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        task_runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+    assert any(t.state and t.state.is_failed() for t in task_runs)
+    assert any("Could not decode" in log.message for log in logs)  # the failure was logged
+    texts = {"raised": str(error), "traceback": shown, "flow state": state.message or "",
+             **{f"task {t.name}": t.state.message or "" for t in task_runs if t.state},
+             **{f"log {i}": log.message for i, log in enumerate(logs)}}
+    database = Path(PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split("///", 1)[1])
+    for path in database.parent.glob(database.name + "*"):  # with its -wal file
+        texts[path.name] = path.read_bytes().decode("utf-8", "replace")
+    assert [name for name, text in texts.items() if ID_NUMBER in text] == []
+
+
+def test_debug_tracebacks_are_masked(monkeypatch, capsys):
+    import typer
+
+    from icp_migrate.cli import DEBUG_ENV, _guarded
+
+    def fail() -> None:
+        try:
+            raise ValueError(f"bad value {ID_NUMBER}")
+        except ValueError as exc:
+            raise KeyError(f"{ID_NUMBER}\x1b[2J") from exc
+
+    monkeypatch.setenv(DEBUG_ENV, "1")
+    with pytest.raises(typer.Exit) as caught:
+        _guarded(fail)
+    assert caught.value.exit_code == 1
+    printed = capsys.readouterr()
+    assert "Traceback" in printed.err and "KeyError" in printed.err and "ValueError" in printed.err
+    assert "3301" in printed.err and ID_NUMBER not in printed.err + printed.out
+    assert "\x1b" not in printed.err  # nor a control character from a value
 
 
 @pytest.mark.postgres

@@ -123,6 +123,45 @@ def test_legacy_database_by_url_or_by_file(tmp_path):
         assert out["product"].tolist() == ["enterprise_website", "邮箱"]
 
 
+def set_text(path: Path, statement: str, raw: bytes) -> None:
+    """Store `raw` as TEXT (not a BLOB), as a legacy application writing bytes would."""
+    with sqlite3.connect(path) as db:
+        db.execute(statement.replace("?", "CAST(? AS TEXT)", 1), (raw,))
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE sites SET site_name = ? WHERE site_id = 10",
+    "UPDATE site_domains SET domain = ? WHERE domain = 'a.cn'",
+])
+def test_undecodable_text_in_a_legacy_database_quarantines_only_its_record(tmp_path,
+                                                                          statement):
+    path = legacy_db(tmp_path / "legacy.db")
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO sites VALUES (12, 1, '邮箱', '站3', '浙ICP备1号-3', NULL, NULL)")
+        db.execute("INSERT INTO site_domains VALUES (12, 'c.cn')")
+    set_text(path, statement, "坏".encode("utf-8")[:2] + b"\xff.cn")
+    for source in (f"sqlite:///{path}", str(path)):
+        out, _ = canonical(source)
+        assert out["locator"].tolist() == ["sites.site_id=10", "sites.site_id=11",
+                                           "sites.site_id=12"]
+        column = "site_name" if "site_name" in statement else "domain"
+        assert out["read_error"].tolist() == [
+            f"undecodable bytes in column {column!r} (not utf-8 or gb18030)", None, None]
+        assert out["website_name"].tolist() == [None, "站2", "站3"]
+        assert out["domains"].tolist() == [None, None, "c.cn"]
+
+
+def test_legacy_database_text_in_gb18030_decodes(tmp_path):
+    path = legacy_db(tmp_path / "legacy.db")
+    set_text(path, "UPDATE sites SET site_name = ? WHERE site_id = 11", "站二".encode("gb18030"))
+    set_text(path, "UPDATE site_domains SET domain = ? WHERE domain = 'b.cn'",
+             "例子.中国".encode("gb18030"))
+    out, _ = canonical(path)
+    assert out["read_error"].tolist() == [None, None]
+    assert out["website_name"].tolist() == ["站", "站二"]
+    assert out["domains"].tolist() == ["a.cn;例子.中国", None]
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "no such file"),
     (b"", "empty file"),

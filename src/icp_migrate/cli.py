@@ -92,8 +92,20 @@ def _guarded(action: Callable[[], Any]) -> Any:
     except typer.Exit:
         raise
     except Exception as exc:  # noqa: BLE001 - the promise is: no traceback, ever
-        if os.environ.get(DEBUG_ENV):
-            raise
+        if os.environ.get(DEBUG_ENV):  # the traceback, all but its frames (code) masked
+            import traceback
+
+            trace = traceback.TracebackException.from_exception(exc)
+            frames: set[str] = set()
+            todo = [trace]
+            while todo:
+                one = todo.pop()
+                frames.update(one.stack.format())
+                todo += [e for e in (one.__cause__, one.__context__, *(one.exceptions or ()))
+                         if e is not None]
+            text = "".join(c if c in frames else mask_text(c) for c in trace.format())
+            sys.stderr.write("".join(printable(line) + "\n" for line in text.splitlines()))
+            raise typer.Exit(1) from None
         text = str(exc).splitlines()[0] if str(exc) else ""
         err.print(f"[red]internal error:[/red] {exc.__class__.__name__}: {_shown(text)} "
                   f"(set {DEBUG_ENV}=1 for details)", highlight=False)

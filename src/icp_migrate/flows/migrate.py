@@ -21,7 +21,7 @@ from ..store.snapshot import read_snapshot
 from ..store.target import display_url, open_target
 from ..summary import RunSummary, summarize
 from . import tasks
-from .tasks import stage
+from .tasks import masked_errors, stage
 
 log = logging.getLogger("icp_migrate")
 
@@ -78,6 +78,7 @@ def _prepare_here(urls: list[str], mapping: str | None, seconds: dict[str, float
 
 
 @flow(name="migrate", log_prints=False, validate_parameters=False)
+@masked_errors  # Prefect stores the flow's exception: masked, as the tasks'
 def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: str | None = None,
             cutoff: str = "2019-01-01", dry_run: bool = False,
             reports_dir: str = "reports", distributed: bool = False) -> RunSummary:

@@ -1,15 +1,19 @@
 """The tasks of the `migrate` flow: each calls pure transforms or the store, nothing more.
 
 No task caches or persists its result: the frames hold certificate numbers (personal
-data) and must never land in PREFECT_HOME.
+data) and must never land in PREFECT_HOME. Nor do their messages: an exception leaves a
+task (and the flow) masked, since Prefect stores and logs what a task raises.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -17,6 +21,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ..mapping import resolve_mapping
+from ..masking import mask_text
 from ..plan import Plan
 from ..readers import read_source
 from ..transforms.accounts import plan_accounts
@@ -27,11 +32,52 @@ from ..transforms.screen import scope_flags, screen
 from ..validation.record_suite import RecordCheck, combine_checks
 
 log = logging.getLogger("icp_migrate")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def stage(name: str):  # noqa: ANN201 - prefect's decorator type
-    """A pipeline task: never cached, never persisted (its frames hold personal data)."""
-    return task(name=name, cache_policy=NO_CACHE, persist_result=False)
+    """A pipeline task: never cached, never persisted (its frames hold personal data), and
+    what it raises masked (Prefect keeps the message in the task run's state and logs)."""
+    def decorate(fn: Callable) -> Any:
+        return task(name=name, cache_policy=NO_CACHE, persist_result=False)(masked_errors(fn))
+
+    return decorate
+
+
+def masked_errors(fn: F) -> F:
+    """`fn`, raising any exception with its message masked (mask_text) and no exception
+    chained to it: an exception raised on reading a value may quote the value."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every message may quote input values
+            error = masked_exception(exc)
+            if error is exc:
+                raise
+        raise error from None  # outside the handler: the unmasked original is not chained
+
+    wrapper.__prefect_task_source__ = fn  # type: ignore[attr-defined] # Prefect's task key
+    return wrapper  # type: ignore[return-value]
+
+
+def masked_exception(exc: Exception) -> Exception:
+    """`exc` itself if its message is masked already and it chains nothing, else one of
+    its class (a RuntimeError naming it, where the class takes no lone message) with the
+    masked message and the same traceback."""
+    text = str(exc)
+    masked = mask_text(text)
+    chained = exc.__cause__ is not None or (exc.__context__ is not None
+                                            and not exc.__suppress_context__)
+    if masked == text and not chained and not getattr(exc, "__notes__", None):
+        return exc
+    try:
+        error: Exception = type(exc)(masked)
+        if str(error) != masked:
+            raise TypeError(type(exc).__name__)
+    except Exception:  # noqa: BLE001 - any constructor may refuse a lone message
+        error = RuntimeError(f"{type(exc).__name__}: {masked}")
+    return error.with_traceback(exc.__traceback__)
 
 
 def timed(name: str, seconds: dict[str, float], started: float) -> None:

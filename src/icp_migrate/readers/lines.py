@@ -18,6 +18,23 @@ class DecodedLines:
     encoding: str  # the encoding of the whole file, or "mixed"
 
 
+def undecodable(encodings: tuple[str, ...], column: str | None = None) -> str:
+    """The read_error of bytes that none of `encodings` decodes (in `column`, if named)."""
+    where = f" in column {column!r}" if column else ""
+    return f"undecodable bytes{where} (not " + " or ".join(encodings) + ")"
+
+
+def decode_value(raw: bytes, encodings: tuple[str, ...]) -> str | None:
+    """One value (a database column's bytes) in the first of `encodings` that decodes it
+    whole, as a file line is decoded; None if none does."""
+    for encoding in encodings:
+        try:
+            return raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return None
+
+
 def decode_lines(data: bytes, encodings: tuple[str, ...]) -> DecodedLines:
     """Decode a whole file if one encoding fits it, else each line with the first that fits."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -39,7 +56,7 @@ def _decode_each(data: bytes, encodings: tuple[str, ...]) -> DecodedLines:
     for number, raw in enumerate(data.split(b"\n")):
         line = _decode_line(raw, encodings, used)
         if line is None:
-            errors[number] = "undecodable bytes (not " + " or ".join(encodings) + ")"
+            errors[number] = undecodable(encodings)
         lines.append(line)
     if lines and lines[-1] == "":
         lines.pop()
@@ -100,7 +117,7 @@ def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | N
             raw_lines = raw_lines or data.split(b"\n")
             decoded = _decode_line(raw_lines[number], encodings, used)
             if decoded is None:
-                errors[number] = "undecodable bytes (not " + " or ".join(encodings) + ")"
+                errors[number] = undecodable(encodings)
             lines.append(decoded)
     if lines and lines[-1] == "":
         lines.pop()
