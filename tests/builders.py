@@ -8,9 +8,8 @@ from stdnum.cn import ric, uscc
 
 from icp_migrate.canonical import RAW_FIELDS
 from icp_migrate.plan import Plan
-from icp_migrate.transforms.accounts import plan_accounts
 from icp_migrate.transforms.checkdigits import ORG_ALPHABET, org_code_check_char
-from icp_migrate.transforms.dispositions import decide
+from icp_migrate.transforms.dispositions import decide, plan_decision
 from icp_migrate.transforms.records import normalize_records
 from icp_migrate.transforms.screen import scope_flags, screen
 
@@ -78,10 +77,22 @@ def run_rules(canonical: pd.DataFrame, cutoff: str = "2019-01-01",
     records, domains = normalize_records(canonical)
     flags = scope_flags(records, cut)
     screened = screen(records, rule_failures(flags), cut)
-    decision = decide(records, domains, screened, snapshot)
-    plan = plan_accounts(decision.kept, decision.domains, snapshot)
-    plan.dispositions = decision.dispositions
-    plan.links = decision.links
-    plan.conflicts = decision.conflicts
-    plan.input_count = len(records)
-    return plan
+    return plan_decision(decide(records, domains, screened, snapshot), snapshot, len(records))
+
+
+def with_decisions(plan: Plan, *decided: tuple[str, str, str | None],
+                   snapshot: Plan | None = None) -> Plan:
+    """`snapshot` (default: an empty store) whose conflict ledger holds `plan`'s held
+    conflicts, with the decisions given as (conflict id, decision, chosen claimant)."""
+    snapshot = snapshot or Plan()
+    table = {conflict: (decision, chosen) for conflict, decision, chosen in decided}
+    ledger = pd.DataFrame({
+        "conflict_id": plan.conflicts["conflict_key"],
+        "conflict_key": plan.conflicts["conflict_key"].str.replace(r"#\d+$", "", regex=True),
+        "claimant": plan.conflicts["entity_id"]}, dtype=object)
+    ledger["decision"] = ledger["conflict_id"].map(lambda k: table.get(k, (None, None))[0])
+    ledger["chosen"] = ledger["conflict_id"].map(lambda k: table.get(k, (None, None))[1])
+    unknown = set(table) - set(ledger["conflict_id"])
+    assert not unknown, f"not conflicts of the plan: {unknown}"
+    snapshot.ledger = pd.concat([snapshot.ledger, ledger], ignore_index=True).astype(object)
+    return snapshot

@@ -110,7 +110,7 @@ def plans(draw, first_id: int = 0) -> Plan:
     n = draw(st.integers(1, 5))
     ids = range(first_id, first_id + n)
     entities = [(f"E{i}", draw(ODD), draw(ODD), draw(ODD), draw(ODD), draw(ODD), draw(ODD),
-                 draw(st.booleans()), draw(st.booleans())) for i in ids]
+                 draw(st.booleans()), draw(st.booleans()), draw(st.booleans())) for i in ids]
     accounts = [(f"A{i}", f"E{i}", draw(st.sampled_from(ACCOUNT_KINDS)), draw(st.booleans()))
                 for i in ids]
     sites = [(f"W{i}-{j}", f"A{i}", f"E{i}", draw(ODD), draw(ODD), draw(ODD), draw(DAY),
@@ -137,7 +137,8 @@ def plans(draw, first_id: int = 0) -> Plan:
 
 def _clear(engine) -> None:
     with engine.begin() as conn:
-        for table in (*reversed(DATA_TABLES), schema.runs):
+        for table in (*reversed(DATA_TABLES), schema.conflict_competitors, schema.conflicts,
+                      schema.changes, schema.runs):
             conn.execute(table.delete())
 
 

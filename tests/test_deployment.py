@@ -133,7 +133,8 @@ def test_prefect_yaml_deploys_and_a_worker_runs_the_inbox(server, samples, tmp_p
     for name in EXPORTS:
         shutil.copy(samples / name, inbox / name)
     target = tmp_path / "target.db"
-    params = {"inbox": str(inbox), "target": f"sqlite:///{target}", "reports_dir": "reports"}
+    params = {"inbox": str(inbox), "target": f"sqlite:///{target}", "reports_dir": "reports",
+              "settle": "0"}  # the exports are copied in just before: no settle wait
 
     # the commands at the top of prefect.yaml, from the repository's folder
     prefect("work-pool", "create", POOL, "--type", "process", env=env, cwd=REPO)

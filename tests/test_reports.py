@@ -580,14 +580,14 @@ def test_a_failed_plan_still_writes_a_failed_report(samples, target_url, tmp_pat
     from icp_migrate.flows import tasks
     from icp_migrate.flows.migrate import migrate
 
-    real = tasks.plan_accounts
+    real = tasks.plan_decision
 
     def broken(*args, **kwargs):
         plan = real(*args, **kwargs)
         plan.accounts = pd.concat([plan.accounts, plan.accounts.head(1)], ignore_index=True)
         return plan
 
-    monkeypatch.setattr(tasks, "plan_accounts", broken)
+    monkeypatch.setattr(tasks, "plan_decision", broken)
     with pytest.raises(PlanValidationError):
         migrate(sources=[str(samples / "winport_shops.jsonl")], target=target_url,
                 reports_dir=str(tmp_path / "reports"))

@@ -12,6 +12,7 @@ from builders import (
     resident_id_15,
     run_rules,
     uscc_for,
+    with_decisions,
 )
 from icp_migrate.identity import entity_id_for
 from icp_migrate.plan import Plan
@@ -144,8 +145,10 @@ def test_name_fallback_for_organizations_only_within_a_province():
     reasons = plan.dispositions.sort_values("row_id")["reasons"].tolist()
     assert "possible match (not merged): 杭州示例科技有限公司" in reasons[3]
     assert "possible match" not in reasons[2]
-    assert plan.links.sort_values("row_id")["link_kind"].tolist() == [
-        "same_certificate", "name_fallback"]
+    links = plan.links.sort_values("row_id")
+    assert links["link_kind"].tolist() == ["same_certificate", "name_fallback"]
+    # the evidence of a name link is the name key, never a filing number
+    assert links["link_key"].iloc[1] == "浙江省|杭州示例科技有限公司"
 
 
 def test_website_number_under_two_entities_goes_to_review_the_rest_migrates():
@@ -173,7 +176,7 @@ def test_domain_under_two_entities_sends_all_records_of_both_websites_to_review(
     assert plan.domains["domain"].tolist() == ["b.cn"]
 
 
-def test_entity_filing_number_with_two_certificates_links_nothing():
+def test_two_certificates_stating_one_entity_number_are_a_conflict_and_link_nothing():
     number = "浙ICP备12345678号"
     plan = run([
         record(cert_type="uscc", cert_number=A, entity_filing_number=number,
@@ -183,7 +186,10 @@ def test_entity_filing_number_with_two_certificates_links_nothing():
         record(cert_number=None, entity_filing_number=number,
                website_filing_number=site(1, 33333333)),
     ])
-    assert dispositions(plan) == ["loaded", "loaded", "needs_review"]
+    assert dispositions(plan) == ["needs_review"] * 3
+    assert plan.dispositions.sort_values("row_id")["conflict_key"].tolist() == [
+        f"certificates:{number}", f"certificates:{number}", f"number:{number}"]
+    assert plan.entities.empty
 
 
 def test_duplicates_merge_domains_into_the_first():
@@ -290,6 +296,19 @@ def test_cloud_flags_only_widen_across_batches():
     assert second.accounts["account_id"].tolist() == first.accounts["account_id"].tolist()
 
 
+def test_an_account_kind_change_is_kept_in_the_history():
+    first = run([record(cert_type="uscc", cert_number=A, website_filing_number=site(1))])
+    second = run([record(cert_type="uscc", cert_number=A, website_filing_number=site(2),
+                         has_cloud="true", admin_email="a@x.cn", cloud_admin_email="a@x.cn")],
+                 snapshot=_snapshot_of(first))
+    assert second.accounts["account_id"].tolist() == first.accounts["account_id"].tolist()
+    changes = second.changes.set_index("field")
+    assert changes.loc["account_kind", "old_value"] == "filing"
+    assert changes.loc["account_kind", "new_value"] == "filing_and_resources"
+    assert changes.loc["real_name_verification_required", "new_value"] == "True"
+    assert set(changes["cause"]) == {"rule 4: cloud resources (account flags only widen)"}
+
+
 def test_same_domain_on_two_websites_of_one_entity_stays_with_the_first():
     plan = run([
         record(cert_type="uscc", cert_number=A, website_filing_number=site(1), domains="a.cn"),
@@ -306,10 +325,6 @@ def test_empty_input_plans_nothing():
     plan = run_rules(canonical_frame([]))
     assert plan.input_count == 0 and plan.entities.empty and plan.dispositions.empty
     assert isinstance(plan.website_filings, pd.DataFrame)
-
-
-def _decisions(*rows: tuple[str, str, str | None]) -> Plan:
-    return Plan(decisions=pd.DataFrame(rows, columns=["conflict_key", "decision", "entity_id"]))
 
 
 WEBSITE_CONFLICT = [
@@ -332,29 +347,36 @@ def test_open_conflicts_list_each_competing_entity():
 
 def test_assigning_a_website_conflict_loads_the_chosen_entity_only():
     chosen = entity_id_for(ORG_A)
-    plan = run(WEBSITE_CONFLICT, snapshot=_decisions((f"website:{site(1)}", "assign", chosen)))
+    plan = run(WEBSITE_CONFLICT, snapshot=with_decisions(
+        run(WEBSITE_CONFLICT), (f"website:{site(1)}", "assign", chosen)))
     assert dispositions(plan) == ["loaded", "quarantined", "duplicate"]
     assert plan.website_filings["entity_id"].tolist() == [chosen]
     assert plan.conflicts.empty
 
 
 def test_rejecting_a_conflict_quarantines_all_its_records():
-    plan = run(WEBSITE_CONFLICT, snapshot=_decisions((f"website:{site(1)}", "reject", None)))
+    plan = run(WEBSITE_CONFLICT, snapshot=with_decisions(
+        run(WEBSITE_CONFLICT), (f"website:{site(1)}", "reject", None)))
     assert dispositions(plan) == ["quarantined"] * 3
     assert "rejected" in plan.dispositions["reasons"].iloc[0]
 
 
-def test_assigning_a_domain_moves_only_the_domain():
+def test_assigning_a_domain_quarantines_the_other_sides_records_of_it():
     rows = [record(cert_type="uscc", cert_number=A, website_filing_number=site(1),
                    domains="shared.cn;a.cn"),
             record(cert_type="uscc", cert_number=B, website_filing_number=site(1, 22222222),
-                   domains="shared.cn")]
-    assert set(run(rows).dispositions["conflict_key"]) == {"domain:shared.cn"}
-    plan = run(rows, snapshot=_decisions(("domain:shared.cn", "assign", entity_id_for(ORG_A))))
-    assert dispositions(plan) == ["loaded", "loaded"]
+                   domains="shared.cn"),
+            record(cert_type="uscc", cert_number=B, website_filing_number=site(2, 22222222),
+                   domains="b.cn")]
+    first = run(rows)
+    assert set(first.dispositions["conflict_key"].dropna()) == {"domain:shared.cn"}
+    plan = run(rows, snapshot=with_decisions(first, ("domain:shared.cn", "assign",
+                                                     entity_id_for(ORG_A))))
+    assert dispositions(plan) == ["loaded", "quarantined", "loaded"]
     owners = plan.domains.set_index("domain")["website_filing_number"].to_dict()
-    assert owners == {"shared.cn": site(1), "a.cn": site(1)}
-    assert "assigned to" in plan.dispositions.sort_values("row_id")["warnings"].iloc[1]
+    assert owners == {"shared.cn": site(1), "a.cn": site(1), "b.cn": site(2, 22222222)}
+    reason = plan.dispositions.sort_values("row_id")["reasons"].iloc[1]
+    assert "domain shared.cn assigned to " + entity_id_for(ORG_A) in reason
 
 
 def test_assigning_a_disputed_entity_number_joins_the_certificate_less_record():
@@ -365,11 +387,14 @@ def test_assigning_a_disputed_entity_number_joins_the_certificate_less_record():
                    website_filing_number=site(1, 22222222)),
             record(cert_number=None, entity_filing_number=number,
                    website_filing_number=site(1, 33333333))]
-    assert run(rows).dispositions["conflict_key"].iloc[2] == f"number:{number}"
-    plan = run(rows, snapshot=_decisions((f"number:{number}", "assign",
-                                          entity_id_for(ORG_A))))
+    first = run(rows)
+    assert first.dispositions["conflict_key"].iloc[2] == f"number:{number}"
+    plan = run(rows, snapshot=with_decisions(
+        first, (f"certificates:{number}", "separate", None),
+        (f"number:{number}", "assign", entity_id_for(ORG_A))))
     assert dispositions(plan) == ["loaded"] * 3
     assert plan.links.sort_values("row_id")["link_kind"].iloc[2] == "review_decision"
+    assert len(plan.entities) == 2
 
 
 def test_some_certificate_less_records_link_and_some_do_not():

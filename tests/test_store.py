@@ -42,7 +42,7 @@ def frame(rows: list[tuple], columns: tuple[str, ...]) -> pd.DataFrame:
 def entity(entity_id: str, cert: str, kind="enterprise", name=None, filing=None) -> tuple:
     cert_type = "uscc" if kind == "enterprise" else "resident_id"
     return (entity_id, kind, name or f"{entity_id} 有限公司", cert_type, cert, "浙", filing,
-            False, False)  # fmt: skip
+            False, False, filing is not None)  # fmt: skip
 
 
 def website(number: str, account_id: str, entity_id: str, filed_on="2015-03-02") -> tuple:

@@ -158,6 +158,7 @@ def clean_plan() -> Plan:
                 "entity_filing_number": ["浙ICP备1号", "浙ICP备2号"],
                 "has_cloud_resources": [True, True],
                 "resources_admin_differs": [True, False],
+                "entity_number_stated": [True, True],
             }
         ),
         accounts=pd.DataFrame(

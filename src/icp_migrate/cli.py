@@ -130,6 +130,8 @@ def run(
         "--dask", metavar="ADDRESS|local:N",
         help="extract, normalize and check each source on Dask: a scheduler address "
              "(tcp://HOST:8786) or local:N for N local worker processes")] = None,
+    reports_dir: Annotated[str, typer.Option("--reports", help="folder for run reports")]
+    = "reports",
 ) -> None:
     """Migrate legacy sources into the target store and print the summary."""
     def body() -> None:
@@ -160,7 +162,8 @@ def run(
         api_up = start_early()
         gx_ready = warm_up()
         try:
-            _migrate(began, sources, url, mapping, cutoff, dry_run, json_summary, dask, api_up)
+            _migrate(began, sources, url, mapping, cutoff, dry_run, json_summary, dask, api_up,
+                     reports_dir)
         finally:
             api_up()
             gx_ready.join()
@@ -170,7 +173,7 @@ def run(
 
 def _migrate(began: float, sources: list[str], url: str, mapping: str | None, cutoff: str,
              dry_run: bool, json_summary: Path | None, dask: str | None,
-             api_up: Callable[[], None]) -> None:
+             api_up: Callable[[], None], reports_dir: str = "reports") -> None:
     """The migrate flow run from the CLI (after the quick checks), then its summary."""
     from .flows.migrate import migrate
 
@@ -188,7 +191,7 @@ def _migrate(began: float, sources: list[str], url: str, mapping: str | None, cu
         flow = migrate.with_options(task_runner=dask_runner(dask))
     summary = flow(sources=[SecretStr(s) if "://" in s else s for s in sources],
                    target=SecretStr(url), mapping=mapping, cutoff=cutoff,
-                   dry_run=dry_run, distributed=bool(dask))
+                   dry_run=dry_run, reports_dir=reports_dir, distributed=bool(dask))
     if json_summary is not None:
         _write_json_summary(json_summary, summary.as_dict(), {
             "before_flow": flow_began - began, "flow": time.perf_counter() - flow_began})
@@ -340,15 +343,16 @@ def review_export(
     = Path("review.csv"),
     target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
 ) -> None:
-    """Write the open conflicts, one row each, with an empty decision column."""
+    """Write every open conflict of the target, one row each, with an empty decision column."""
     def body() -> None:
         from .review import export_conflicts
 
         with _target_engine(target) as engine:
             count = export_conflicts(engine, out_file)
-        out.print(f"wrote {out_file}: {count:,} open conflicts; fill in decision with "
-                  "assign:<entity_id> or reject, then: icp-migrate review apply "
-                  f"{out_file}", highlight=False)
+        out.print(f"wrote {out_file}: {count:,} open conflicts; fill in each decision with "
+                  "one of its allowed values (assign:<id> or reject; keep or replace for a "
+                  "changed website; merge:<id> or separate for a certificate pair), then: "
+                  f"icp-migrate review apply {out_file}", highlight=False)
 
     _guarded(body)
 
@@ -358,23 +362,26 @@ def review_apply(
     decisions_file: Annotated[Path, typer.Argument(help="the exported CSV, decisions filled")],
     target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
     by: Annotated[str | None, typer.Option(help="who decided (default: the OS user)")] = None,
-    now: Annotated[bool, typer.Option("--now", help="re-run the latest run's sources now")]
+    now: Annotated[bool, typer.Option("--now", help="re-run the latest run now, with the "
+                                      "sources, cut-off, mapping and reports folder it had")]
     = False,
 ) -> None:
     """Check the whole file, then record its decisions; the next run loads accordingly."""
-    def body() -> list[str] | None:
+    def body() -> Any:
         from .review import apply_decisions, rerun_sources
 
         with _target_engine(target) as engine:
+            # checked before any decision is recorded: a refused --now changes nothing
+            recorded = rerun_sources(engine) if now else None
             count = apply_decisions(engine, decisions_file, by)
-            sources = rerun_sources(engine) if now and count else None
         out.print(f"recorded {count:,} decisions", highlight=False)
-        return sources
+        return recorded if count else None
 
-    sources = _guarded(body)
-    if sources:
-        run(sources=sources, target=target, mapping=None, cutoff=settings.DEFAULT_CUTOFF,
-            dry_run=False, json_summary=None)
+    recorded = _guarded(body)
+    if recorded is not None:
+        run(sources=recorded.sources, target=target, mapping=recorded.mapping,
+            cutoff=recorded.cutoff.isoformat(), dry_run=False, json_summary=None,
+            reports_dir=recorded.reports_dir or "reports")
 
 
 def main() -> None:

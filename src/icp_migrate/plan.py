@@ -20,6 +20,7 @@ ENTITY_COLUMNS = (
     "entity_filing_number",
     "has_cloud_resources",
     "resources_admin_differs",
+    "entity_number_stated",  # entity_filing_number was stated by a record (not derived)
 )
 ACCOUNT_COLUMNS = ("account_id", "entity_id", "account_kind", "real_name_verification_required")
 WEBSITE_COLUMNS = (
@@ -47,8 +48,16 @@ DISPOSITION_COLUMNS = (
     "candidates",
 )
 DECISION_COLUMNS = ("conflict_key", "decision", "entity_id")
+# One row per (conflict, claimant) held in a run: `conflict_key` is the conflict's id (its
+# key, or `key#n` once reopened), `entity_id` the claimant (an entity id, or `v:<hash>`, a
+# version of a website in a `changed:` conflict, whose entity is `owner`).
 CONFLICT_COLUMNS = ("conflict_key", "kind", "entity_id", "cert_type", "cert_number", "name",
-                    "member_ids", "websites")
+                    "member_ids", "websites", "owner", "role", "domains", "records", "detail")
+# The target's conflicts, one row per (conflict, claimant); decision and chosen are blank
+# while the conflict is open.
+LEDGER_COLUMNS = ("conflict_id", "conflict_key", "claimant", "decision", "chosen")
+# Replaced values: the target's change history.
+CHANGE_COLUMNS = ("seq", "subject", "subject_key", "field", "old_value", "new_value", "cause")
 LINK_COLUMNS = ("row_id", "source", "locator", "entity_id", "link_kind", "link_key")
 
 
@@ -70,4 +79,9 @@ class Plan:
     conflicts: pd.DataFrame = field(default_factory=lambda: empty_frame(CONFLICT_COLUMNS))
     # review decisions taken so far (read from the store; empty in a run's own plan)
     decisions: pd.DataFrame = field(default_factory=lambda: empty_frame(DECISION_COLUMNS))
+    # the target's conflict ledger (read from the store; a snapshot's only)
+    ledger: pd.DataFrame = field(default_factory=lambda: empty_frame(LEDGER_COLUMNS))
+    # values this run replaces, stored domains it removes
+    changes: pd.DataFrame = field(default_factory=lambda: empty_frame(CHANGE_COLUMNS))
+    removed_domains: pd.DataFrame = field(default_factory=lambda: empty_frame(("domain",)))
     input_count: int = 0

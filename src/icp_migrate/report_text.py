@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .masking import mask, printable
+from .masking import mask, mask_text, printable
 from .summary import RunSummary
 
 
@@ -55,6 +57,10 @@ def print_store(console: Console, url: str, limit: int) -> None:
                 "SELECT run_id, status, records_in, loaded, duplicate, out_of_scope, "
                 "quarantined, needs_review FROM runs ORDER BY started_at DESC LIMIT 5"), conn)
             console.print(_table("latest runs", runs))
+            recorded = pd.read_sql(sa.text(
+                "SELECT run_id, cutoff, mapping_name, mapping_path, sources FROM runs "
+                "ORDER BY started_at DESC LIMIT 5"), conn)
+            console.print(_table("latest runs: settings", _run_settings(recorded)))
             accounts = pd.read_sql(sa.text(
                 "SELECT a.account_id, a.account_kind, a.real_name_verification_required AS "
                 "real_name, e.entity_type, e.name, e.cert_type, e.cert_number, "
@@ -65,6 +71,20 @@ def print_store(console: Console, url: str, limit: int) -> None:
             console.print(_table(f"accounts (first {limit})", accounts))
     finally:
         engine.dispose()
+
+
+def _run_settings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cut-off, mapping (file, built-in name, or detected per source) and sources; paths
+    masked like any text (a file name may hold a certificate number)."""
+    def sources(value: object) -> str:
+        return "" if pd.isna(value) else ", ".join(mask_text(s) for s in json.loads(str(value)))
+
+    recorded = frame["cutoff"].notna()  # runs from before settings were recorded: blank
+    mapping = frame["mapping_path"].fillna(frame["mapping_name"]).map(
+        lambda v: "detected" if pd.isna(v) else mask_text(str(v))).where(recorded, "")
+    cutoff = frame["cutoff"].map(lambda v: "" if pd.isna(v) else str(v)[:10])
+    return pd.DataFrame({"run_id": frame["run_id"], "cutoff": cutoff, "mapping": mapping,
+                         "sources": frame["sources"].map(sources)})
 
 
 def _table(title: str, frame: pd.DataFrame) -> Table:

@@ -9,15 +9,21 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from .errors import IcpMigrateError
 from .masking import mask
-from .store.schema import review_decisions, run_conflicts, runs
+from .run_settings import RunSettings
+from .store.schema import conflict_competitors, conflicts, review_decisions, runs
 
-EXPORT_COLUMNS = ("conflict_id", "kind", "disputed", "candidate_ids", "candidates", "decision")
+EXPORT_COLUMNS = ("conflict_id", "kind", "disputed", "opened_in_run", "age_runs",
+                  "candidate_ids", "candidates", "allowed", "decision")
+# The decisions each kind of conflict takes (`<id>`: one of its candidate ids).
+ALLOWED = {"changed": ("keep", "replace"), "certificates": ("merge:<id>", "separate")}
+DEFAULT_ALLOWED = ("assign:<id>", "reject")
 
 
 class ReviewFileError(IcpMigrateError):
@@ -32,31 +38,47 @@ def latest_run(connection: sa.Connection) -> tuple[str, list[str]] | None:
 
 
 def open_conflicts(engine: sa.Engine) -> pd.DataFrame:
-    """The latest completed run's conflicts that no decision covers yet (one row per entity)."""
+    """Every open conflict of the target (from any run), one row per claimant, with its
+    description and its age (runs started since the run that opened it)."""
+    c, k, d = conflicts, conflict_competitors, review_decisions
+    later, opened = runs.alias("later_runs"), runs.alias("opened_runs")
+    age = sa.select(sa.func.count()).select_from(later).where(
+        later.c.started_at > opened.c.started_at).correlate(opened).scalar_subquery()
+    query = (sa.select(c.c.conflict_id, c.c.conflict_key, c.c.kind, c.c.opened_run_id,
+                       age.label("age_runs"), *(k.c[n] for n in DESCRIPTION_COLUMNS))
+             .join(k, k.c.conflict_id == c.c.conflict_id)
+             .join(opened, opened.c.run_id == c.c.opened_run_id)
+             .where(c.c.conflict_id.not_in(sa.select(d.c.conflict_key)))
+             .order_by(c.c.conflict_id, k.c.claimant))
     with engine.connect() as connection:
-        latest = latest_run(connection)
-        if latest is None:
-            return pd.DataFrame(columns=[c.name for c in run_conflicts.columns])
-        decided = sa.select(review_decisions.c.conflict_key)
-        query = (sa.select(run_conflicts).where(run_conflicts.c.run_id == latest[0])
-                 .where(run_conflicts.c.conflict_key.not_in(decided))
-                 .order_by(run_conflicts.c.conflict_key, run_conflicts.c.entity_id))
         return pd.read_sql(query, connection, dtype=object)
+
+
+DESCRIPTION_COLUMNS = ("claimant", "owner", "role", "cert_type", "cert_number", "name",
+                       "member_ids", "websites", "domains", "records", "detail")
+
+
+def _described(r: Any) -> str:
+    if r.role:  # a version of a changed website
+        return f"{r.claimant} | {r.role} version of {r.owner} | {r.detail or ''}"
+    return (f"{r.claimant} | {mask(r.cert_number)} | {r.name or ''} | members "
+            f"{r.member_ids or '-'} | websites {r.websites or '-'} | domains "
+            f"{r.domains or '-'} | records {r.records or '-'}")
 
 
 def export_conflicts(engine: sa.Engine, out: Path) -> int:
     """Write the open conflicts, one row each, UTF-8 with a BOM (Excel); returns the count."""
     frame = open_conflicts(engine)
     rows = []
-    for key, group in frame.groupby("conflict_key", sort=True):
-        described = [
-            f"{r.entity_id} | {mask(r.cert_number)} | {r.name or ''} | members "
-            f"{r.member_ids or '-'} | websites {r.websites or '-'}"
-            for r in group.itertuples()]
-        rows.append({"conflict_id": key, "kind": group["kind"].iat[0],
-                     "disputed": str(key).split(":", 1)[1],
-                     "candidate_ids": ";".join(group["entity_id"]),
-                     "candidates": "\n".join(described), "decision": ""})
+    for conflict_id, group in frame.groupby("conflict_id", sort=True):
+        first = group.iloc[0]
+        rows.append({"conflict_id": conflict_id, "kind": first["kind"],
+                     "disputed": str(first["conflict_key"]).split(":", 1)[1],
+                     "opened_in_run": first["opened_run_id"], "age_runs": first["age_runs"],
+                     "candidate_ids": ";".join(group["claimant"]),
+                     "candidates": "\n".join(_described(r) for r in group.itertuples()),
+                     "allowed": " | ".join(ALLOWED.get(first["kind"], DEFAULT_ALLOWED)),
+                     "decision": ""})
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -68,14 +90,12 @@ def export_conflicts(engine: sa.Engine, out: Path) -> int:
 
 @dataclass(frozen=True)
 class Decision:
-    conflict_key: str
-    decision: str  # assign | reject
-    entity_id: str | None
+    conflict_key: str  # the conflict's id
+    decision: str  # assign | reject | keep | replace | merge | separate
+    entity_id: str | None  # the chosen claimant
 
 
-def read_decisions(path: Path, open_frame: pd.DataFrame) -> list[Decision]:
-    """Every filled-in row, checked against the open conflicts; ReviewFileError lists the
-    problems and nothing is applied when there is any."""
+def _read(path: Path) -> csv.DictReader:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -85,7 +105,33 @@ def read_decisions(path: Path, open_frame: pd.DataFrame) -> list[Decision]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or not {"conflict_id", "decision"} <= set(reader.fieldnames):
         raise ReviewFileError(f"review file {path}: needs the columns conflict_id and decision")
-    candidates = open_frame.groupby("conflict_key")["entity_id"].agg(set).to_dict()
+    return reader
+
+
+def _decision(key: str, kind: str, value: str, claimants: pd.DataFrame,
+              ) -> tuple[Decision | None, str | None]:
+    """The decision a filled-in cell means, or the problem with it."""
+    allowed = ALLOWED.get(kind, DEFAULT_ALLOWED)
+    verb, _, chosen = value.partition(":")
+    verb, chosen = verb.strip(), chosen.strip()
+    if kind == "changed" and value in ("keep", "replace"):
+        role = "stored" if value == "keep" else "new"
+        picked = claimants.loc[claimants["role"].eq(role), "claimant"]
+        return Decision(key, value, picked.iat[0] if len(picked) else None), None
+    if value in ("reject", "separate") and value in allowed:
+        return Decision(key, value, None), None
+    if f"{verb}:<id>" in allowed:
+        if chosen not in set(claimants["claimant"]):
+            return None, f"{chosen or '(blank)'} is not one of the entities competing in {key}"
+        return Decision(key, verb, chosen), None
+    return None, (f"a {kind} conflict takes {' or '.join(allowed)}, not {value[:40]!r}")
+
+
+def read_decisions(path: Path, open_frame: pd.DataFrame) -> list[Decision]:
+    """Every filled-in row, checked against the open conflicts; ReviewFileError lists the
+    problems and nothing is applied when there is any."""
+    reader = _read(path)
+    by_conflict = dict(tuple(open_frame.groupby("conflict_id")))
     decisions, problems, seen = [], [], set()
     for row in reader:
         line = reader.line_num
@@ -95,21 +141,16 @@ def read_decisions(path: Path, open_frame: pd.DataFrame) -> list[Decision]:
         if key in seen:
             problems.append(f"line {line}: conflict {key} decided twice")
         seen.add(key)
-        if key not in candidates:
+        if key not in by_conflict:
             problems.append(f"line {line}: {key or '(blank)'} is not an open conflict "
                             "(unknown, or already decided: export again)")
             continue
-        if value == "reject":
-            decisions.append(Decision(key, "reject", None))
-        elif value.startswith("assign:"):
-            entity = value.split(":", 1)[1].strip()
-            if entity not in candidates[key]:
-                problems.append(f"line {line}: {entity or '(blank)'} is not one of the "
-                                f"entities competing in {key}")
-            decisions.append(Decision(key, "assign", entity))
-        else:
-            problems.append(f"line {line}: decision must be assign:<entity_id> or reject, "
-                            f"not {value[:40]!r}")
+        claimants = by_conflict[key]
+        decision, problem = _decision(key, claimants["kind"].iat[0], value, claimants)
+        if problem:
+            problems.append(f"line {line}: {problem}")
+        elif decision:
+            decisions.append(decision)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ReviewFileError(f"review file {path}: {problems[0]}{more}; nothing applied")
@@ -129,14 +170,21 @@ def apply_decisions(engine: sa.Engine, path: Path, decided_by: str | None = None
     return len(rows)
 
 
-def rerun_sources(engine: sa.Engine) -> list[str]:
-    """The latest run's sources, to load decisions now (`review apply --now`)."""
+def rerun_sources(engine: sa.Engine) -> RunSettings:
+    """The latest completed run's recorded settings (sources, cut-off, mapping, reports
+    folder), to load decisions now (`review apply --now`); IcpMigrateError, one line, when
+    the run cannot be repeated as it was: a password not stored, a source file or the
+    mapping file gone or changed since (each file is read once for its sha256)."""
     with engine.connect() as connection:
         latest = latest_run(connection)
-    if latest is None:
+        row = None if latest is None else connection.execute(
+            sa.select(runs).where(runs.c.run_id == latest[0])).one()
+    if latest is None or row is None:
         raise IcpMigrateError("no completed run in the target to re-run")
     hidden = [s for s in latest[1] if "***" in s]
     if hidden:
         raise IcpMigrateError(f"cannot re-run {hidden[0]} (its password is not stored); "
                               "run icp-migrate run with the sources instead")
-    return latest[1]
+    recorded = RunSettings.from_row(row)
+    recorded.check_unchanged(latest[0])
+    return recorded

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from ..errors import PlanValidationError
 from ..plan import Plan
+from ..run_settings import record_settings
 from ..store.load import fail_run, load_plan, start_run
 from ..store.lock import target_lock
 from ..store.snapshot import read_snapshot
@@ -103,9 +104,14 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
         futures = [tasks.prepare_source.submit(source, mapping, cutoff_ts) for source in urls]
         parts = [future.result() for future in futures]
         tasks.timed("sources", seconds, t)
-        labels = [p.label for p in parts if p.label is not None]
     else:
-        records, domains, labels = _prepare_here(urls, mapping, seconds)
+        records, domains, _labels = _prepare_here(urls, mapping, seconds)
+    # The run's settings, recorded with it so it can be re-run as it was (`review apply
+    # --now`): absolute paths, the mapping's and each source file's sha256. Hashing reads
+    # every source file once more, streaming (about a second per GB, small next to
+    # extracting it); a dry run records no run and skips it.
+    recorded = None if dry_run else record_settings(urls, mapping, cutoff_ts.date(),
+                                                    reports_dir)
     t = time.perf_counter()
     engine = _open(target_url, dry_run)
     locks = ExitStack()
@@ -120,8 +126,8 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
     try:
         known = snapshot(engine)
         tasks.timed("snapshot", seconds, t)
-        if engine is not None and not dry_run:
-            start_run(engine, run_id, started, labels)
+        if engine is not None and recorded is not None:
+            start_run(engine, run_id, started, recorded.sources, recorded)
         t = time.perf_counter()
         if distributed:
             records, domains, screened, validations["records"] = tasks.combine(parts, cutoff_ts)

@@ -24,8 +24,7 @@ from ..mapping import resolve_mapping
 from ..masking import mask_text
 from ..plan import Plan
 from ..readers import read_source
-from ..transforms.accounts import plan_accounts
-from ..transforms.dispositions import decide
+from ..transforms.dispositions import decide, plan_decision
 from ..transforms.mapping_apply import to_canonical
 from ..transforms.records import normalize_records
 from ..transforms.screen import scope_flags, screen
@@ -179,11 +178,7 @@ def group(records: pd.DataFrame, domains: pd.DataFrame, screened: pd.DataFrame,
 
 @stage("plan")
 def plan(decision, snapshot: Plan, input_count: int) -> Plan:
-    planned = plan_accounts(decision.kept, decision.domains, snapshot)
-    planned.dispositions = decision.dispositions
-    planned.links = decision.links
-    planned.conflicts = decision.conflicts
-    planned.input_count = input_count
+    planned = plan_decision(decision, snapshot, input_count)
     log.info("plan: %d entities, %d accounts, %d websites", len(planned.entities),
              len(planned.accounts), len(planned.website_filings))
     return planned

@@ -84,6 +84,13 @@ def resolve(c: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     disp[by_name.index[by_name["nunique"] > 1]] = NEEDS_REVIEW
     settle((ent < 0) & cand, QUARANTINED)
 
+    # 4b: different valid certificates stating one entity filing number may be one entity:
+    # every record carrying either (or joined to either) waits for a person
+    stated = pd.DataFrame({"eno": c["eno"][has_eno], "ent": key[has_eno]}).drop_duplicates()
+    per_eno = stated.groupby("eno")["ent"].nunique()
+    pairs = stated.loc[stated["eno"].isin(per_eno.index[per_eno > 1]), "ent"].unique()
+    settle(cand & (ent >= 0) & np.isin(ent, pairs), NEEDS_REVIEW)
+
     # 5: one website number or one domain under two entities
     web = c["web_part"].astype(np.int64) * 1_000_000 + c["web_k"]
     res = np.nonzero(disp == PENDING)[0]

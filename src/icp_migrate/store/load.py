@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from icp_migrate.errors import TargetError
@@ -17,6 +19,9 @@ from icp_migrate.plan import Plan
 from icp_migrate.store import bulk
 from icp_migrate.store.schema import (
     accounts,
+    changes,
+    conflict_competitors,
+    conflicts,
     domains,
     entities,
     entity_links,
@@ -26,6 +31,10 @@ from icp_migrate.store.schema import (
     website_filings,
 )
 from icp_migrate.store.target import display_url
+from icp_migrate.transforms.ledger import conflict_kind
+
+if TYPE_CHECKING:
+    from icp_migrate.run_settings import RunSettings
 
 # Rows per executemany or COPY batch: bounds the memory of the row tuples.
 CHUNK_ROWS = bulk.CHUNK_ROWS
@@ -45,8 +54,10 @@ COUNT_COLUMNS = (
 _DATE_COLUMNS = {"filed_on"}
 
 
-def start_run(engine: Engine, run_id: str, started_at: datetime, sources: list[str]) -> None:
-    """Record a `running` run; a run still `running` from before can only have died."""
+def start_run(engine: Engine, run_id: str, started_at: datetime, sources: list[str],
+              settings: RunSettings | None = None) -> None:
+    """Record a `running` run with its settings (cut-off, mapping, source hashes: what a
+    re-run needs); a run still `running` from before can only have died."""
     with _target_errors(engine, f"starting run {run_id}"), engine.begin() as connection:
         connection.execute(
             update(runs)
@@ -59,6 +70,7 @@ def start_run(engine: Engine, run_id: str, started_at: datetime, sources: list[s
                 started_at=started_at,
                 status="running",
                 sources=json.dumps(list(sources), ensure_ascii=False),
+                **(settings.columns() if settings is not None else {}),
             )
         )
 
@@ -85,11 +97,63 @@ def load_plan(engine: Engine, run_id: str, plan: Plan, counts: dict[str, int]) -
         _insert(connection, record_dispositions, plan.dispositions, run_id)
         _insert(connection, entity_links, plan.links, run_id)
         _insert(connection, run_conflicts, plan.conflicts, run_id)
+        _insert(connection, changes, plan.changes, run_id)
+        _remove_domains(connection, plan.removed_domains["domain"].tolist())
+        _write_ledger(connection, run_id, plan)
         connection.execute(
             update(runs)
             .where(runs.c.run_id == run_id)
             .values(status="completed", finished_at=_now(), error=None, **totals)
         )
+
+
+def _remove_domains(connection: Connection, removed: list[str]) -> None:
+    """Stored domains that went with a replaced or reassigned website (in the history)."""
+    for start in range(0, len(removed), 500):
+        connection.execute(delete(domains).where(domains.c.domain.in_(removed[start:start + 500])))
+
+
+# A claimant's description: what the ledger keeps of it from the latest run that saw it.
+_DESCRIPTION = ("owner", "role", "cert_type", "cert_number", "name", "member_ids", "websites",
+                "domains", "records", "detail")
+
+
+def _write_ledger(connection: Connection, run_id: str, plan: Plan) -> None:
+    """The conflicts this run holds records in (a conflict new to the ledger is opened by
+    this run), and each claimant as described now; a claimant this run could not describe
+    (seen only in an earlier run) keeps its earlier description."""
+    if not len(plan.conflicts):
+        return
+    dialect_insert = _dialect_insert(connection)
+    ids = plan.conflicts["conflict_key"].drop_duplicates()
+    opened = [{"conflict_id": i, "conflict_key": re.sub(r"#\d+$", "", i),
+               "kind": conflict_kind(i), "opened_run_id": run_id} for i in ids]
+    connection.execute(dialect_insert(conflicts).on_conflict_do_nothing(), opened)
+    frame = plan.conflicts.rename(columns={"conflict_key": "conflict_id",
+                                           "entity_id": "claimant"})
+    frame = frame.reindex(columns=["conflict_id", "claimant", *_DESCRIPTION]).astype(object)
+    frame = frame.where(frame.notna(), None)
+    described = frame[["cert_type", "name", "websites", "detail"]].notna().any(axis=1)
+    for part, update_row in ((frame[described], True), (frame[~described], False)):
+        if part.empty:
+            continue
+        rows = [dict(r, last_run_id=run_id) for r in part.to_dict("records")]
+        statement = dialect_insert(conflict_competitors)
+        statement = (statement.on_conflict_do_update(
+            index_elements=["conflict_id", "claimant"],
+            set_={n: statement.excluded[n] for n in (*_DESCRIPTION, "last_run_id")})
+            if update_row else statement.on_conflict_do_nothing())
+        connection.execute(statement, rows)
+
+
+def _dialect_insert(connection: Connection):  # noqa: ANN202 - dialect-specific Insert
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def fail_run(engine: Engine, run_id: str, error: str) -> None:

@@ -53,6 +53,9 @@ class Entity(Base):
     entity_filing_number: Mapped[str | None] = mapped_column(String)
     has_cloud_resources: Mapped[bool] = mapped_column(Boolean, default=False)
     resources_admin_differs: Mapped[bool] = mapped_column(Boolean, default=False)
+    # entity_filing_number was stated in a record's entity-number field, not derived from
+    # a website number (only a stated number makes two certificates a pair conflict)
+    entity_number_stated: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Account(Base):
@@ -101,7 +104,7 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String)
     error: Mapped[str | None] = mapped_column(Text)
-    sources: Mapped[str | None] = mapped_column(Text)  # JSON list of source paths
+    sources: Mapped[str | None] = mapped_column(Text)  # JSON list: absolute paths, masked URLs
     records_in: Mapped[int | None] = mapped_column(Integer)
     loaded: Mapped[int | None] = mapped_column(Integer)
     duplicate: Mapped[int | None] = mapped_column(Integer)
@@ -112,6 +115,13 @@ class Run(Base):
     accounts: Mapped[int | None] = mapped_column(Integer)
     websites: Mapped[int | None] = mapped_column(Integer)
     domains: Mapped[int | None] = mapped_column(Integer)
+    # the run's settings, so a re-run (`review apply --now`) repeats exactly this run
+    cutoff: Mapped[date | None] = mapped_column(Date)
+    mapping_name: Mapped[str | None] = mapped_column(Text)
+    mapping_path: Mapped[str | None] = mapped_column(Text)  # absolute; null for built-ins
+    mapping_hash: Mapped[str | None] = mapped_column(String)  # sha256 of the mapping yaml
+    source_hashes: Mapped[str | None] = mapped_column(Text)  # JSON: source -> sha256 or null
+    reports_dir: Mapped[str | None] = mapped_column(Text)  # absolute
 
 
 # Dispositions and links name entities and websites that may never have been loaded
@@ -151,11 +161,16 @@ class RunConflict(Base):
     websites: Mapped[str | None] = mapped_column(Text)
 
 
+DECISIONS = ("assign", "reject", "keep", "replace", "merge", "separate")
+
+
 class ReviewDecision(Base):
-    """A person's decision on a conflict: `assign` (to entity_id) or `reject`."""
+    """A person's decision on a conflict (`conflict_key` holds the conflict's id): `assign`
+    or `merge` (entity_id: the chosen entity), `reject`, `separate`, `keep` or `replace`
+    (entity_id: the chosen version of the website)."""
 
     __tablename__ = "review_decisions"
-    __table_args__ = (CheckConstraint("decision IN ('assign', 'reject')", name="decision"),)
+    __table_args__ = (CheckConstraint(_in("decision", DECISIONS), name="decision"),)
 
     conflict_key: Mapped[str] = mapped_column(Text, primary_key=True)
     decision: Mapped[str] = mapped_column(String)
@@ -163,6 +178,56 @@ class ReviewDecision(Base):
     decided_by: Mapped[str] = mapped_column(String)
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     source_file: Mapped[str | None] = mapped_column(Text)
+
+
+class Conflict(Base):
+    """A conflict of the target's ledger, from the run that opened it; open until a
+    review decision names its id. `conflict_id` is its key, or `key#n` once reopened."""
+
+    __tablename__ = "conflicts"
+
+    conflict_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    conflict_key: Mapped[str] = mapped_column(Text, index=True)
+    kind: Mapped[str] = mapped_column(String)
+    opened_run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"))
+
+
+class ConflictCompetitor(Base):
+    """A claimant of a ledger conflict as last described: an entity, or for a `changed:`
+    conflict one version of the website (`v:<hash>`, its entity in `owner`)."""
+
+    __tablename__ = "conflict_competitors"
+
+    conflict_id: Mapped[str] = mapped_column(ForeignKey("conflicts.conflict_id"),
+                                             primary_key=True)
+    claimant: Mapped[str] = mapped_column(String, primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String)
+    role: Mapped[str | None] = mapped_column(String)  # changed: stored | new
+    cert_type: Mapped[str | None] = mapped_column(String)
+    cert_number: Mapped[str | None] = mapped_column(String)
+    name: Mapped[str | None] = mapped_column(Text)
+    member_ids: Mapped[str | None] = mapped_column(Text)
+    websites: Mapped[str | None] = mapped_column(Text)
+    domains: Mapped[str | None] = mapped_column(Text)
+    records: Mapped[str | None] = mapped_column(Text)  # source:line of its held records
+    detail: Mapped[str | None] = mapped_column(Text)
+    last_run_id: Mapped[str | None] = mapped_column(String)
+
+
+class Change(Base):
+    """A replaced value: website fields, domain moves and removals, account kind and
+    real-name flag; `cause` is a decision's conflict id or the rule that changed it."""
+
+    __tablename__ = "changes"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String)  # website | domain | account | entity
+    subject_key: Mapped[str] = mapped_column(Text, index=True)
+    field: Mapped[str] = mapped_column(String)
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[str | None] = mapped_column(Text)
 
 
 class InboxFile(Base):
@@ -202,6 +267,9 @@ entity_links = metadata.tables["entity_links"]
 review_decisions = metadata.tables["review_decisions"]
 run_conflicts = metadata.tables["run_conflicts"]
 inbox_files = metadata.tables["inbox_files"]
+conflicts = metadata.tables["conflicts"]
+conflict_competitors = metadata.tables["conflict_competitors"]
+changes = metadata.tables["changes"]
 
 # Registers run_validations on the same metadata (migrations and compare_metadata see it).
 from icp_migrate.store import validations as _validations  # noqa: E402, F401

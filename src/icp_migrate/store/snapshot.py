@@ -10,6 +10,7 @@ from icp_migrate.plan import (
     DECISION_COLUMNS,
     DOMAIN_COLUMNS,
     ENTITY_COLUMNS,
+    LEDGER_COLUMNS,
     WEBSITE_COLUMNS,
     Plan,
 )
@@ -18,6 +19,7 @@ from icp_migrate.store import schema
 _BOOL_COLUMNS = {
     "has_cloud_resources",
     "resources_admin_differs",
+    "entity_number_stated",
     "real_name_verification_required",
 }
 _DATE_COLUMNS = {"filed_on"}
@@ -36,7 +38,19 @@ def read_snapshot(engine: Engine) -> Plan:
             website_filings=_read(connection, schema.website_filings, WEBSITE_COLUMNS),
             domains=_read(connection, schema.domains, DOMAIN_COLUMNS),
             decisions=_read(connection, schema.review_decisions, DECISION_COLUMNS),
+            ledger=_ledger(connection),
         )
+
+
+def _ledger(connection: Connection) -> pd.DataFrame:
+    """Every conflict of the target with its claimants and its decision (blank if open)."""
+    c, k, d = schema.conflicts, schema.conflict_competitors, schema.review_decisions
+    query = (select(c.c.conflict_id, c.c.conflict_key, k.c.claimant, d.c.decision,
+                    d.c.entity_id.label("chosen"))
+             .join(k, k.c.conflict_id == c.c.conflict_id)
+             .outerjoin(d, d.c.conflict_key == c.c.conflict_id)
+             .order_by(c.c.conflict_id, k.c.claimant))
+    return pd.read_sql(query, connection, dtype=object)[list(LEDGER_COLUMNS)]
 
 
 def _read(connection: Connection, table: Table, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -62,14 +62,21 @@ def _entities(kept: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
         "province": kept["province"],
         "entity_filing_number": kept["entity_filing_number"].fillna(
             kept["website_entity_number"]),
+        "stated_number": kept["entity_filing_number"],
         "has_cloud_resources": kept["has_cloud"],
         "resources_admin_differs": kept["has_cloud"] & kept["cloud_admin_email"].notna()
         & kept["cloud_admin_email"].ne(kept["admin_email"]),
         "order": 1 + kept["row_id"].astype("int64"),
+        # a merge decision names the certificate the merged entity goes under
+        "preferred": kept["preferred"] if "preferred" in kept else False,
     })
-    old = stored[stored["entity_id"].isin(new["entity_id"])].assign(order=0)
+    old = stored[stored["entity_id"].isin(new["entity_id"])]
+    old = old.assign(order=0, stated_number=old["entity_filing_number"].where(
+        old["entity_number_stated"].fillna(False).astype(bool), None))
     rows = pd.concat([old, new], ignore_index=True)
-    rank = rows["cert_type"].map(CERT_RANK).fillna(NO_CERT_RANK).to_numpy(dtype="float64")
+    rank = rows["cert_type"].map(CERT_RANK).fillna(NO_CERT_RANK).to_numpy(dtype="float64",
+                                                                         copy=True)
+    rank[rows["preferred"].fillna(False).to_numpy(dtype=bool)] = -1
     codes, ids = pd.factorize(rows["entity_id"], sort=True)
     # each entity's rows best first: by certificate rank, then the store's row, then input order
     order = np.lexsort((rows["order"].to_numpy(dtype="int64"), rank, codes))
@@ -90,6 +97,13 @@ def _entities(kept: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
             best = values[starts]
             first = np.where(pd.notna(best), best, first)
         entities[column] = first
+    stated = rows[["entity_id", "stated_number"]].dropna().drop_duplicates()
+    stated = stated.assign(entity_number_stated=True).rename(
+        columns={"stated_number": "entity_filing_number"})
+    entities = entities.merge(stated.drop_duplicates(["entity_id", "entity_filing_number"]),
+                              on=["entity_id", "entity_filing_number"], how="left")
+    entities["entity_number_stated"] = entities["entity_number_stated"].fillna(False).astype(
+        bool)
     for column in ("has_cloud_resources", "resources_admin_differs"):  # any row's flag
         flags = rows[column].fillna(False).to_numpy(dtype=bool)[order]
         entities[column] = np.bincount(codes, weights=flags, minlength=len(ids)) > 0

@@ -1,158 +1,204 @@
-"""Disputed websites and domains, duplicates, and which website keeps each domain."""
+"""Steps 5-7 against the ledger: disputed websites and domains, changed websites,
+duplicates, and which website keeps each domain."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import numpy as np
 import pandas as pd
 
+from .changed import hold_changed
+from .ledger import arbitrate, outcome
 
-def _claimants(pairs: pd.DataFrame, key: str) -> pd.Series:
-    """key -> sorted entity ids, for the keys claimed by several entities."""
-    pairs = pairs.dropna().drop_duplicates()
-    counts = pairs[key].value_counts()  # the pairs are distinct: entities per key
-    several = pairs[pairs[key].isin(counts[counts > 1].index)]
-    return several.groupby(key)["entity_id"].agg(lambda e: ";".join(sorted(set(e))))
+SETTLED_COLUMNS = ("row_id", "disposition", "reasons", "warnings", "conflict_key",
+                   "candidates")
 
 
-def _decided(decisions: pd.DataFrame | None) -> dict[str, tuple[str, str | None]]:
-    if decisions is None or decisions.empty:
-        return {}
-    return {k: (d, e) for k, d, e in decisions[["conflict_key", "decision", "entity_id"]]
-            .itertuples(index=False)}
+@dataclass
+class Settlement:
+    settled: pd.DataFrame  # SETTLED_COLUMNS, one row per attached record
+    domains: pd.DataFrame  # domain, unicode_domain, website_filing_number to plan
+    # subject key (website number or domain) -> the decision that moved or replaced it
+    causes: dict[str, str] = field(default_factory=dict)
+    removed_domains: list[str] = field(default_factory=list)  # stored domains to delete
+    # versions in `changed:` conflicts: claimant, owner, role, detail
+    versions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def settle(
-    attached: pd.DataFrame,
-    record_domains: pd.DataFrame,
-    known_websites: pd.DataFrame,
-    known_domains: pd.DataFrame,
-    decisions: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def settle(attached: pd.DataFrame, record_domains: pd.DataFrame, known_websites: pd.DataFrame,
+           known_domains: pd.DataFrame, ledger: pd.DataFrame) -> Settlement:
     """Steps 5-7 for records joined to an entity.
 
-    `attached`: row_id, entity_id, website_filing_number (in input order).
-    `known_*`: the store's websites (website_filing_number, entity_id) and domains
-    (domain, website_filing_number). `decisions`: review decisions by conflict key
-    (`website:<number>`, `domain:<domain>`): assign keeps the chosen entity's records and
-    quarantines the others' (a domain goes to the chosen entity, the other websites migrate
-    without it); reject quarantines every record of the conflict.
-    Returns (row_id, disposition, reasons, warnings, conflict_key, candidates) and the
-    domains to plan (domain, unicode_domain, website_filing_number).
+    `attached`: row_id, entity_id, website_filing_number, website_name, filed_on, member_id
+    (input order). `known_*`: the store's websites (website_filing_number, entity_id,
+    website_name, filed_on, member_id) and domains (domain, website_filing_number).
+    `ledger`: the target's conflicts with their decisions (see transforms/ledger.py).
     """
-    decided = _decided(decisions)
-    sites = attached[["row_id", "entity_id", "website_filing_number"]]
+    sites = attached.reset_index(drop=True)
     out = pd.DataFrame({"row_id": sites["row_id"], "disposition": "loaded", "reasons": None,
                         "warnings": None, "conflict_key": None, "candidates": None},
-                       index=sites.index)
-    site_claims = _claimants(pd.concat([sites, known_websites])[
-        ["website_filing_number", "entity_id"]], "website_filing_number")
-    listed = record_domains.merge(sites, on="row_id")
-    stored = known_domains.merge(known_websites, on="website_filing_number")
-    domain_claims = _claimants(pd.concat([listed, stored])[["domain", "entity_id"]], "domain")
+                       index=sites.index, dtype=object)
+    stored_holder = known_websites.set_index("website_filing_number")["entity_id"]
+    causes: dict[str, str] = {}
+    free_domains = known_domains
 
-    dropped, events = _domain_conflicts(listed, sites, domain_claims, decided, out)
-    events.append(_website_conflicts(sites, site_claims, decided))
-    _hold(out, pd.concat(events, ignore_index=True))
+    site_seen, holder = _websites(sites, stored_holder, ledger, causes)
+    moved = [w for w in causes]
+    free_domains = free_domains[~free_domains["website_filing_number"].isin(moved)]
+    listed = record_domains.merge(sites[["row_id", "entity_id", "website_filing_number"]],
+                                  on="row_id")
+    listed = listed[~listed["row_id"].isin(sites.loc[site_seen["loses"], "row_id"])]
+    domain_held, domain_lost, won = _domains(listed, sites, free_domains, holder, ledger,
+                                             causes)
+    free_domains = free_domains[~free_domains["domain"].isin(won)]
+
+    # holds in order: domains first, then websites (a record's conflict is its first one,
+    # its disposition its last one's)
+    for events in (domain_held, domain_lost, _website_events(sites, site_seen)):
+        _apply(out, events)
 
     live = out["disposition"].eq("loaded")
-    order = sites[live].sort_values("row_id")
+    order = sites[live]
     repeat = order.duplicated(["entity_id", "website_filing_number"])
-    first_row = order.drop_duplicates(["entity_id", "website_filing_number"]).set_index(
-        "website_filing_number")["row_id"]
-    out.loc[repeat[repeat].index, "disposition"] = "duplicate"
-    out.loc[repeat[repeat].index, "reasons"] = (
-        "same website seen earlier in this run (row " + order.loc[repeat[repeat].index,
-        "website_filing_number"].map(first_row).astype(str) + "); domains merged")
+    first = order.drop_duplicates(["entity_id", "website_filing_number"])
+    first_locator = first.set_index("website_filing_number")["locator"]
+    again = repeat[repeat].index
+    out.loc[again, "disposition"] = "duplicate"
+    out.loc[again, "reasons"] = ("same website seen earlier in this run ("
+                                 + order.loc[again, "website_filing_number"].map(first_locator)
+                                 .astype(str) + "); domains merged")
 
     kept_rows = out.loc[live, "row_id"]
-    listed = listed[~dropped]
-    planned, warnings = _assign_domains(listed[listed["row_id"].isin(kept_rows)],
-                                        known_domains)
+    listed = listed.merge(domain_lost[["row_id", "domain"]], how="left", indicator=True,
+                          on=["row_id", "domain"]) if len(domain_lost) else listed.assign(
+        _merge="left_only")
+    listed = listed[listed["_merge"].eq("left_only")].drop(columns="_merge")
+    planned, warnings = _assign_domains(listed[listed["row_id"].isin(kept_rows)], free_domains)
     extra = out["row_id"].map(warnings)
     out["warnings"] = out["warnings"].where(extra.isna(), extra.where(
         out["warnings"].isna(), out["warnings"].astype("str") + "; " + extra.astype("str")))
-    return out, planned
+
+    versions = hold_changed(sites, out, first, planned, known_websites, known_domains, causes,
+                            ledger)
+    held_sites = set(sites.loc[out["disposition"].isin(["needs_review", "quarantined"])
+                               & ~sites["website_filing_number"].isin(
+                                   sites.loc[out["disposition"].isin(["loaded", "duplicate"]),
+                                             "website_filing_number"]),
+                               "website_filing_number"])
+    planned = planned[~planned["website_filing_number"].isin(held_sites)]
+    replaced = [w for w, c in causes.items() if w in set(sites["website_filing_number"])]
+    stale = known_domains[known_domains["website_filing_number"].isin(replaced)
+                          & ~known_domains["domain"].isin(planned["domain"])]
+    return Settlement(settled=out, domains=planned.reset_index(drop=True), causes=causes,
+                      removed_domains=sorted(stale["domain"]), versions=versions)
 
 
-def _modes(claims: pd.Series, prefix: str, decided: dict) -> pd.DataFrame:
-    """Per disputed key, in key order: its conflict key, candidates, decision and choice.
-
-    mode is `assign` (a decision naming one of the candidates), `reject`, or `review`.
-    """
-    frame = pd.DataFrame({"key": prefix + claims.index.astype(object),
-                          "candidates": claims.to_numpy(dtype=object),
-                          "position": range(len(claims))}, index=claims.index)
-    picked = [decided.get(k, (None, None)) for k in frame["key"]]
-    frame["chosen"] = [chosen for _, chosen in picked]
-    frame["mode"] = [
-        "assign" if d == "assign" and c in cands.split(";") else "reject" if d == "reject"
-        else "review" for (d, c), cands in zip(picked, frame["candidates"], strict=True)]
-    return frame
-
-
-def _domain_conflicts(listed: pd.DataFrame, sites: pd.DataFrame, claims: pd.Series,
-                      decided: dict, out: pd.DataFrame) -> tuple[pd.Series, list[pd.DataFrame]]:
-    """Disputed domains: listings dropped (assigned elsewhere) and hold events, in key order.
-
-    An assigned domain stays with the chosen entity: the others' websites migrate without
-    it, with a warning (the last such domain's, in key order); an open or rejected one holds
-    every record of every website listing it.
-    """
-    dropped = pd.Series(False, index=listed.index)
-    modes = _modes(claims, "domain:", decided)
-    disputed = listed[listed["domain"].isin(claims.index)].join(modes, on="domain")
-    assigned = disputed[disputed["mode"].eq("assign")
-                        & disputed["entity_id"].ne(disputed["chosen"])]
-    dropped[assigned.index] = True
-    if len(assigned):
-        notes = assigned.sort_values("position", kind="stable").drop_duplicates(
-            "row_id", keep="last")
-        notes = pd.Series(("review: domain " + notes["domain"].astype(object) + " assigned to "
-                           + notes["chosen"].astype(object)).to_numpy(), index=notes["row_id"])
-        hit = out["row_id"].isin(notes.index)
-        out.loc[hit, "warnings"] = out.loc[hit, "row_id"].map(notes)
-    held = disputed[~disputed["mode"].eq("assign")]
-    held = held[["domain", "website_filing_number"]].drop_duplicates().merge(
-        sites[["website_filing_number"]].reset_index(names="site"), on="website_filing_number")
-    held = held.join(modes, on="domain")
-    rejected = held["mode"].eq("reject")
-    held["disposition"] = rejected.map({True: "quarantined", False: "needs_review"})
-    held["reason"] = ("review: conflict " + held["key"].astype(object) + " rejected").where(
-        rejected, "domain listed by websites of several entities: " + held["domain"].astype(object))
-    held["phase"] = 0
-    return dropped, [held]
+def _websites(sites: pd.DataFrame, stored_holder: pd.Series, ledger: pd.DataFrame,
+              causes: dict[str, str]) -> tuple[pd.DataFrame, pd.Series]:
+    """Each record's outcome for its website number, and each stored website's holder
+    once the decisions are applied."""
+    touched = sites["website_filing_number"].drop_duplicates()
+    stored = stored_holder.reindex(touched.to_numpy()).dropna()
+    claims = pd.concat([
+        pd.DataFrame({"key": "website:" + sites["website_filing_number"].astype(object),
+                      "claimant": sites["entity_id"]}),
+        pd.DataFrame({"key": "website:" + stored.index.astype(object),
+                      "claimant": stored.to_numpy(dtype=object)})], ignore_index=True)
+    verdicts = arbitrate(claims, ledger)
+    keys = "website:" + sites["website_filing_number"].astype(object)
+    seen = outcome(verdicts, keys, sites["entity_id"])
+    seen["competitors"] = verdicts["competitors"].reindex(keys.to_numpy()).to_numpy()
+    seen["chosen"] = verdicts["chosen"].reindex(keys.to_numpy()).to_numpy()
+    holder = stored_holder.copy()
+    assigned = verdicts[verdicts["mode"].eq("assign")]
+    present = set(sites.loc[seen["wins"], "entity_id"] + "|" + sites.loc[
+        seen["wins"], "website_filing_number"])
+    for key, verdict in assigned.iterrows():
+        website = key.split(":", 1)[1]
+        if f"{verdict['chosen']}|{website}" not in present:
+            continue  # the chosen entity's record is not in this run: nothing moves yet
+        if website in holder.index and holder[website] != verdict["chosen"]:
+            causes[website] = verdict["conflict_id"]
+        holder[website] = verdict["chosen"]
+    return seen, holder
 
 
-def _website_conflicts(sites: pd.DataFrame, claims: pd.Series, decided: dict) -> pd.DataFrame:
-    """Hold events of disputed website numbers: all their records, or an assignment's losers."""
-    modes = _modes(claims, "website:", decided)
-    held = sites[sites["website_filing_number"].isin(claims.index)].reset_index(names="site")
-    held = held.join(modes, on="website_filing_number")
-    mode = held["mode"]
-    held = held[~mode.eq("assign") | held["entity_id"].ne(held["chosen"])]
-    mode = held["mode"]
-    held = held.assign(disposition=mode.map({"assign": "quarantined", "reject": "quarantined",
-                                             "review": "needs_review"}))
-    held["reason"] = "website filing number claimed by several entities"
-    if len(held):
-        held.loc[mode.eq("reject"), "reason"] = ("review: conflict " + held["key"].astype(object)
-                                                 + " rejected")
-        held.loc[mode.eq("assign"), "reason"] = ("review: website assigned to "
-                                                 + held["chosen"].astype(object))
-    held["phase"] = 1
-    return held
+def _website_events(sites: pd.DataFrame, seen: pd.DataFrame) -> pd.DataFrame:
+    held, lost = seen["held"], seen["loses"]
+    reason = pd.Series("website filing number claimed by several entities", index=sites.index)
+    reason[lost & seen["mode"].eq("reject")] = "review: conflict " + seen["conflict_id"].astype(
+        str) + " rejected"
+    assign = lost & seen["mode"].eq("assign")
+    reason[assign] = ("review: website assigned to " + seen["chosen"].astype(str)
+                      + " (conflict " + seen["conflict_id"].astype(str) + ")")
+    events = pd.DataFrame({
+        "site": sites.index, "disposition": np.where(held, "needs_review", "quarantined"),
+        "reason": reason, "key": seen["conflict_id"], "candidates": seen["competitors"]})
+    return events[held | lost]
 
 
-def _hold(out: pd.DataFrame, events: pd.DataFrame) -> None:
-    """Hold records back for conflicts, applied in key order (domains first, then
-    websites): a record's disposition and reason are its last conflict's, its conflict key
-    and candidates its first's."""
+def _domains(listed: pd.DataFrame, sites: pd.DataFrame, known_domains: pd.DataFrame,
+             holder: pd.Series,
+             ledger: pd.DataFrame, causes: dict[str, str],
+             ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Hold events of open domain conflicts (every record of every website listing the
+    domain), lose events of decided ones (the losers' records listing it), and the domains
+    a decision moves to the chosen entity."""
+    stored = known_domains[known_domains["domain"].isin(listed["domain"])]
+    stored = stored.assign(entity_id=stored["website_filing_number"].map(holder))
+    claims = pd.concat([listed[["domain", "entity_id"]], stored[["domain", "entity_id"]]],
+                       ignore_index=True)
+    claims = pd.DataFrame({"key": "domain:" + claims["domain"].astype(object),
+                           "claimant": claims["entity_id"]})
+    verdicts = arbitrate(claims, ledger)
+    empty = pd.DataFrame(columns=["site", "row_id", "domain", "disposition", "reason", "key",
+                                  "candidates"])
+    if verdicts.empty:
+        return empty, empty, []
+    keys = "domain:" + listed["domain"].astype(object)
+    seen = outcome(verdicts, keys, listed["entity_id"])
+    found = verdicts.reindex(keys.to_numpy()).set_axis(listed.index)
+    mask = seen["held"]
+    held = listed[mask].assign(key=found.loc[mask, "conflict_id"],
+                               candidates=found.loc[mask, "competitors"])
+    held = held.drop_duplicates(["domain", "website_filing_number"])
+    held_events = held[["domain", "website_filing_number", "key", "candidates"]].merge(
+        sites[["row_id", "website_filing_number"]], on="website_filing_number")
+    held_events = held_events.assign(
+        disposition="needs_review",
+        reason="domain listed by websites of several entities: " + held_events["domain"])
+    mask = seen["loses"]
+    lost = listed[mask].assign(key=found.loc[mask, "conflict_id"],
+                               candidates=found.loc[mask, "competitors"],
+                               mode=seen.loc[mask, "mode"], chosen=found.loc[mask, "chosen"])
+    lost = lost.assign(disposition="quarantined", reason=np.where(
+        lost["mode"].eq("reject"), "review: conflict " + lost["key"].astype(str) + " rejected",
+        "review: domain " + lost["domain"].astype(str) + " assigned to "
+        + lost["chosen"].astype(str) + " (conflict " + lost["key"].astype(str) + ")"))
+    won = listed[seen["wins"]]
+    moved = stored[stored["domain"].isin(won["domain"])]
+    for domain, key in zip(moved["domain"], ("domain:" + moved["domain"]).map(
+            verdicts["conflict_id"]), strict=True):
+        causes[domain] = key
+    columns = ["row_id", "domain", "disposition", "reason", "key", "candidates"]
+    return held_events[columns], lost[columns], sorted(set(won["domain"]))
+
+
+def _apply(out: pd.DataFrame, events: pd.DataFrame) -> None:
+    """Hold or quarantine records: the disposition and reason of the last event, the
+    conflict key and candidates of the first."""
     if events.empty:
         return
-    events = events.sort_values(["phase", "position"], kind="stable")
+    if "site" not in events.columns:
+        events = events.assign(site=out.reset_index().set_index("row_id").loc[
+            events["row_id"], "index"].to_numpy())
     last = events.drop_duplicates("site", keep="last").set_index("site")
-    first = events.drop_duplicates("site", keep="first").set_index("site")
     out.loc[last.index, "disposition"] = last["disposition"].astype(object)
     out.loc[last.index, "reasons"] = last["reason"].astype(object)
+    fresh = out.loc[last.index, "conflict_key"].isna()
+    first = events.drop_duplicates("site", keep="first").set_index("site").loc[
+        fresh[fresh].index]
     out.loc[first.index, "conflict_key"] = first["key"].astype(object)
     out.loc[first.index, "candidates"] = first["candidates"].astype(object)
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..plan import DISPOSITION_COLUMNS, LINK_COLUMNS, Plan
+from .accounts import plan_accounts
+from .certificate_pairs import certificate_pairs
 from .conflicts import settle
 from .grouping import resolve_entities
+from .history import finish_plan
 from .known import known_rows
 from .review import conflict_table
 from .text import join_texts
@@ -19,15 +22,21 @@ from .text import join_texts
 class Decision:
     dispositions: pd.DataFrame  # DISPOSITION_COLUMNS, one row per record
     links: pd.DataFrame  # LINK_COLUMNS for loaded and duplicate records
-    conflicts: pd.DataFrame  # CONFLICT_COLUMNS: open conflicts and their competing entities
+    conflicts: pd.DataFrame  # CONFLICT_COLUMNS: held conflicts and their claimants
     kept: pd.DataFrame  # normalized records (loaded, duplicate) with entity_id
     domains: pd.DataFrame  # domain, unicode_domain, website_filing_number to plan
+    # website number or domain -> the decision that moved or replaced it
+    causes: dict[str, str] = field(default_factory=dict)
+    removed_domains: list[str] = field(default_factory=list)
 
 
 # What resolve_entities reads of a record.
-GROUPING_COLUMNS = ("row_id", "cert_valid", "cert_key", "cert_type", "cert_upgraded",
-                    "cert_problem", "is_person", "name_key", "entity_filing_number",
-                    "website_entity_number", "website_filing_number")
+GROUPING_COLUMNS = ("row_id", "cert_valid", "cert_key", "cert_type", "cert_number",
+                    "cert_upgraded", "cert_problem", "is_person", "name_key",
+                    "entity_filing_number", "website_entity_number", "website_filing_number")
+# What settle reads of an attached record.
+SETTLE_COLUMNS = ("entity_id", "website_filing_number", "locator", "website_name", "filed_on",
+                  "member_id")
 
 
 def _with_screening(records: pd.DataFrame, screened: pd.DataFrame) -> pd.DataFrame:
@@ -46,33 +55,39 @@ def _with_screening(records: pd.DataFrame, screened: pd.DataFrame) -> pd.DataFra
 
 def decide(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.DataFrame,
            snapshot: Plan) -> Decision:
-    """Steps 4-7 on the records steps 1-3 left undecided; `screened` holds steps 1-3."""
+    """Steps 4-7 on the records steps 1-3 left undecided; `screened` holds steps 1-3.
+    What the target holds (`snapshot`: its rows and its conflict ledger) binds the run."""
     state = _with_screening(records, screened)
-    for column in ("entity_id", "link_kind", "link_key", "conflict_key", "candidates"):
+    for column in ("entity_id", "link_kind", "link_key", "conflict_key", "candidates",
+                   "claimant"):
         state[column] = pd.Series([None] * len(state), index=state.index, dtype=object)
     cand = state.loc[state["disposition"].isna(), list(GROUPING_COLUMNS)]
     known = known_rows(snapshot)
-    resolved = resolve_entities(cand, known, snapshot.decisions)
+    valid = cand[cand["cert_valid"]]
+    pairs = certificate_pairs(valid, snapshot.entities, snapshot.ledger)
+    resolved = resolve_entities(cand, known, pairs, snapshot.ledger)
+    state["preferred"] = False
+    state.loc[pairs.index, "preferred"] = pairs["preferred"].astype(bool)
     state = state.set_index("row_id")
     resolved = resolved.set_index("row_id")
     decided = resolved["disposition"].notna()
     state.loc[resolved.index[decided], ["disposition", "reasons"]] = (
         resolved.loc[decided, ["disposition", "reasons"]])
     state.loc[resolved.index, ["entity_id", "link_kind", "link_key", "conflict_key",
-                               "candidates"]] = resolved[["entity_id", "link_kind", "link_key",
-                                                          "conflict_key", "candidates"]]
+                               "candidates", "claimant"]] = resolved[
+        ["entity_id", "link_kind", "link_key", "conflict_key", "candidates", "claimant"]]
 
-    attached = state.loc[resolved.index[~decided], ["entity_id", "website_filing_number"]
-                         ].reset_index()
-    settled, domains = settle(attached, record_domains,
-                              snapshot.website_filings[["website_filing_number", "entity_id"]],
-                              snapshot.domains[["domain", "website_filing_number"]],
-                              snapshot.decisions)
-    settled = settled.set_index("row_id")
+    attached = state.loc[resolved.index[~decided], list(SETTLE_COLUMNS)].reset_index()
+    stored_sites = snapshot.website_filings[["website_filing_number", "entity_id",
+                                             "website_name", "filed_on", "member_id"]]
+    settlement = settle(attached, record_domains, stored_sites,
+                        snapshot.domains[["domain", "website_filing_number"]], snapshot.ledger)
+    settled = settlement.settled.set_index("row_id")
     state.loc[settled.index, ["disposition", "reasons", "conflict_key", "candidates"]] = (
         settled[["disposition", "reasons", "conflict_key", "candidates"]])
+    state.loc[settled.index, "claimant"] = state.loc[settled.index, "entity_id"]
     loose = state["link_kind"].isin(["shared_filing_number", "name_fallback",
-                                     "review_decision"])
+                                     "review_decision"]) & ~state["cert_valid"].astype(bool)
     joined = state.loc[loose, ["cert_problem", "link_kind", "link_key"]]
     how = joined["link_kind"].astype("str").str.replace("_", " ")
     join_note = ("no valid certificate (" + joined["cert_problem"].fillna("?").astype(str)
@@ -84,10 +99,25 @@ def decide(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.Dat
 
     state = state.reset_index()
     kept_mask = state["disposition"].isin(["loaded", "duplicate"])
+    conflicts = conflict_table(state, record_domains, snapshot.entities, settlement.versions)
     return Decision(
         dispositions=state[list(DISPOSITION_COLUMNS)].astype(object),
         links=state.loc[kept_mask, list(LINK_COLUMNS)].astype(object).reset_index(drop=True),
         kept=state[kept_mask].reset_index(drop=True),
-        conflicts=conflict_table(state, snapshot.entities),
-        domains=domains.reset_index(drop=True),
+        conflicts=conflicts,
+        domains=settlement.domains.reset_index(drop=True),
+        causes=settlement.causes,
+        removed_domains=settlement.removed_domains,
     )
+
+
+def plan_decision(decision: Decision, snapshot: Plan, input_count: int) -> Plan:
+    """The Plan a run loads: accounts of the kept records, their dispositions, links and
+    conflicts, and the history of what it replaces in the store."""
+    planned = plan_accounts(decision.kept, decision.domains, snapshot)
+    planned = finish_plan(planned, snapshot, decision.causes, decision.removed_domains)
+    planned.dispositions = decision.dispositions
+    planned.links = decision.links
+    planned.conflicts = decision.conflicts
+    planned.input_count = input_count
+    return planned

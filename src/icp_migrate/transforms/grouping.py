@@ -13,7 +13,7 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from ..identity import entity_ids
+from .ledger import arbitrate
 
 NUMBER_COLUMNS = ("entity_filing_number", "website_entity_number")
 
@@ -31,16 +31,17 @@ def _pairs(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
                       for c in columns], ignore_index=True)
 
 
-def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame,
-                     decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame, pairs: pd.DataFrame,
+                     ledger: pd.DataFrame) -> pd.DataFrame:
     """row_id, entity_id, link_kind, link_key, disposition (None/quarantined/needs_review),
-    reasons, conflict_key, candidates.
+    reasons, conflict_key, candidates, claimant.
 
     `cand`: normalized records that passed steps 1-3. `known`: rows of the store's
-    websites with entity_id, cert_key, cert_type, name_key and the NUMBER_COLUMNS.
-    `decisions`: review decisions (conflict_key, decision, entity_id) already taken.
+    websites with entity_id, cert_type, name_key and the NUMBER_COLUMNS. `pairs`: the
+    certificate-pair outcome of the valid records (transforms/certificate_pairs.py).
+    `ledger`: the target's conflicts (LEDGER_COLUMNS) with their decisions.
     """
-    valid = cand[cand["cert_valid"]].assign(entity_id=lambda f: entity_ids(f["cert_key"]))
+    valid = cand[cand["cert_valid"]].assign(entity_id=pairs["entity_id"])
     numbers = pd.concat([_pairs(valid, NUMBER_COLUMNS), _pairs(known, NUMBER_COLUMNS)])
     number_owner, disputed = key_owners(numbers)
     names = pd.concat([_pairs(valid[~valid["is_person"]], ("name_key",)),
@@ -54,10 +55,14 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame,
     out["entity_id"] = valid["entity_id"].reindex(cand.index).astype(object)
     out["link_kind"] = _certificate_links(valid, known).reindex(cand.index).astype(object)
     out["link_key"] = valid["cert_key"].reindex(cand.index).astype(object)
-    out["disposition"] = None
-    out["reasons"] = None
-    out["conflict_key"] = None
-    out["candidates"] = None
+    merged = pairs["merged"].astype(bool)
+    out.loc[merged[merged].index, "link_kind"] = "review_decision"
+    out.loc[merged[merged].index, "link_key"] = pairs.loc[merged, "conflict_key"]
+    pair_held = pairs["disposition"].notna()
+    for column in ("disposition", "reasons", "conflict_key", "candidates"):
+        out[column] = pairs[column].where(pair_held, None).reindex(cand.index).astype(object)
+    out["claimant"] = pairs["claimant"].where(pair_held, pairs["entity_id"]).reindex(
+        cand.index).astype(object)
 
     loose = cand[~cand["cert_valid"]]
     if loose.empty:
@@ -72,30 +77,91 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame,
     in_dispute = (loose["entity_filing_number"].isin(disputed)
                   | loose["website_entity_number"].isin(disputed)
                   | loose["name_key"].isin(ambiguous))
+    in_ledger = _ledger_keys(loose, set(ledger["conflict_key"]))
     problem = loose["cert_problem"].fillna("no valid certificate").astype("str")
 
-    one = (distinct == 1) & ~in_dispute
+    one = (distinct == 1) & ~in_dispute & in_ledger.isna()
     out.loc[loose.index[one], "entity_id"] = number_hit.fillna(by_name)[one]
     out.loc[loose.index[one], "link_kind"] = (
         pd.Series("shared_filing_number", index=loose.index).where(number_hit.notna(),
                                                                    "name_fallback")[one])
-    out.loc[loose.index[one], "link_key"] = number_key.fillna(loose["name_key"])[one]
+    out.loc[loose.index[one], "link_key"] = number_key.where(
+        number_hit.notna(), loose["name_key"])[one]
 
-    review = in_dispute | (distinct > 1)
+    review = in_dispute | (distinct > 1) | in_ledger.notna()
     if review.any():
         conflicts = _loose_conflicts(loose[review], found[review], disputed, ambiguous,
-                                     claimants)
+                                     claimants, in_ledger[review])
         out.loc[conflicts.index, ["conflict_key", "candidates"]] = conflicts
         out.loc[loose.index[review], "disposition"] = "needs_review"
         out.loc[loose.index[review], "reasons"] = (
             problem + "; its filing number or name points to several entities")[review]
-        _apply_decisions(out, loose[review], decisions)
-    none = (distinct == 0) & ~in_dispute
+        _apply_ledger(out, conflicts, ledger)
+    none = (distinct == 0) & ~review
     out.loc[loose.index[none], "disposition"] = "quarantined"
     out.loc[loose.index[none], "reasons"] = (
         problem[none] + "; no filing number or name links it to a known entity"
         + _near_misses(loose[none], valid, known).astype("str"))
+    _held_with_their_entity(out, loose.index, pairs)
     return out
+
+
+def _ledger_keys(loose: pd.DataFrame, keys: set) -> pd.Series:
+    """The first conflict key of the ledger a certificate-less record touches, else None."""
+    found = pd.Series(None, index=loose.index, dtype=object)
+    if not keys:
+        return found
+    candidates = [("number:", loose[c]) for c in NUMBER_COLUMNS]
+    candidates += [("name:", loose["name_key"]), ("record:", loose["website_filing_number"])]
+    for prefix, values in reversed(candidates):  # the first one listed wins
+        key = prefix + values.astype(object)
+        found = key.where(key.isin(keys) & values.notna(), found)
+    return found
+
+
+def _apply_ledger(out: pd.DataFrame, conflicts: pd.DataFrame, ledger: pd.DataFrame) -> None:
+    """The ledger's verdict on each held record's conflict: still open (needs_review under
+    the open conflict's id, with every competitor so far), assigned (joins the chosen
+    entity), rejected (quarantined), or reopened by a new competitor."""
+    claims = conflicts.assign(claimant=conflicts["candidates"].fillna("").str.split(";")
+                              ).explode("claimant")
+    claims = claims[claims["claimant"].astype(bool)]
+    verdicts = arbitrate(claims.rename(columns={"conflict_key": "key"})[["key", "claimant"]],
+                         ledger)
+    if verdicts.empty:
+        return
+    keys = conflicts["conflict_key"]
+    known = keys.isin(verdicts.index)
+    found = verdicts.reindex(keys[known].to_numpy()).set_axis(keys.index[known])
+    out.loc[found.index, "conflict_key"] = found["conflict_id"]
+    out.loc[found.index, "candidates"] = found["competitors"]
+    assign = found[found["mode"].eq("assign")]
+    out.loc[assign.index, ["entity_id", "link_kind", "link_key", "disposition", "reasons"]] = (
+        pd.DataFrame({"entity_id": assign["chosen"], "link_kind": "review_decision",
+                      "link_key": assign["conflict_id"], "disposition": None,
+                      "reasons": None}))
+    reject = found[found["mode"].eq("reject")]
+    out.loc[reject.index, "disposition"] = "quarantined"
+    out.loc[reject.index, "reasons"] = "review: conflict " + reject["conflict_id"] + " rejected"
+
+
+def _held_with_their_entity(out: pd.DataFrame, loose_index: pd.Index,
+                            pairs: pd.DataFrame) -> None:
+    """A certificate-less record joined to an entity whose certificates are in a pair
+    conflict waits on that conflict too."""
+    held = pairs[pairs["disposition"].eq("needs_review")]
+    if held.empty:
+        return
+    conflict_of = held.drop_duplicates("entity_id").set_index("entity_id")
+    rows = out.loc[loose_index]
+    waiting = rows["disposition"].isna() & rows["entity_id"].isin(conflict_of.index)
+    index = waiting[waiting].index
+    entity = out.loc[index, "entity_id"]
+    out.loc[index, "disposition"] = "needs_review"
+    out.loc[index, "reasons"] = ("joins an entity whose certificates wait on conflict "
+                                 + entity.map(conflict_of["conflict_key"]).astype(str))
+    out.loc[index, "conflict_key"] = entity.map(conflict_of["conflict_key"])
+    out.loc[index, "candidates"] = entity.map(conflict_of["candidates"])
 
 
 def _distinct_per_row(frame: pd.DataFrame) -> pd.Series:
@@ -112,39 +178,23 @@ def _distinct_per_row(frame: pd.DataFrame) -> pd.Series:
 
 
 def _loose_conflicts(loose: pd.DataFrame, found: pd.DataFrame, disputed: set, ambiguous: set,
-                     claimants: dict) -> pd.DataFrame:
-    """The conflict a certificate-less record waits on, and the entities competing in it."""
+                     claimants: dict, in_ledger: pd.Series) -> pd.DataFrame:
+    """The conflict a certificate-less record waits on (a key the ledger holds first),
+    and the entities competing in it."""
     rows = []
-    for (index, record), hits in zip(loose.iterrows(), found.itertuples(index=False),
-                                     strict=True):
+    for (index, record), hits, ledger_key in zip(loose.iterrows(), found.itertuples(index=False),
+                                                 in_ledger, strict=True):
         keys = [("number", record[c]) for c in NUMBER_COLUMNS if record[c] in disputed]
         keys += [("name", record["name_key"])] if record["name_key"] in ambiguous else []
         entities = {e for e in hits if isinstance(e, str)}
         for _, key in keys:
             entities |= set(claimants.get(key, ()))
+        if isinstance(ledger_key, str):
+            keys.insert(0, tuple(ledger_key.split(":", 1)))  # type: ignore[arg-type]
         kind, key = keys[0] if keys else ("record", record["website_filing_number"])
         rows.append((index, f"{kind}:{key}", ";".join(sorted(entities))))
     return pd.DataFrame([r[1:] for r in rows], index=[r[0] for r in rows],
                         columns=["conflict_key", "candidates"], dtype=object)
-
-
-def _apply_decisions(out: pd.DataFrame, loose: pd.DataFrame,
-                     decisions: pd.DataFrame | None) -> None:
-    """A decided conflict: `assign` joins the record to the chosen entity, `reject`
-    quarantines it; an open one stays needs_review."""
-    if decisions is None or decisions.empty:
-        return
-    table = decisions.set_index("conflict_key")
-    keys = out.loc[loose.index, "conflict_key"]
-    decided = keys[keys.isin(table.index)]
-    for index, key in decided.items():
-        decision, entity = table.at[key, "decision"], table.at[key, "entity_id"]
-        if decision == "reject":
-            out.loc[index, ["disposition", "reasons"]] = [
-                "quarantined", f"review: conflict {key} rejected"]
-        elif entity in str(out.at[index, "candidates"]).split(";"):
-            out.loc[index, ["entity_id", "link_kind", "link_key", "disposition",
-                            "reasons"]] = [entity, "review_decision", key, None, None]
 
 
 def _certificate_links(valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:

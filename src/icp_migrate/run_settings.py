@@ -1,0 +1,152 @@
+"""A run's settings as part of its record (runs row), and the checks before re-running it.
+
+A run is repeatable only as it was: the same cut-off, the same mapping (its content, not
+just its name) and the same sources (their bytes, not just their names). Sources are kept
+as absolute paths, so a re-run from another folder reads the same files; URLs keep no
+password, so a run from a URL that had one cannot be repeated without the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
+
+from .errors import IcpMigrateError, SourceError
+from .mapping import MAPPINGS_DIR, resolve_mapping
+from .store.target import display_url
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in chunks (constant memory, any size)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source
+
+
+def recorded_source(source: str) -> str:
+    """A file path made absolute; a URL without its password (a relative SQLite file made
+    absolute too, so it names the same database from any folder)."""
+    if not _is_url(source):
+        return os.path.abspath(source)
+    try:
+        url = make_url(source)
+    except ArgumentError:
+        return display_url(source)
+    database = url.database
+    if (url.get_backend_name() == "sqlite" and database and database != ":memory:"
+            and not database.startswith("file:") and not os.path.isabs(database)):
+        url = url.set(database=os.path.abspath(database))
+    return display_url(url)
+
+
+def _sqlite_file(source: str) -> Path | None:
+    """The database file a recorded SQLite URL names, if it names one."""
+    try:
+        url = make_url(source)
+    except ArgumentError:
+        return None
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or not os.path.isabs(database):
+        return None
+    return Path(database)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What a run was given: recorded in its runs row, read back to re-run it."""
+
+    sources: list[str]  # absolute file paths, URLs without passwords
+    source_hashes: dict[str, str | None]  # source -> sha256 of a file's bytes; None: a URL
+    cutoff: date
+    mapping_name: str | None = None  # None: each source's layout was detected
+    mapping_path: str | None = None  # absolute path of a mapping file; None: built-in
+    mapping_hash: str | None = None  # sha256 of the mapping's YAML (built-in ones too)
+    reports_dir: str | None = None  # absolute
+
+    @property
+    def mapping(self) -> str | None:
+        """What `--mapping` takes to use the same mapping again: the file, or the name."""
+        return self.mapping_path or self.mapping_name
+
+    def columns(self) -> dict[str, Any]:
+        """The runs columns besides `sources`."""
+        return {"cutoff": self.cutoff, "mapping_name": self.mapping_name,
+                "mapping_path": self.mapping_path, "mapping_hash": self.mapping_hash,
+                "source_hashes": json.dumps(self.source_hashes, ensure_ascii=False),
+                "reports_dir": self.reports_dir}
+
+    @classmethod
+    def from_row(cls, row: Any) -> RunSettings:
+        """The settings a runs row recorded; IcpMigrateError for a run from before they
+        were recorded (its paths were kept as typed, its cut-off not at all)."""
+        if row.cutoff is None or row.source_hashes is None:
+            raise IcpMigrateError(
+                f"cannot re-run run {row.run_id}: its settings were not recorded (an older "
+                "version ran it); run icp-migrate run with its sources instead")
+        cutoff = row.cutoff if isinstance(row.cutoff, date) else date.fromisoformat(
+            str(row.cutoff))
+        return cls(sources=json.loads(row.sources or "[]"),
+                   source_hashes=json.loads(row.source_hashes), cutoff=cutoff,
+                   mapping_name=row.mapping_name, mapping_path=row.mapping_path,
+                   mapping_hash=row.mapping_hash, reports_dir=row.reports_dir)
+
+    def check_unchanged(self, run_id: str) -> None:
+        """IcpMigrateError, one line, when a source file or the mapping file is gone or
+        its content is not what the run read; database URLs are not checked beyond a
+        SQLite file still being there. Reads every file once (sha256 streams)."""
+        for source in self.sources:
+            if _is_url(source):
+                database = _sqlite_file(source)
+                if database is not None and not database.is_file():
+                    raise IcpMigrateError(
+                        f"cannot re-run run {run_id}: {database} no longer exists")
+                continue
+            self._check_file(run_id, Path(source), self.source_hashes.get(source))
+        if self.mapping_path is not None:
+            self._check_file(run_id, Path(self.mapping_path), self.mapping_hash)
+
+    @staticmethod
+    def _check_file(run_id: str, path: Path, expected: str | None) -> None:
+        if not path.is_file():
+            raise IcpMigrateError(f"cannot re-run run {run_id}: {path} no longer exists")
+        try:
+            same = expected is not None and file_sha256(path) == expected
+        except OSError as exc:
+            raise IcpMigrateError(
+                f"cannot re-run run {run_id}: {path} cannot be read ({exc.strerror})") from None
+        if not same:
+            raise IcpMigrateError(f"cannot re-run run {run_id}: {path} changed since run "
+                                  f"{run_id}")
+
+
+def record_settings(sources: list[str], mapping: str | None, cutoff: date,
+                    reports_dir: str | Path) -> RunSettings:
+    """A run's settings as its runs row keeps them. Each source file is read once more for
+    its sha256 (streaming: roughly a second per GB, small next to extracting it)."""
+    recorded = [recorded_source(s) for s in sources]
+    hashes: dict[str, str | None] = {}
+    for source, shown in zip(sources, recorded, strict=True):
+        try:
+            hashes[shown] = None if _is_url(source) else file_sha256(Path(source))
+        except OSError as exc:
+            raise SourceError(f"{source}: cannot read ({exc.strerror})") from None
+    name = path = digest = None
+    if mapping:
+        chosen = resolve_mapping(mapping)
+        builtin = chosen.path.resolve().parent == MAPPINGS_DIR.resolve()
+        name, digest = chosen.name, file_sha256(chosen.path)
+        path = None if builtin else os.path.abspath(chosen.path)
+    return RunSettings(sources=recorded, source_hashes=hashes, cutoff=cutoff,
+                       mapping_name=name, mapping_path=path, mapping_hash=digest,
+                       reports_dir=os.path.abspath(reports_dir))

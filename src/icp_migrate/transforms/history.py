@@ -1,0 +1,115 @@
+"""The target's change history: every stored value a run replaces, with its cause.
+
+A known website changes only by a review decision (`assign` moves it, `replace` loads a
+new version); otherwise the store's row stays as it is. Domains move with decisions or
+are removed with the version they belonged to; account kinds and real-name flags widen
+by rule 4.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..plan import CHANGE_COLUMNS, WEBSITE_COLUMNS, Plan, empty_frame
+
+WEBSITE_FIELDS = ("entity_id", "account_id", "product", "website_name", "homepage",
+                  "filed_on", "member_id")
+ACCOUNT_RULE = "rule 4: cloud resources (account flags only widen)"
+
+
+def keep_known_websites(planned: pd.DataFrame, stored: pd.DataFrame,
+                        causes: dict[str, str]) -> pd.DataFrame:
+    """Planned websites, with the store's row for every known website no decision changes
+    (the same content brought again changes nothing, not even fields outside the
+    comparison such as the homepage)."""
+    known = planned["website_filing_number"].isin(stored["website_filing_number"]) & ~planned[
+        "website_filing_number"].isin(list(causes))
+    if not known.any():
+        return planned
+    rows = stored.set_index("website_filing_number").loc[
+        planned.loc[known, "website_filing_number"]].reset_index()
+    rows.index = planned.index[known]
+    rows["filed_on"] = pd.to_datetime(rows["filed_on"]).dt.date.astype(object)
+    out = planned.copy()
+    out.loc[known, list(WEBSITE_COLUMNS)] = rows[list(WEBSITE_COLUMNS)].astype(object)
+    return out
+
+
+def changes(planned: Plan, snapshot: Plan, causes: dict[str, str],
+            removed_domains: list[str]) -> pd.DataFrame:
+    """CHANGE_COLUMNS: one row per stored value the plan replaces or removes."""
+    parts = [_websites(planned.website_filings, snapshot.website_filings, causes),
+             _domains(planned.domains, snapshot.domains, causes, removed_domains),
+             _accounts(planned.accounts, snapshot.accounts)]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_frame(CHANGE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    out.insert(0, "seq", range(len(out)))
+    return out[list(CHANGE_COLUMNS)].astype(object)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Values as the history shows them: dates as YYYY-MM-DD, nulls as None."""
+    def shown(v: object) -> str | None:
+        if v is None or v != v:
+            return None
+        strftime = getattr(v, "strftime", None)
+        return strftime("%Y-%m-%d") if strftime else str(v)
+    return values.astype(object).map(shown).astype(object)
+
+
+def _websites(new: pd.DataFrame, old: pd.DataFrame, causes: dict[str, str]) -> pd.DataFrame:
+    both = new.merge(old, on="website_filing_number", suffixes=("", "_old"))
+    rows = []
+    for name in WEBSITE_FIELDS:
+        before, after = _text(both[f"{name}_old"]), _text(both[name])
+        differs = before.ne(after) & ~(before.isna() & after.isna())
+        rows.append(pd.DataFrame({
+            "subject": "website", "subject_key": both.loc[differs, "website_filing_number"],
+            "field": name, "old_value": before[differs], "new_value": after[differs],
+            "cause": both.loc[differs, "website_filing_number"].map(causes)}))
+    out = pd.concat(rows, ignore_index=True)
+    return out.sort_values(["subject_key", "field"], kind="stable")
+
+
+def _domains(new: pd.DataFrame, old: pd.DataFrame, causes: dict[str, str],
+             removed: list[str]) -> pd.DataFrame:
+    both = new.merge(old, on="domain", suffixes=("", "_old"))
+    moved = both[both["website_filing_number"].ne(both["website_filing_number_old"])]
+    cause = moved["domain"].map(causes).fillna(moved["website_filing_number"].map(causes))
+    gone = old[old["domain"].isin(removed)]
+    return pd.concat([
+        pd.DataFrame({"subject": "domain", "subject_key": moved["domain"],
+                      "field": "website_filing_number",
+                      "old_value": moved["website_filing_number_old"],
+                      "new_value": moved["website_filing_number"], "cause": cause}),
+        pd.DataFrame({"subject": "domain", "subject_key": gone["domain"],
+                      "field": "website_filing_number",
+                      "old_value": gone["website_filing_number"], "new_value": None,
+                      "cause": gone["website_filing_number"].map(causes)})],
+        ignore_index=True).sort_values("subject_key", kind="stable")
+
+
+def _accounts(new: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:
+    both = new.merge(old, on="account_id", suffixes=("", "_old"))
+    rows = []
+    for name in ("account_kind", "real_name_verification_required"):
+        before, after = _text(both[f"{name}_old"]), _text(both[name])
+        differs = before.ne(after)
+        rows.append(pd.DataFrame({
+            "subject": "account", "subject_key": both.loc[differs, "account_id"],
+            "field": name, "old_value": before[differs], "new_value": after[differs],
+            "cause": ACCOUNT_RULE}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def finish_plan(planned: Plan, snapshot: Plan, causes: dict[str, str],
+                removed_domains: list[str]) -> Plan:
+    """The account plan made safe for the store: known websites kept unless a decision
+    changes them, and the history of what it replaces."""
+    planned.website_filings = keep_known_websites(planned.website_filings,
+                                                  snapshot.website_filings, causes)
+    planned.changes = changes(planned, snapshot, causes, removed_domains)
+    planned.removed_domains = pd.DataFrame({"domain": pd.Series(removed_domains, dtype=object)})
+    return planned
