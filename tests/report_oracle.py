@@ -29,9 +29,14 @@ def report_data_from_frames(
     history: pd.DataFrame,
     decisions: pd.DataFrame | None = None,  # conflict_key, decision, entity_id, decided_by
     validations: dict[str, dict] | None = None,
+    ledger: pd.DataFrame | None = None,  # conflicts: conflict_id, kind, opened_run_id
+    competitors: pd.DataFrame | None = None,  # conflict_competitors: conflict_id, claimant
+    runs: pd.DataFrame | None = None,  # every run of the target: run_id, started_at
 ) -> ReportData:
     """`entities`, `accounts`, `websites` and `domains` may hold more than the run's: only
-    the entities of its loaded and duplicate records, and the websites it loaded, count."""
+    the entities of its loaded and duplicate records, and the websites it loaded, count.
+    `ledger`, `competitors` and `runs` are the target's whole tables (no ledger: no open
+    conflict)."""
     recs = dispositions.astype(object).where(dispositions.notna(), None)
     recs = recs.sort_values("row_id", kind="stable", ignore_index=True)
     kept = recs[recs["disposition"].isin(["loaded", "duplicate"]) & recs["entity_id"].notna()]
@@ -63,6 +68,7 @@ def report_data_from_frames(
         possible_matches=possible_matches,
         conflicts=Capped(conflicts.head(d.LIST_ROWS).reset_index(drop=True), len(conflicts)),
         conflicts_decided=int(conflicts["decision"].notna().sum()),
+        open_conflicts=_open_conflicts(recs, decisions, ledger, competitors, runs),
         quarantine=_quarantine(recs[recs["disposition"].eq("quarantined")]),
         history=history,
         validations=validations or {},
@@ -186,6 +192,38 @@ def _conflicts(recs: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
            for c in ("source", "locator", "member_id", "website_filing_number", "reasons")},
     }, columns=d.CONFLICT_COLUMNS)
     return frame.astype(object).where(frame.notna(), None)
+
+
+def _open_conflicts(recs: pd.DataFrame, decisions: pd.DataFrame,
+                    ledger: pd.DataFrame | None, competitors: pd.DataFrame | None,
+                    runs: pd.DataFrame | None) -> Capped:
+    """The ledger's conflicts no decision names; age: the runs started after the opening
+    run; the oldest first, then by id (code point order)."""
+    if ledger is None or ledger.empty:
+        return Capped(pd.DataFrame(columns=d.OPEN_CONFLICT_COLUMNS), 0)
+    assert runs is not None and competitors is not None
+    started = dict(zip(runs["run_id"], pd.to_datetime(runs["started_at"], utc=True),
+                       strict=True))
+    decided = set(decisions["conflict_key"])
+    held = set(recs.loc[recs["disposition"].eq("needs_review"), "conflict_key"].dropna())
+    claimants: dict[str, list] = {}
+    for conflict_id, claimant in zip(competitors["conflict_id"], competitors["claimant"],
+                                     strict=True):
+        claimants.setdefault(conflict_id, []).append(claimant)
+    rows = []
+    for conflict_id, kind, opened in zip(ledger["conflict_id"], ledger["kind"],
+                                         ledger["opened_run_id"], strict=True):
+        if conflict_id in decided:
+            continue
+        ids = sorted(claimants.get(conflict_id, []))
+        rows.append({"conflict_id": conflict_id, "kind": kind, "opened_run_id": opened,
+                     "age_runs": sum(t > started[opened] for t in started.values()),
+                     "competitors": len(ids), "competitor_ids": ids[:d.ITEMS_PER_ROW],
+                     "in_run": int(conflict_id in held)})
+    rows.sort(key=lambda r: (-r["age_runs"], r["conflict_id"]))
+    frame = pd.DataFrame(rows[:d.LIST_ROWS], columns=d.OPEN_CONFLICT_COLUMNS)
+    frame = frame.astype({c: "int64" for c in ("age_runs", "competitors", "in_run")})
+    return Capped(frame, len(rows))
 
 
 def _quarantine(held: pd.DataFrame) -> Capped:

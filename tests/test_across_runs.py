@@ -108,6 +108,8 @@ def test_assigning_a_domain_moves_it_from_the_earlier_holder(target_url, tmp_pat
     second = batch(tmp_path, "b.csv", row(Y, w2, "x2.com;y.com", owner="宁波某某有限公司"))
     b = migrate(sources=[second], target=target_url)
     assert dispositions(target_url, b.run_id) == [("needs_review", "domain:x2.com")]
+    (listed,) = exported(target_url, tmp_path)  # X described from the store
+    assert f"websites {w1} | domains x1.com;x2.com" in listed["candidates"]
     assert decide(target_url, tmp_path, {"domain:x2.com": f"assign:{entity(Y)}"}) == 1
     c = migrate(sources=[second], target=target_url)
     assert dispositions(target_url, c.run_id) == [("loaded", None)]

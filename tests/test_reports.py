@@ -31,11 +31,12 @@ from icp_migrate.reports.data import (
 from icp_migrate.reports.html import render_report
 from icp_migrate.reports.summary_json import summary_dict
 from icp_migrate.store.load import fail_run, load_plan, start_run
-from icp_migrate.store.schema import review_decisions
+from icp_migrate.store.schema import conflict_competitors, review_decisions
+from icp_migrate.store.schema import conflicts as ledger_conflicts
 from icp_migrate.store.target import open_target
 from icp_migrate.store.validations import read_validations, save_validations
 from report_oracle import report_data_from_frames
-from test_flow import sources
+from test_flow import migrate, sources
 
 T0 = datetime(2025, 1, 1, 8, 0, tzinfo=timezone.utc)
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
@@ -310,7 +311,10 @@ def frames_data(engine, counted: ReportData) -> ReportData:
             entities=read("SELECT * FROM entities"), accounts=read("SELECT * FROM accounts"),
             websites=read("SELECT * FROM website_filings"),
             domains=read("SELECT * FROM domains"), history=counted.history,
-            decisions=read("SELECT * FROM review_decisions"), validations=counted.validations)
+            decisions=read("SELECT * FROM review_decisions"), validations=counted.validations,
+            ledger=read("SELECT * FROM conflicts"),
+            competitors=read("SELECT * FROM conflict_competitors"),
+            runs=read("SELECT run_id, started_at FROM runs"))
 
 
 def assert_counted_as_pandas(engine, run_id: str) -> dict:
@@ -393,8 +397,15 @@ def test_long_lists_show_their_first_rows_and_their_totals(engine, tmp_path):
     plan = crowded_plan(n)
     start_run(engine, "big", T0, ["a.csv"])
     load_plan(engine, "big", plan, {"records_in": plan.input_count})
-    decided = [f"website:京ICP备{20_000_000 + i}号-1" for i in (0, 5, n + 4)]
-    with engine.begin() as connection:
+    held = [f"website:京ICP备{20_000_000 + i}号-1" for i in range(n + 5)]
+    decided = [held[i] for i in (0, 5, n + 4)]
+    with engine.begin() as connection:  # the ledger of the held records: held[1] of 25
+        connection.execute(sa.insert(ledger_conflicts), [
+            {"conflict_id": k, "conflict_key": k, "kind": "website", "opened_run_id": "big"}
+            for k in held])
+        connection.execute(sa.insert(conflict_competitors), [
+            {"conflict_id": k, "claimant": f"E{j:04d}"}
+            for i, k in enumerate(held) for j in range(25 if i == 1 else 2)])
         connection.execute(sa.insert(review_decisions), [
             {"conflict_key": key, "decision": "assign" if k else "reject",
              "entity_id": "E0001" if k else None, "decided_by": "tester", "decided_at": T0}
@@ -425,6 +436,13 @@ def test_long_lists_show_their_first_rows_and_their_totals(engine, tmp_path):
     assert [r["member_id"] for r in conflicts["rows"][:2]] == ["r0000", "r0001"]
     assert conflicts["rows"][0]["review"] == "decided: reject by tester"
     assert conflicts["rows"][5]["review"] == "decided: assign:E0001 by tester"
+    still_open = content["open_conflicts"]
+    assert (still_open["total"], len(still_open["rows"])) == (n + 2, LIST_ROWS)
+    assert still_open["rows"][0] | {"competitor_ids": None} == {
+        "conflict_id": held[1], "kind": "website", "opened_in_run": "big", "age_runs": 0,
+        "competitors": 25, "competitor_ids": None, "held_in_run": True}
+    assert still_open["rows"][0]["competitor_ids"] == [f"E{j:04d}" for j in range(ITEMS_PER_ROW)]
+    assert [r["conflict_id"] for r in still_open["rows"][1:5]] == [held[i] for i in (2, 3, 4, 6)]
     quarantine = content["quarantine"]
     assert (quarantine["total"], quarantine["records"]) == (n + 4, n + 9)
     assert len(quarantine["rows"]) == LIST_ROWS
@@ -437,8 +455,8 @@ def test_long_lists_show_their_first_rows_and_their_totals(engine, tmp_path):
     page = files.index.read_text(encoding="utf-8")
     for shown in (f"Showing 200 of {n + 1:,} members", f"Showing 200 of {n + 1:,} entities",
                   f"Showing 200 of {n + 1:,} websites", f"Showing 200 of {n + 5:,} records",
-                  f"Showing 200 of {n + 4:,} reasons", "… and 5 more", "icp-migrate review "
-                  "export"):
+                  f"Showing 200 of {n + 4:,} reasons", f"Showing 200 of {n + 2:,} conflicts",
+                  "… and 5 more", "icp-migrate review export"):
         assert shown in page, shown
     text = _all_text(tmp_path / "reports")
     for i in range(n + 5):
@@ -572,6 +590,62 @@ def test_a_run_writes_its_report_and_artifacts(samples, target_url, tmp_path):
     assert {MARKDOWN_KEY, TABLE_KEY} <= artifacts.keys()
     assert f"records in: **{summary.records_in:,}**" in str(
         artifacts[MARKDOWN_KEY].data).lower()
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_open_conflicts_of_the_target_are_listed_with_their_age(target_url, tmp_path):
+    """Run 1 opens a website conflict (two valid USCCs claim one website filing number);
+    run 2 brings an unrelated record: its report still lists the conflict, opened in run 1,
+    one run old, with its competitors' entity ids (never their certificate numbers)."""
+    from test_across_runs import batch, entity, row
+
+    site, x, y, z = "浙ICP备11111111号-1", uscc_for(61), uscc_for(62), uscc_for(63)
+    reports = tmp_path / "reports"
+    first = migrate(sources=[batch(tmp_path, "a.csv", row(x, site), row(y, site))],
+                    target=target_url, reports_dir=str(reports))
+    assert first.dispositions["needs_review"] == 2
+    second = migrate(sources=[batch(tmp_path, "b.csv", row(z, "浙ICP备22222222号-1",
+                                                           owner="温州某某有限公司"))],
+                     target=target_url, reports_dir=str(reports))
+    assert second.dispositions["loaded"] == 1 and second.dispositions["needs_review"] == 0
+
+    key = f"website:{site}"
+    expected = {"conflict_id": key, "kind": "website", "opened_in_run": first.run_id,
+                "age_runs": 1, "competitors": 2,
+                "competitor_ids": sorted([entity(x), entity(y)]), "held_in_run": False}
+    content = json.loads((reports / second.run_id / "summary.json").read_text("utf-8"))
+    assert content["open_conflicts"] == {"total": 1, "rows": [expected]}
+    assert content["conflicts"]["total"] == 0  # no record of run 2 held for review
+    # run 1's own report, written as it ended: the conflict new, its records held
+    opened = json.loads((reports / first.run_id / "summary.json").read_text("utf-8"))
+    assert opened["open_conflicts"]["rows"] == [expected | {"opened_in_run": first.run_id,
+                                                            "age_runs": 0,
+                                                            "held_in_run": True}]
+    assert "open conflicts of the target (any run): **1**" in summary_markdown(
+        content, Path("x.html"))
+
+    engine = open_target(target_url)
+    try:
+        assert assert_counted_as_pandas(engine, second.run_id) == content
+        with engine.begin() as connection:  # decided: no longer open
+            connection.execute(sa.insert(review_decisions), [
+                {"conflict_key": key, "decision": "assign", "entity_id": entity(x),
+                 "decided_by": "tester", "decided_at": T0}])
+        assert assert_counted_as_pandas(engine, second.run_id)["open_conflicts"] == {
+            "total": 0, "rows": []}
+    finally:
+        engine.dispose()
+
+    page = (reports / second.run_id / "index.html").read_text(encoding="utf-8")
+    listed = page[page.index('<section id="conflicts">'):]
+    listed = listed[:listed.index("</section>")]
+    assert "Open conflicts of the target, from any run (1)" in listed
+    assert "Every open conflict of the target" in listed and "latest completed" not in listed
+    for shown in (key, first.run_id, entity(x), entity(y)):
+        assert shown in listed
+    text = _all_text(reports)
+    for cert in (x, y, z):
+        assert cert not in text
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -55,7 +55,9 @@ def summary_markdown(summary: dict[str, Any], index: Path) -> str:
           for k, v in summary["accounts_by_real_name"].items()),
         "",
         f"Conflicts awaiting review: **{conflicts['total']:,}** ({conflicts['open']:,} open, "
-        f"{conflicts['decided']:,} decided; the full list: `{_md(conflicts['full_list'])}`); "
+        f"{conflicts['decided']:,} decided); open conflicts of the target (any run): "
+        f"**{summary['open_conflicts']['total']:,}** (the full list: "
+        f"`{_md(conflicts['full_list'])}`); "
         f"websites with several domains (follow-up): "
         f"**{summary['multi_domain_websites']['total']:,}**; legacy members split: "
         f"**{summary['members_split']['total']:,}**; entities merged: "

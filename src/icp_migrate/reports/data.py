@@ -49,6 +49,8 @@ MULTI_DOMAIN_COLUMNS = ["website_filing_number", "website_name", "entity_name", 
                         "domains"]
 CONFLICT_COLUMNS = ["conflict_key", "decision", "decided_entity", "decided_by", "source",
                     "locator", "member_id", "website_filing_number", "reasons"]
+OPEN_CONFLICT_COLUMNS = ["conflict_id", "kind", "opened_run_id", "age_runs", "competitors",
+                         "competitor_ids", "in_run"]
 POSSIBLE_MATCH_COLUMNS = PAIR_COLUMNS  # entity ids and names, province, edit distance
 QUARANTINE_COLUMNS = ["reason", "records", "samples"]
 SAMPLE_FIELDS = ("source", "locator", "member_id", "reasons", "warnings")
@@ -81,6 +83,11 @@ class ReportData:
     possible_matches: Capped  # POSSIBLE_MATCH_COLUMNS: see possible_matches
     conflicts: Capped  # CONFLICT_COLUMNS: needs_review records by row id, with any decision
     conflicts_decided: int  # of conflicts.total, records whose conflict a person decided
+    # OPEN_CONFLICT_COLUMNS: every open conflict of the target's ledger (from any run), the
+    # oldest first: age_runs counts the runs started after the one that opened it;
+    # competitor_ids: the first ITEMS_PER_ROW claimants (entity ids, `v:` versions);
+    # in_run: 1 when this run held records in it
+    open_conflicts: Capped
     quarantine: Capped  # reason, records, samples (dicts of SAMPLE_FIELDS), largest first
     history: pd.DataFrame  # runs up to this one, oldest first
     validations: dict[str, dict] = field(default_factory=dict)
@@ -151,6 +158,7 @@ def read_report_data(engine: Engine, run_id: str) -> ReportData:
                 counts=("in_run",))),
             conflicts=q.conflicts(int(sums["records"].get("needs_review", 0))),
             conflicts_decided=q.decided(),
+            open_conflicts=q.open_conflicts(),
             quarantine=q.quarantine(reasons, texts),
             history=_history(q.frame(_HISTORY)),
             validations=read_validations(connection, run_id),
@@ -294,6 +302,37 @@ class _Queries:
             "AND r.disposition = 'needs_review' ORDER BY r.row_id LIMIT :limit",
             limit=LIST_ROWS)
         return Capped(rows[CONFLICT_COLUMNS], total)
+
+    def open_conflicts(self) -> Capped:
+        """The ledger's conflicts no review decision names, oldest first, then by id."""
+        top, total = self.top(
+            f"SELECT o.conflict_id AS k, o.kind, o.opened_run_id, (SELECT COUNT(*) FROM runs "
+            "later WHERE later.started_at > opened.started_at) AS age_runs, (SELECT COUNT(*) "
+            "FROM conflict_competitors p WHERE p.conflict_id = o.conflict_id) AS n, "
+            "CASE WHEN o.conflict_id IN (SELECT conflict_key FROM record_dispositions WHERE "
+            f"{_RUN} AND disposition = 'needs_review' AND conflict_key IS NOT NULL) THEN 1 "
+            "ELSE 0 END AS in_run, COUNT(*) OVER () AS total FROM conflicts o "
+            "JOIN runs opened ON opened.run_id = o.opened_run_id WHERE o.conflict_id NOT IN "
+            "(SELECT conflict_key FROM review_decisions) "
+            f"ORDER BY age_runs DESC, o.conflict_id{self.c}")
+        if top.empty:
+            return Capped(pd.DataFrame(columns=OPEN_CONFLICT_COLUMNS), total)
+        ids = top["k"].tolist()
+        claimants = self.frame(
+            "SELECT k, v FROM (SELECT conflict_id AS k, claimant AS v, ROW_NUMBER() OVER "
+            f"(PARTITION BY conflict_id ORDER BY claimant{self.c}) AS n "
+            "FROM conflict_competitors WHERE conflict_id IN :keys) ranked "
+            "WHERE n <= :items ORDER BY k, n", keys=ids, items=ITEMS_PER_ROW)
+        listed = _lists(claimants, "k", "v")
+        return Capped(pd.DataFrame({
+            "conflict_id": ids,
+            "kind": top["kind"].to_numpy(dtype=object),
+            "opened_run_id": top["opened_run_id"].to_numpy(dtype=object),
+            "age_runs": top["age_runs"].astype("int64").to_numpy(),
+            "competitors": top["n"].astype("int64").to_numpy(),
+            "competitor_ids": [listed.get(k, []) for k in ids],
+            "in_run": top["in_run"].astype("int64").to_numpy(),
+        }, columns=OPEN_CONFLICT_COLUMNS), total)
 
     def decided(self) -> int:
         """Records held for review whose conflict a person has decided since."""

@@ -193,12 +193,26 @@ def _possible_matches(s: Sections) -> str:
 
 def _conflicts(s: Sections) -> str:
     total = s.conflicts.total
+    rows = s.open_conflicts.rows
+    opened = rows.assign(
+        competitor_ids=[_more(ids, n) for ids, n in zip(rows["competitor_ids"],
+                                                        rows["competitors"], strict=True)],
+        held_in_run=["yes" if held else "no" for held in rows["held_in_run"]])
     return section("conflicts", f"Conflicts awaiting review ({total:,})", [
         f"<p>Records held for review: <b>{total:,}</b>; their conflict still open: "
         f"<b>{s.conflicts_open:,}</b>, decided since: <b>{total - s.conflicts_open:,}</b>.</p>"
         if total else "",
-        note("Every open conflict of the latest completed run, with its candidates: "
-             "icp-migrate review export.") if total else "",
+        f"<h3>Open conflicts of the target, from any run ({s.open_conflicts.total:,})</h3>",
+        note("Every open conflict of the target, with its candidates: icp-migrate review "
+             "export. Age: runs started since the run that opened it.")
+        if s.open_conflicts.total or total else "",
+        _shown(s.open_conflicts, "conflicts", "oldest first, then by id"),
+        table(opened, {"conflict_id": "conflict", "kind": "kind",
+                       "opened_in_run": "opened in run", "age_runs": "age (runs)",
+                       "competitors": "competitors", "competitor_ids": "competitor ids",
+                       "held_in_run": "held records of this run"},
+              empty="No conflict of the target awaits review."),
+        f"<h3>Records of this run held for review ({total:,})</h3>",
         _shown(s.conflicts, "records", "in input order"),
         table(s.conflicts.rows, {"conflict": "conflict", "review": "open or decided",
                                  "source": "source", "locator": "where",

@@ -36,6 +36,8 @@ class Sections:
     conflicts: Capped  # conflict, review, source, locator, member_id, website_filing_number,
     # reasons
     conflicts_open: int  # records whose conflict no one has decided yet
+    open_conflicts: Capped  # conflict_id, kind, opened_in_run, age_runs, competitors,
+    # competitor_ids, held_in_run: every open conflict of the target, from any run
     quarantine: Capped  # reason, records, samples (list of dicts); total: reason groups
     quarantined: int  # records
     warnings: int
@@ -57,6 +59,7 @@ def build_sections(data: ReportData) -> Sections:
         possible_matches=_capped(data.possible_matches, possible_matches),
         conflicts=_capped(data.conflicts, conflicts),
         conflicts_open=data.conflicts.total - data.conflicts_decided,
+        open_conflicts=_capped(data.open_conflicts, open_conflicts),
         quarantine=_capped(data.quarantine, quarantine),
         quarantined=int(quarantined.sum()),
         warnings=int(counts["with_warnings"].sum()) if len(counts) else 0,
@@ -177,6 +180,23 @@ def conflicts(rows: pd.DataFrame) -> pd.DataFrame:
         "website_filing_number": rows["website_filing_number"].map(_nullable),
         "reasons": rows["reasons"].map(_masked),
     }).astype(object)
+
+
+def open_conflicts(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every open conflict of the target (from any run), oldest first: its age in runs
+    started since the one that opened it, its competitors (entity ids or website versions
+    `v:…`, never a certificate number) and whether this run held records in it."""
+    return pd.DataFrame({
+        "conflict_id": rows["conflict_id"].map(_text),
+        "kind": rows["kind"].map(_text),
+        "opened_in_run": rows["opened_run_id"].map(_text),
+        "age_runs": rows["age_runs"].astype("int64"),
+        "competitors": rows["competitors"].astype("int64"),
+        "competitor_ids": [[_text(c) for c in ids] for ids in rows["competitor_ids"]],
+        "held_in_run": pd.Series([bool(v) for v in rows["in_run"]], index=rows.index,
+                                 dtype=object),
+    }, columns=["conflict_id", "kind", "opened_in_run", "age_runs", "competitors",
+                "competitor_ids", "held_in_run"])
 
 
 def quarantine(rows: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from icp_migrate.reports.sections import Capped, Sections
 from icp_migrate.store.target import display_url
 
 SCHEMA_VERSION = 2  # 2: list sections are {"total", "rows"}: the first LIST_ROWS rows
-REVIEW_EXPORT = "icp-migrate review export"  # every open conflict of the latest run
+REVIEW_EXPORT = "icp-migrate review export"  # every open conflict of the target
 
 
 def summary_dict(data: ReportData, s: Sections) -> dict[str, Any]:
@@ -58,6 +58,7 @@ def summary_dict(data: ReportData, s: Sections) -> dict[str, Any]:
         "conflicts": {"total": s.conflicts.total, "open": s.conflicts_open,
                       "decided": s.conflicts.total - s.conflicts_open,
                       "full_list": REVIEW_EXPORT, "rows": _records(s.conflicts.rows)},
+        "open_conflicts": _capped(s.open_conflicts),
         "quarantine": {"total": s.quarantine.total, "records": s.quarantined,
                        "rows": _records(s.quarantine.rows)},
         "records_with_warnings": s.warnings,

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..identity import entity_ids
 from .ledger import arbitrate, outcome
+from .text_fast import is_in
 
 PAIR_COLUMNS = ("entity_id", "claimant", "disposition", "reasons", "conflict_key",
                 "candidates", "preferred", "merged")
@@ -61,7 +62,7 @@ def _same_org_code(valid: pd.DataFrame, base: pd.Series, stored: pd.DataFrame,
     touched = set(counts[counts > 1].index) | (set(key.dropna()) & set(ledger["conflict_key"]))
     if not touched:
         return
-    numbers = numbers[numbers["key"].isin(touched)]
+    numbers = numbers[is_in(numbers["key"], touched)]
     claims = pd.DataFrame({"key": numbers["key"], "claimant": _uscc_ids(numbers["number"])})
     verdicts = arbitrate(claims, ledger)
     rows = key.isin(verdicts.index)
@@ -100,7 +101,7 @@ def _same_entity_number(valid: pd.DataFrame, stored: pd.DataFrame, ledger: pd.Da
         pd.DataFrame({"key": key[stated], "claimant": out.loc[stated, "entity_id"]}),
         pd.DataFrame({"key": "certificates:" + said["entity_filing_number"].astype(object),
                       "claimant": said["entity_id"]})])
-    claims = claims[claims["key"].isin(set(key.dropna()))]
+    claims = claims[is_in(claims["key"], key.dropna())]
     verdicts = arbitrate(claims, ledger)
     rows = key.isin(verdicts.index)
     if not rows.any():

@@ -8,6 +8,8 @@ import hashlib
 import pandas as pd
 
 from .ledger import arbitrate, outcome
+from .text import join_groups
+from .text_fast import is_in
 
 
 def version_of(name: pd.Series, filed_on: pd.Series, member: pd.Series,
@@ -22,12 +24,17 @@ def version_of(name: pd.Series, filed_on: pd.Series, member: pd.Series,
     return pd.DataFrame({"claimant": claimant, "detail": detail}, index=name.index)
 
 
-def _joined_domains(domains: pd.DataFrame) -> pd.Series:
-    """website -> ';'-joined sorted domains."""
-    if domains.empty:
+def _joined_domains(domains: pd.DataFrame, websites: pd.Series) -> pd.Series:
+    """website -> ';'-joined sorted domains, for the given websites only."""
+    mine = domains[is_in(domains["website_filing_number"], websites)]
+    if mine.empty:
         return pd.Series(dtype=object)
-    return domains.sort_values("domain").groupby("website_filing_number")["domain"].agg(
-        ";".join)
+    mine = mine.sort_values(["website_filing_number", "domain"], kind="stable")
+    return join_groups(mine["website_filing_number"], mine["domain"], ";")
+
+
+def _texts(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str)
 
 
 def hold_changed(sites: pd.DataFrame, out: pd.DataFrame, first: pd.DataFrame,
@@ -38,19 +45,26 @@ def hold_changed(sites: pd.DataFrame, out: pd.DataFrame, first: pd.DataFrame,
     `replace` loads the new version. Returns the versions in play (for the review list)."""
     same = first.merge(known_websites, on=["website_filing_number", "entity_id"],
                        suffixes=("", "_stored"))
-    same = same[~same["website_filing_number"].isin(list(causes))]
+    same = same[~is_in(same["website_filing_number"], causes)]
     columns = ["claimant", "owner", "role", "detail", "key"]
     if same.empty:
         return pd.DataFrame(columns=columns)
-    new = version_of(same["website_name"], same["filed_on"], same["member_id"],
-                     same["website_filing_number"].map(_joined_domains(planned)))
-    old = version_of(same["website_name_stored"], same["filed_on_stored"],
-                     same["member_id_stored"],
-                     same["website_filing_number"].map(_joined_domains(known_domains)))
-    differs = new["claimant"].ne(old["claimant"])
-    if not differs.any():
+    websites = same["website_filing_number"]
+    same["domains"] = websites.map(_joined_domains(planned, websites))
+    same["domains_stored"] = websites.map(_joined_domains(known_domains, websites))
+    dates = [pd.to_datetime(same[c]).dt.strftime("%Y-%m-%d") for c in ("filed_on",
+                                                                         "filed_on_stored")]
+    differs = (_texts(same["website_name"]).ne(_texts(same["website_name_stored"]))
+               | _texts(dates[0]).ne(_texts(dates[1]))
+               | _texts(same["member_id"]).ne(_texts(same["member_id_stored"]))
+               | _texts(same["domains"]).ne(_texts(same["domains_stored"])))
+    if not differs.any():  # compared as columns; only the differing ones are hashed
         return pd.DataFrame(columns=columns)
-    same, new, old = same[differs], new[differs], old[differs]
+    same = same[differs]
+    new = version_of(same["website_name"], same["filed_on"], same["member_id"],
+                     same["domains"])
+    old = version_of(same["website_name_stored"], same["filed_on_stored"],
+                     same["member_id_stored"], same["domains_stored"])
     keys = "changed:" + same["website_filing_number"].astype(object)
     claims = pd.concat([pd.DataFrame({"key": keys, "claimant": old["claimant"]}),
                         pd.DataFrame({"key": keys, "claimant": new["claimant"]})])

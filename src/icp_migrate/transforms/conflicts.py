@@ -10,6 +10,7 @@ import pandas as pd
 
 from .changed import hold_changed
 from .ledger import arbitrate, outcome
+from .text_fast import is_in
 
 SETTLED_COLUMNS = ("row_id", "disposition", "reasons", "warnings", "conflict_key",
                    "candidates")
@@ -45,13 +46,13 @@ def settle(attached: pd.DataFrame, record_domains: pd.DataFrame, known_websites:
 
     site_seen, holder = _websites(sites, stored_holder, ledger, causes)
     moved = [w for w in causes]
-    free_domains = free_domains[~free_domains["website_filing_number"].isin(moved)]
+    free_domains = free_domains[~is_in(free_domains["website_filing_number"], moved)]
     listed = record_domains.merge(sites[["row_id", "entity_id", "website_filing_number"]],
                                   on="row_id")
     listed = listed[~listed["row_id"].isin(sites.loc[site_seen["loses"], "row_id"])]
     domain_held, domain_lost, won = _domains(listed, sites, free_domains, holder, ledger,
                                              causes)
-    free_domains = free_domains[~free_domains["domain"].isin(won)]
+    free_domains = free_domains[~is_in(free_domains["domain"], won)]
 
     # holds in order: domains first, then websites (a record's conflict is its first one,
     # its disposition its last one's)
@@ -81,15 +82,15 @@ def settle(attached: pd.DataFrame, record_domains: pd.DataFrame, known_websites:
 
     versions = hold_changed(sites, out, first, planned, known_websites, known_domains, causes,
                             ledger)
-    held_sites = set(sites.loc[out["disposition"].isin(["needs_review", "quarantined"])
-                               & ~sites["website_filing_number"].isin(
-                                   sites.loc[out["disposition"].isin(["loaded", "duplicate"]),
-                                             "website_filing_number"]),
-                               "website_filing_number"])
-    planned = planned[~planned["website_filing_number"].isin(held_sites)]
-    replaced = [w for w, c in causes.items() if w in set(sites["website_filing_number"])]
-    stale = known_domains[known_domains["website_filing_number"].isin(replaced)
-                          & ~known_domains["domain"].isin(planned["domain"])]
+    kept = out["disposition"].isin(["loaded", "duplicate"])
+    held_sites = sites.loc[~kept & ~is_in(sites["website_filing_number"],
+                                          sites.loc[kept, "website_filing_number"]),
+                           "website_filing_number"]
+    planned = planned[~is_in(planned["website_filing_number"], held_sites)]
+    websites = set(sites["website_filing_number"])
+    replaced = [w for w in causes if w in websites]
+    stale = known_domains[is_in(known_domains["website_filing_number"], replaced)]
+    stale = stale[~is_in(stale["domain"], planned["domain"])]
     return Settlement(settled=out, domains=planned.reset_index(drop=True), causes=causes,
                       removed_domains=sorted(stale["domain"]), versions=versions)
 
@@ -145,7 +146,7 @@ def _domains(listed: pd.DataFrame, sites: pd.DataFrame, known_domains: pd.DataFr
     """Hold events of open domain conflicts (every record of every website listing the
     domain), lose events of decided ones (the losers' records listing it), and the domains
     a decision moves to the chosen entity."""
-    stored = known_domains[known_domains["domain"].isin(listed["domain"])]
+    stored = known_domains[is_in(known_domains["domain"], listed["domain"])]
     stored = stored.assign(entity_id=stored["website_filing_number"].map(holder))
     claims = pd.concat([listed[["domain", "entity_id"]], stored[["domain", "entity_id"]]],
                        ignore_index=True)

@@ -99,7 +99,7 @@ def decide(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.Dat
 
     state = state.reset_index()
     kept_mask = state["disposition"].isin(["loaded", "duplicate"])
-    conflicts = conflict_table(state, record_domains, snapshot.entities, settlement.versions)
+    conflicts = conflict_table(state, record_domains, snapshot, settlement.versions)
     return Decision(
         dispositions=state[list(DISPOSITION_COLUMNS)].astype(object),
         links=state.loc[kept_mask, list(LINK_COLUMNS)].astype(object).reset_index(drop=True),

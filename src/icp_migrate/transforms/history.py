@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..plan import CHANGE_COLUMNS, WEBSITE_COLUMNS, Plan, empty_frame
+from .text_fast import is_in
 
 WEBSITE_FIELDS = ("entity_id", "account_id", "product", "website_name", "homepage",
                   "filed_on", "member_id")
@@ -22,8 +23,8 @@ def keep_known_websites(planned: pd.DataFrame, stored: pd.DataFrame,
     """Planned websites, with the store's row for every known website no decision changes
     (the same content brought again changes nothing, not even fields outside the
     comparison such as the homepage)."""
-    known = planned["website_filing_number"].isin(stored["website_filing_number"]) & ~planned[
-        "website_filing_number"].isin(list(causes))
+    known = is_in(planned["website_filing_number"], stored["website_filing_number"]) & ~is_in(
+        planned["website_filing_number"], causes)
     if not known.any():
         return planned
     rows = stored.set_index("website_filing_number").loc[
@@ -60,6 +61,8 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def _websites(new: pd.DataFrame, old: pd.DataFrame, causes: dict[str, str]) -> pd.DataFrame:
+    """Only a decision changes a stored website (keep_known_websites keeps the others)."""
+    new = new[is_in(new["website_filing_number"], causes)]
     both = new.merge(old, on="website_filing_number", suffixes=("", "_old"))
     rows = []
     for name in WEBSITE_FIELDS:
@@ -95,12 +98,11 @@ def _accounts(new: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:
     both = new.merge(old, on="account_id", suffixes=("", "_old"))
     rows = []
     for name in ("account_kind", "real_name_verification_required"):
-        before, after = _text(both[f"{name}_old"]), _text(both[name])
-        differs = before.ne(after)
+        differs = both[f"{name}_old"].astype(str).ne(both[name].astype(str))
+        before, after = _text(both.loc[differs, f"{name}_old"]), _text(both.loc[differs, name])
         rows.append(pd.DataFrame({
             "subject": "account", "subject_key": both.loc[differs, "account_id"],
-            "field": name, "old_value": before[differs], "new_value": after[differs],
-            "cause": ACCOUNT_RULE}))
+            "field": name, "old_value": before, "new_value": after, "cause": ACCOUNT_RULE}))
     return pd.concat(rows, ignore_index=True)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..plan import empty_frame
+from .text_fast import is_in
 
 VERDICT_COLUMNS = ("key", "conflict_id", "mode", "chosen", "competitors", "opened")
 # what a decision does to the claimants it names
@@ -42,11 +43,11 @@ def arbitrate(claims: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
         return _empty()
     counts = claims["key"].value_counts()
     keys = set(counts[counts > 1].index) | set(
-        claims.loc[claims["key"].isin(ledger["conflict_key"]), "key"])
+        claims.loc[is_in(claims["key"], ledger["conflict_key"]), "key"])
     if not keys:
         return _empty()
-    named = claims[claims["key"].isin(keys)].groupby("key")["claimant"].agg(set)
-    instances = _instances(ledger[ledger["conflict_key"].isin(keys)])
+    named = claims[is_in(claims["key"], keys)].groupby("key")["claimant"].agg(set)
+    instances = _instances(ledger[is_in(ledger["conflict_key"], keys)])
     rows = [_verdict(key, claimants, instances.get(key, [])) for key, claimants in
             sorted(named.items())]
     rows = [r for r in rows if r is not None]
@@ -62,16 +63,22 @@ def _empty() -> pd.DataFrame:
 
 def _instances(ledger: pd.DataFrame) -> dict[str, list[dict]]:
     """key -> its conflicts in the order they were opened: id, claimants, decision, chosen."""
+    found: dict[str, dict] = {}
+    columns = [ledger[c].to_numpy(dtype=object) for c in
+               ("conflict_id", "conflict_key", "claimant", "decision", "chosen")]
+    for conflict_id, key, claimant, decision, chosen in zip(*columns, strict=True):
+        entry = found.get(conflict_id)
+        if entry is None:
+            entry = found[conflict_id] = {
+                "id": conflict_id, "key": key, "claimants": set(),
+                "decision": decision if isinstance(decision, str) else None,
+                "chosen": chosen if isinstance(chosen, str) else None,
+                "number": _number(str(conflict_id))}
+        if isinstance(claimant, str):
+            entry["claimants"].add(claimant)
     out: dict[str, list[dict]] = {}
-    for conflict_id, rows in ledger.groupby("conflict_id", sort=False):
-        first = rows.iloc[0]
-        out.setdefault(first["conflict_key"], []).append({
-            "id": conflict_id, "claimants": set(rows["claimant"].dropna()),
-            "decision": first["decision"] if pd.notna(first["decision"]) else None,
-            "chosen": first["chosen"] if pd.notna(first["chosen"]) else None,
-            "number": _number(str(conflict_id))})
-    for found in out.values():
-        found.sort(key=lambda i: i["number"])
+    for entry in sorted(found.values(), key=lambda i: i["number"]):
+        out.setdefault(entry["key"], []).append(entry)
     return out
 
 

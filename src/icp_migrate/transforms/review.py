@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 
 from ..identity import entity_ids
-from ..plan import CONFLICT_COLUMNS, empty_frame
+from ..plan import CONFLICT_COLUMNS, Plan, empty_frame
 from .ledger import conflict_kind
 from .text import join_groups
 
 
-def conflict_table(state: pd.DataFrame, record_domains: pd.DataFrame,
-                   stored_entities: pd.DataFrame, versions: pd.DataFrame) -> pd.DataFrame:
+def conflict_table(state: pd.DataFrame, record_domains: pd.DataFrame, stored: Plan,
+                   versions: pd.DataFrame) -> pd.DataFrame:
     """One row per (conflict, claimant) for the records held in needs_review.
 
     `state`: every record of the run with disposition, conflict_key (the conflict's id),
@@ -33,15 +33,23 @@ def conflict_table(state: pd.DataFrame, record_domains: pd.DataFrame,
     best = valid.assign(rank=rank).sort_values(["rank", "row_id"]).drop_duplicates("entity_id")
     described = best.set_index("entity_id")[["cert_type", "cert_number", "entity_name"]]
     described = described.rename(columns={"entity_name": "name"})
-    stored = stored_entities.set_index("entity_id")[["cert_type", "cert_number", "name"]]
-    described = described.combine_first(stored)
+    entities = stored.entities.set_index("entity_id")[["cert_type", "cert_number", "name"]]
+    described = described.combine_first(entities)
     listed = record_domains.merge(valid[["row_id", "entity_id"]], on="row_id")
+    # what the store holds of the competitors: their websites, domains and members too
+    sites = stored.website_filings[stored.website_filings["entity_id"].isin(pairs["entity_id"])]
+    kept = stored.domains.merge(sites[["website_filing_number", "entity_id"]],
+                                on="website_filing_number")
+    owners = pd.concat([valid["entity_id"], sites["entity_id"]], ignore_index=True)
     out = pairs.join(described, on="entity_id")
     out["kind"] = out["conflict_key"].map(conflict_kind)
-    out["member_ids"] = out["entity_id"].map(_joined(valid["entity_id"], valid["member_id"]))
-    out["websites"] = out["entity_id"].map(_joined(valid["entity_id"],
-                                                   valid["website_filing_number"]))
-    out["domains"] = out["entity_id"].map(_joined(listed["entity_id"], listed["domain"]))
+    out["member_ids"] = out["entity_id"].map(_joined(owners, pd.concat(
+        [valid["member_id"], sites["member_id"]], ignore_index=True)))
+    out["websites"] = out["entity_id"].map(_joined(owners, pd.concat(
+        [valid["website_filing_number"], sites["website_filing_number"]], ignore_index=True)))
+    out["domains"] = out["entity_id"].map(_joined(
+        pd.concat([listed["entity_id"], kept["entity_id"]], ignore_index=True),
+        pd.concat([listed["domain"], kept["domain"]], ignore_index=True)))
     out["owner"] = out["entity_id"].where(out["entity_id"].str.startswith("ent_"), None)
     out["role"] = None
     out["detail"] = None
