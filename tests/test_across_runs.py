@@ -228,3 +228,27 @@ def test_two_usccs_with_one_organization_code_are_never_merged_silently(target_u
     assert [d for d, _ in dispositions(target_url, b.run_id)] == ["loaded", "loaded"]
     stored = query(target_url, "SELECT cert_number FROM entities ORDER BY cert_number")
     assert sorted(c for (c,) in stored) == sorted([X, other])
+
+
+def test_apply_now_reruns_the_runs_that_held_the_decided_conflict(target_url, tmp_path):
+    from test_cli import cli
+
+    w = "浙ICP备11111111号-1"
+    migrate(sources=[batch(tmp_path, "a.csv", row(X, w), row(Y, w, owner="宁波某某有限公司"))],
+            target=target_url)
+    migrate(sources=[batch(tmp_path, "b.csv", row(Z, "浙ICP备33333333号-1"))],
+            target=target_url)
+    rows = exported(target_url, tmp_path)
+    rows[0]["decision"] = f"assign:{entity(Y)}"
+    path = tmp_path / "decided.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    done = cli("review", "apply", str(path), "--target", target_url, "--by", "tester", "--now",
+               cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr
+    sources = [s for (s,) in query(target_url, "SELECT sources FROM runs ORDER BY started_at")]
+    assert len(sources) == 3 and sources[2] == sources[0]  # run A again, not the later B
+    assert dict(query(target_url, "SELECT website_filing_number, entity_id FROM website_filings "
+                      "WHERE website_filing_number = :w", w=w)) == {w: entity(Y)}

@@ -362,23 +362,27 @@ def review_apply(
     decisions_file: Annotated[Path, typer.Argument(help="the exported CSV, decisions filled")],
     target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
     by: Annotated[str | None, typer.Option(help="who decided (default: the OS user)")] = None,
-    now: Annotated[bool, typer.Option("--now", help="re-run the latest run now, with the "
-                                      "sources, cut-off, mapping and reports folder it had")]
+    now: Annotated[bool, typer.Option("--now", help="re-run now every run that held records "
+                                      "of the decided conflicts, with the sources, cut-off, "
+                                      "mapping and reports folder it had")]
     = False,
 ) -> None:
     """Check the whole file, then record its decisions; the next run loads accordingly."""
     def body() -> Any:
-        from .review import apply_decisions, rerun_sources
+        from .review import apply_decisions, open_conflicts, read_decisions, reruns_for
 
         with _target_engine(target) as engine:
             # checked before any decision is recorded: a refused --now changes nothing
-            recorded = rerun_sources(engine) if now else None
+            decided = read_decisions(decisions_file, open_conflicts(engine))
+            reruns = reruns_for(engine, [d.conflict_key for d in decided]) if now else []
             count = apply_decisions(engine, decisions_file, by)
         out.print(f"recorded {count:,} decisions", highlight=False)
-        return recorded if count else None
+        if reruns:
+            out.print(f"re-running {len(reruns)} run{'s' if len(reruns) > 1 else ''}: "
+                      + ", ".join(run_id for run_id, _ in reruns), highlight=False)
+        return reruns if count else None
 
-    recorded = _guarded(body)
-    if recorded is not None:
+    for _, recorded in _guarded(body) or []:
         run(sources=recorded.sources, target=target, mapping=recorded.mapping,
             cutoff=recorded.cutoff.isoformat(), dry_run=False, json_summary=None,
             reports_dir=recorded.reports_dir or "reports")

@@ -17,7 +17,13 @@ import sqlalchemy as sa
 from .errors import IcpMigrateError
 from .masking import mask
 from .run_settings import RunSettings
-from .store.schema import conflict_competitors, conflicts, review_decisions, runs
+from .store.schema import (
+    conflict_competitors,
+    conflicts,
+    record_dispositions,
+    review_decisions,
+    runs,
+)
 
 EXPORT_COLUMNS = ("conflict_id", "kind", "disputed", "opened_in_run", "age_runs",
                   "candidate_ids", "candidates", "allowed", "decision")
@@ -188,3 +194,37 @@ def rerun_sources(engine: sa.Engine) -> RunSettings:
     recorded = RunSettings.from_row(row)
     recorded.check_unchanged(latest[0])
     return recorded
+
+
+def _recorded(row: Any) -> RunSettings:
+    hidden = [s for s in json.loads(row.sources or "[]") if "***" in s]
+    if hidden:
+        raise IcpMigrateError(f"cannot re-run {hidden[0]} (its password is not stored); "
+                              "run icp-migrate run with the sources instead")
+    return RunSettings.from_row(row)
+
+
+def reruns_for(engine: sa.Engine, conflict_ids: list[str]) -> list[tuple[str, RunSettings]]:
+    """The runs to repeat so that decisions on `conflict_ids` load now: every completed run
+    that held records of them, oldest first (one per distinct set of settings, its latest),
+    else the latest completed run; each checked as `rerun_sources` checks it."""
+    query = (sa.select(runs).where(runs.c.status == "completed").where(runs.c.run_id.in_(
+        sa.select(record_dispositions.c.run_id).where(
+            record_dispositions.c.disposition == "needs_review",
+            record_dispositions.c.conflict_key.in_(conflict_ids)))).order_by(runs.c.started_at))
+    with engine.connect() as connection:
+        rows = connection.execute(query).all() if conflict_ids else []
+    if not rows:
+        latest = rerun_sources(engine)
+        with engine.connect() as connection:
+            found = latest_run(connection)
+        return [(found[0] if found else "", latest)]
+    chosen: dict[tuple, tuple[str, RunSettings]] = {}
+    for row in rows:
+        settings = _recorded(row)
+        same = (tuple(settings.sources), settings.cutoff, settings.mapping, settings.mapping_hash)
+        chosen.pop(same, None)  # the latest run of the same settings, in its place in time
+        chosen[same] = (row.run_id, settings)
+    for run_id, settings in chosen.values():
+        settings.check_unchanged(run_id)
+    return list(chosen.values())
