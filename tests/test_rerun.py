@@ -39,19 +39,23 @@ def _runs(url: str) -> list[dict]:
         engine.dispose()
 
 
-def _decide_one(url: str, folder: Path) -> Path:
-    """The exported conflicts with the first one rejected: a file `review apply` takes."""
+def _decide_one(url: str, folder: Path, decide: bool = True) -> Path:
+    """The exported conflicts with the first one decided (or none: `decide=False`), a file
+    `review apply` takes."""
     engine = open_target(url)
     try:
         exported = folder / "review.csv"
-        assert export_conflicts(engine, exported) > 0
+        assert export_conflicts(engine, exported) > 0 or not decide
     finally:
         engine.dispose()
-    rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8-sig"))))
-    rows[0]["decision"] = "reject"
+    text = exported.read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if decide:  # rejected, or kept apart / as stored where the kind takes that
+        rows[0]["decision"] = next(v for v in ("reject", "separate", "keep")
+                                   if v in rows[0]["allowed"])
     decided = folder / "decided.csv"
     with open(decided, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=next(csv.reader(io.StringIO(text))))
         writer.writeheader()
         writer.writerows(rows)
     return decided
@@ -116,6 +120,7 @@ def test_now_reruns_with_the_recorded_sources_and_cutoff_from_another_folder(
 
     # a source changed, then gone: one line, exit 1, and no decision recorded
     before = _decisions(target_url)
+    decided = _decide_one(target_url, elsewhere, decide=False)  # --now: the latest run
     source = samples / RUN_ORDER[1]
     source.write_bytes(source.read_bytes() + b"\n")
     refused = _apply_now(decided, target_url, elsewhere)
@@ -178,6 +183,7 @@ def test_now_reruns_with_the_recorded_mapping_file(samples, target_url, tmp_path
     assert (rerun["mapping_name"], rerun["mapping_path"], rerun["mapping_hash"]) == (
         recorded["mapping_name"], recorded["mapping_path"], recorded["mapping_hash"])
 
+    decided = _decide_one(target_url, elsewhere, decide=False)  # --now: the latest run
     mapping.write_text(mapping.read_text("utf-8") + "\n# edited\n", encoding="utf-8")
     refused = _apply_now(decided, target_url, elsewhere)
     assert refused.returncode == 1
