@@ -12,6 +12,7 @@ from icp_migrate.transforms.checkdigits import ORG_ALPHABET, org_code_check_char
 from icp_migrate.transforms.dispositions import decide, plan_decision
 from icp_migrate.transforms.records import normalize_records
 from icp_migrate.transforms.screen import scope_flags, screen
+from icp_migrate.transforms.steps import expectation_failures
 
 
 def org_code(n: int) -> str:
@@ -56,17 +57,10 @@ def canonical_frame(rows: list[dict], source: str = "test.csv") -> pd.DataFrame:
 
 
 def rule_failures(flags: pd.DataFrame) -> pd.DataFrame:
-    """What the record-level suite would fail, computed in pandas (the suite is the judge
-    in a real run; tests/test_validation.py shows the two agree)."""
-    readable = flags["read_error"].isna()
-    dated = readable & flags["in_scope_product"]
-    numbered = dated & flags["before_cutoff"]
-    parts = [(~readable, "record_readable"),
-             (dated & flags["filed_on"].isna(), "filed_on_present"),
-             (numbered & flags["website_filing_number"].isna(), "website_filing_number_usable")]
-    rows = [pd.DataFrame({"row_id": flags.loc[m, "row_id"], "reasons": name}) for m, name in parts]
-    return pd.concat(rows, ignore_index=True).groupby("row_id", as_index=False)["reasons"].agg(
-        "; ".join)
+    """What the record-level suite would fail, computed in pandas from the library's table
+    of steps (the suite is the judge in a real run; tests/test_validation.py shows the two
+    agree)."""
+    return expectation_failures(flags)
 
 
 def run_rules(canonical: pd.DataFrame, cutoff: str = "2019-01-01",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from icp_migrate.plan import Plan
+from icp_migrate.transforms.steps import expectation_failures
 from icp_migrate.validation import validate_plan, validate_records
 from icp_migrate.validation.context import Rule, failing_keys, validate_frame
 
@@ -89,6 +91,28 @@ def test_all_record_cases_in_one_run():
     assert check.failures["row_id"].dtype == "int64"
     assert check.statistics["evaluated_expectations"] == 3
     assert not check.success
+
+
+# Every combination of the values each column of the record frame can hold (the frame
+# contract too: before_cutoff without a date, a missing in_scope_product).
+COLUMN_VALUES = {
+    "read_error": [None, pd.NA, "broken CSV row"],
+    "in_scope_product": [True, False, None],
+    "filed_on": [pd.Timestamp("2015-03-02"), NaT],
+    "before_cutoff": [True, False],
+    "website_filing_number": ["浙ICP备12345678号-1", None, pd.NA],
+}
+
+
+def test_the_suite_and_the_pandas_steps_agree():
+    """GX (the judge in a run) and steps.expectation_failures (what rule tests use), both
+    made from the one table of steps, fail the same rows with the same reasons."""
+    cases = [("combination", dict(zip(COLUMN_VALUES, values, strict=True)), "")
+             for values in itertools.product(*COLUMN_VALUES.values())]
+    for frame in (record_frame(RECORD_CASES), record_frame(cases)):
+        check = validate_records(frame)
+        assert not check.failures.empty
+        pd.testing.assert_frame_equal(check.failures, expectation_failures(frame))
 
 
 def test_consecutive_runs_do_not_share_results():

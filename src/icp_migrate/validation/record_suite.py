@@ -7,38 +7,24 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from icp_migrate.transforms.steps import (
+    EXPECTATION_FOR,
+    EXPECTATION_STEPS,
+    FLAG_COLUMNS,
+    STEP_COLUMNS,
+    where,
+)
 from icp_migrate.validation.context import Rule, failing_keys, rule_name, scrub, validate_frame
 
-RECORD_COLUMNS = (
-    "row_id",
-    "read_error",
-    "in_scope_product",
-    "filed_on",
-    "before_cutoff",
-    "website_filing_number",
-)
+RECORD_COLUMNS = ("row_id", *STEP_COLUMNS)
 SUITE_NAME = "records"
 
-_READABLE = ("read_error", "null", None)
-_IN_SCOPE = ("in_scope_product", "==", True)
-_BEFORE_CUTOFF = ("before_cutoff", "==", True)
-
-# Steps 1-3 only, in disposition order; the names become quarantine reasons. Rows out of
-# scope are outside each rule's condition, so they never fail it.
-RECORD_RULES = (
-    Rule("record_readable", "ExpectColumnValuesToBeNull", {"column": "read_error"}),
-    Rule(
-        "filed_on_present",
-        "ExpectColumnValuesToNotBeNull",
-        {"column": "filed_on"},
-        where=(_READABLE, _IN_SCOPE),
-    ),
-    Rule(
-        "website_filing_number_usable",
-        "ExpectColumnValuesToNotBeNull",
-        {"column": "website_filing_number"},
-        where=(_READABLE, _IN_SCOPE, _BEFORE_CUTOFF),
-    ),
+# The quarantining steps of transforms/steps.py, in disposition order; the names become
+# quarantine reasons. A rule applies where the earlier steps it is given passed, so rows
+# out of scope never fail it.
+RECORD_RULES = tuple(
+    Rule(step.name, EXPECTATION_FOR[step.op], {"column": step.column}, where=where(step))
+    for step in EXPECTATION_STEPS
 )
 
 
@@ -72,7 +58,7 @@ def _checked(frame: pd.DataFrame) -> pd.DataFrame:
     # named index: GX then lists failing keys without a per-row lookup (100k rows, 55k
     # failing: 3 s -> 0.7 s).
     checked = frame.loc[:, list(RECORD_COLUMNS)].set_index("row_id")
-    for flag in ("in_scope_product", "before_cutoff"):
+    for flag in FLAG_COLUMNS:
         checked[flag] = checked[flag].fillna(False).astype(bool)
     return checked
 
