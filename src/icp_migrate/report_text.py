@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -39,6 +38,8 @@ def print_summary(console: Console, summary: RunSummary) -> None:
 
 
 def print_store(console: Console, url: str, limit: int) -> None:
+    from .store.overview import first_accounts, table_counts
+    from .store.runs import recent_runs
     from .store.target import display_url, open_target
 
     engine = open_target(url)
@@ -48,25 +49,15 @@ def print_store(console: Console, url: str, limit: int) -> None:
                            header_style="bold")
             counts.add_column("table")
             counts.add_column("rows", justify="right")
-            for name in ("entities", "accounts", "website_filings", "domains", "runs",
-                         "record_dispositions", "entity_links"):
-                n = conn.execute(sa.text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
+            for name, n in table_counts(conn).items():
                 counts.add_row(name, f"{n:,}")
             console.print(counts)
-            runs = pd.read_sql(sa.text(
-                "SELECT run_id, status, records_in, loaded, duplicate, out_of_scope, "
-                "quarantined, needs_review FROM runs ORDER BY started_at DESC LIMIT 5"), conn)
-            console.print(_table("latest runs", runs))
-            recorded = pd.read_sql(sa.text(
-                "SELECT run_id, cutoff, mapping_name, mapping_path, sources FROM runs "
-                "ORDER BY started_at DESC LIMIT 5"), conn)
-            console.print(_table("latest runs: settings", _run_settings(recorded)))
-            accounts = pd.read_sql(sa.text(
-                "SELECT a.account_id, a.account_kind, a.real_name_verification_required AS "
-                "real_name, e.entity_type, e.name, e.cert_type, e.cert_number, "
-                "(SELECT COUNT(*) FROM website_filings w WHERE w.entity_id = e.entity_id) "
-                "AS websites FROM accounts a JOIN entities e ON e.entity_id = a.entity_id "
-                "ORDER BY e.name, a.account_kind LIMIT :n"), conn, params={"n": limit})
+            runs = recent_runs(conn, 5)
+            console.print(_table("latest runs", runs[[
+                "run_id", "status", "records_in", "loaded", "duplicate", "out_of_scope",
+                "quarantined", "needs_review"]]))
+            console.print(_table("latest runs: settings", _run_settings(runs)))
+            accounts = first_accounts(conn, limit)
             accounts["cert_number"] = accounts["cert_number"].map(mask)
             console.print(_table(f"accounts (first {limit})", accounts))
     finally:

@@ -17,13 +17,9 @@ import sqlalchemy as sa
 from .errors import IcpMigrateError
 from .masking import mask
 from .run_settings import RunSettings
-from .store.schema import (
-    conflict_competitors,
-    conflicts,
-    record_dispositions,
-    review_decisions,
-    runs,
-)
+from .store import conflicts as ledger
+from .store.conflicts import open_conflicts
+from .store.runs import latest_completed_run
 
 EXPORT_COLUMNS = ("conflict_id", "kind", "disputed", "opened_in_run", "age_runs",
                   "candidate_ids", "candidates", "allowed", "decision")
@@ -34,34 +30,6 @@ DEFAULT_ALLOWED = ("assign:<id>", "reject")
 
 class ReviewFileError(IcpMigrateError):
     """A review file that cannot be applied as a whole; nothing was applied."""
-
-
-def latest_run(connection: sa.Connection) -> tuple[str, list[str]] | None:
-    row = connection.execute(
-        sa.select(runs.c.run_id, runs.c.sources).where(runs.c.status == "completed")
-        .order_by(runs.c.started_at.desc()).limit(1)).first()
-    return (row.run_id, json.loads(row.sources or "[]")) if row else None
-
-
-def open_conflicts(engine: sa.Engine) -> pd.DataFrame:
-    """Every open conflict of the target (from any run), one row per claimant, with its
-    description and its age (runs started since the run that opened it)."""
-    c, k, d = conflicts, conflict_competitors, review_decisions
-    later, opened = runs.alias("later_runs"), runs.alias("opened_runs")
-    age = sa.select(sa.func.count()).select_from(later).where(
-        later.c.started_at > opened.c.started_at).correlate(opened).scalar_subquery()
-    query = (sa.select(c.c.conflict_id, c.c.conflict_key, c.c.kind, c.c.opened_run_id,
-                       age.label("age_runs"), *(k.c[n] for n in DESCRIPTION_COLUMNS))
-             .join(k, k.c.conflict_id == c.c.conflict_id)
-             .join(opened, opened.c.run_id == c.c.opened_run_id)
-             .where(c.c.conflict_id.not_in(sa.select(d.c.conflict_key)))
-             .order_by(c.c.conflict_id, k.c.claimant))
-    with engine.connect() as connection:
-        return pd.read_sql(query, connection, dtype=object)
-
-
-DESCRIPTION_COLUMNS = ("claimant", "owner", "role", "cert_type", "cert_number", "name",
-                       "member_ids", "websites", "domains", "records", "detail")
 
 
 def _described(r: Any) -> str:
@@ -170,9 +138,7 @@ def apply_decisions(engine: sa.Engine, path: Path, decided_by: str | None = None
     who = decided_by or getpass.getuser()
     rows = [{"conflict_key": d.conflict_key, "decision": d.decision, "entity_id": d.entity_id,
              "decided_by": who, "decided_at": now, "source_file": path.name} for d in decisions]
-    if rows:
-        with engine.begin() as connection:
-            connection.execute(sa.insert(review_decisions), rows)
+    ledger.record_decisions(engine, rows)
     return len(rows)
 
 
@@ -181,19 +147,16 @@ def rerun_sources(engine: sa.Engine) -> RunSettings:
     folder), to load decisions now (`review apply --now`); IcpMigrateError, one line, when
     the run cannot be repeated as it was: a password not stored, a source file or the
     mapping file gone or changed since (each file is read once for its sha256)."""
-    with engine.connect() as connection:
-        latest = latest_run(connection)
-        row = None if latest is None else connection.execute(
-            sa.select(runs).where(runs.c.run_id == latest[0])).one()
-    if latest is None or row is None:
+    return _latest_rerun(engine)[1]
+
+
+def _latest_rerun(engine: sa.Engine) -> tuple[str, RunSettings]:
+    row = latest_completed_run(engine)
+    if row is None:
         raise IcpMigrateError("no completed run in the target to re-run")
-    hidden = [s for s in latest[1] if "***" in s]
-    if hidden:
-        raise IcpMigrateError(f"cannot re-run {hidden[0]} (its password is not stored); "
-                              "run icp-migrate run with the sources instead")
-    recorded = RunSettings.from_row(row)
-    recorded.check_unchanged(latest[0])
-    return recorded
+    recorded = _recorded(row)
+    recorded.check_unchanged(row.run_id)
+    return row.run_id, recorded
 
 
 def _recorded(row: Any) -> RunSettings:
@@ -208,17 +171,9 @@ def reruns_for(engine: sa.Engine, conflict_ids: list[str]) -> list[tuple[str, Ru
     """The runs to repeat so that decisions on `conflict_ids` load now: every completed run
     that held records of them, oldest first (one per distinct set of settings, its latest),
     else the latest completed run; each checked as `rerun_sources` checks it."""
-    query = (sa.select(runs).where(runs.c.status == "completed").where(runs.c.run_id.in_(
-        sa.select(record_dispositions.c.run_id).where(
-            record_dispositions.c.disposition == "needs_review",
-            record_dispositions.c.conflict_key.in_(conflict_ids)))).order_by(runs.c.started_at))
-    with engine.connect() as connection:
-        rows = connection.execute(query).all() if conflict_ids else []
+    rows = ledger.completed_runs_holding(engine, conflict_ids)
     if not rows:
-        latest = rerun_sources(engine)
-        with engine.connect() as connection:
-            found = latest_run(connection)
-        return [(found[0] if found else "", latest)]
+        return [_latest_rerun(engine)]
     chosen: dict[tuple, tuple[str, RunSettings]] = {}
     for row in rows:
         settings = _recorded(row)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from prefect import flow
 from pydantic import SecretStr
 
@@ -24,7 +23,7 @@ from ..errors import IcpMigrateError
 from ..mapping import Mapping, resolve_mapping
 from ..readers import preflight
 from ..settings import DEFAULT_CUTOFF, target_url
-from ..store.schema import inbox_files
+from ..store.inbox import record_files, seen_files
 from ..store.target import open_target
 from .migrate import migrate
 from .tasks import stage
@@ -120,12 +119,10 @@ def scan_inbox(inbox: str, target: str, settle: float, staging: str,
         log.info("waiting for %s to settle", name)
     engine = open_target(target)
     try:
-        with engine.connect() as connection:
-            rows = connection.execute(sa.select(inbox_files.c.content_hash,
-                                                inbox_files.c.file_name)).all()
+        seen = seen_files(engine)
     finally:
         engine.dispose()
-    return taken, waiting, {h: name for h, name in rows}
+    return taken, waiting, seen
 
 
 def _set_aside(item: Taken, folder: str, reason: str | None = None) -> None:
@@ -155,8 +152,7 @@ def _record(target: str, rows: list[dict]) -> None:
         return
     engine = open_target(target)
     try:
-        with engine.begin() as connection:
-            connection.execute(sa.insert(inbox_files), rows)
+        record_files(engine, rows)
     finally:
         engine.dispose()
 

@@ -14,10 +14,11 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from icp_migrate.masking import mask
 from icp_migrate.reports.build import write_file
+from icp_migrate.store.exports import read_plan_frames
 
 FORMATS = ("csv", "json")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -40,32 +41,6 @@ COLUMNS = (
 LIST_COLUMNS = ("website_filing_numbers", "domains", "member_ids")
 FILING_KINDS = ("filing", "filing_and_resources")  # the accounts filings are imported into
 _KIND_ORDER = {"filing": 0, "filing_and_resources": 1, "resources": 2}
-_QUERIES = {
-    "accounts": (
-        "SELECT a.account_id, a.account_kind, a.real_name_verification_required, e.entity_id, "
-        "e.entity_type, e.name AS entity_name, e.cert_type, e.cert_number, e.province, "
-        "e.entity_filing_number FROM accounts a JOIN entities e ON e.entity_id = a.entity_id"
-    ),
-    "websites": "SELECT website_filing_number, account_id FROM website_filings",
-    "domains": (
-        "SELECT d.domain, w.account_id FROM domains d "
-        "JOIN website_filings w ON w.website_filing_number = d.website_filing_number"
-    ),
-    # Every member whose loaded or duplicate records (any run) went to the entity.
-    "members": (
-        "SELECT entity_id, member_id FROM record_dispositions "
-        "WHERE disposition IN ('loaded', 'duplicate') AND entity_id IS NOT NULL "
-        "AND member_id IS NOT NULL "
-        "UNION SELECT entity_id, member_id FROM website_filings WHERE member_id IS NOT NULL"
-    ),
-}
-
-
-def read_plan_frames(engine: Engine) -> dict[str, pd.DataFrame]:
-    with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        return {name: pd.read_sql(text(query), connection) for name, query in _QUERIES.items()}
 
 
 def plan_entries(accounts: pd.DataFrame, websites: pd.DataFrame, domains: pd.DataFrame,

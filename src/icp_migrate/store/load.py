@@ -17,6 +17,7 @@ from icp_migrate.errors import TargetError
 from icp_migrate.masking import mask_text
 from icp_migrate.plan import Plan
 from icp_migrate.store import bulk
+from icp_migrate.store.backend import backend_of
 from icp_migrate.store.schema import (
     accounts,
     changes,
@@ -124,11 +125,11 @@ def _write_ledger(connection: Connection, run_id: str, plan: Plan) -> None:
     (seen only in an earlier run) keeps its earlier description."""
     if not len(plan.conflicts):
         return
-    dialect_insert = _dialect_insert(connection)
+    insert_into = backend_of(connection).insert
     ids = plan.conflicts["conflict_key"].drop_duplicates()
     opened = [{"conflict_id": i, "conflict_key": re.sub(r"#\d+$", "", i),
                "kind": conflict_kind(i), "opened_run_id": run_id} for i in ids]
-    connection.execute(dialect_insert(conflicts).on_conflict_do_nothing(), opened)
+    connection.execute(insert_into(conflicts).on_conflict_do_nothing(), opened)
     frame = plan.conflicts.rename(columns={"conflict_key": "conflict_id",
                                            "entity_id": "claimant"})
     frame = frame.reindex(columns=["conflict_id", "claimant", *_DESCRIPTION]).astype(object)
@@ -138,22 +139,12 @@ def _write_ledger(connection: Connection, run_id: str, plan: Plan) -> None:
         if part.empty:
             continue
         rows = [dict(r, last_run_id=run_id) for r in part.to_dict("records")]
-        statement = dialect_insert(conflict_competitors)
+        statement = insert_into(conflict_competitors)
         statement = (statement.on_conflict_do_update(
             index_elements=["conflict_id", "claimant"],
             set_={n: statement.excluded[n] for n in (*_DESCRIPTION, "last_run_id")})
             if update_row else statement.on_conflict_do_nothing())
         connection.execute(statement, rows)
-
-
-def _dialect_insert(connection: Connection):  # noqa: ANN202 - dialect-specific Insert
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
 
 
 def fail_run(engine: Engine, run_id: str, error: str) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..errors import TargetError
+from .backend import backend_of
 from .target import display_url
 
 LOCK_WAIT_ENV = "ICP_MIGRATE_LOCK_WAIT"
@@ -29,7 +30,7 @@ def lock_wait_seconds() -> float:
 def target_lock(engine: sa.Engine, wait_seconds: float | None = None) -> Iterator[None]:
     """Hold the target's run lock; wait at most `wait_seconds`, then fail in one line."""
     wait = lock_wait_seconds() if wait_seconds is None else wait_seconds
-    if engine.dialect.name == "postgresql":
+    if backend_of(engine).advisory_locks:
         with _advisory_lock(engine, wait):
             yield
     else:

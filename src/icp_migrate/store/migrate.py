@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import fcntl
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+
+from icp_migrate.store.backend import backend_of
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-# Two runs starting at once on PostgreSQL must not both create the tables.
-_PG_LOCK_KEY = 0x1C9_3A7E
 
 
 def alembic_config() -> Config:
@@ -32,21 +31,9 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the store to `revision` in one transaction (DDL is transactional on PostgreSQL)."""
-    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        # two processes opening a new SQLite file at once must not both create the tables
-        database = engine.url.database.removeprefix("file:")  # URI filenames (mode=ro)
-        with open(f"{database}.schema.lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            _upgrade(engine, revision)
-        return
-    _upgrade(engine, revision)
-
-
-def _upgrade(engine: Engine, revision: str) -> None:
+    """Bring the store to `revision` in one transaction (DDL is transactional on PostgreSQL),
+    which no other process upgrades at the same time."""
     config = alembic_config()
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    with backend_of(engine).schema_upgrade(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

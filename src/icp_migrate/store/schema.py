@@ -256,6 +256,19 @@ class EntityLink(Base):
     link_key: Mapped[str | None] = mapped_column(Text)
 
 
+class RunValidation(Base):
+    """The Great Expectations result of one suite of a run (`validations.py` reads and
+    writes them)."""
+
+    __tablename__ = "run_validations"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
+    suite: Mapped[str] = mapped_column(String, primary_key=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+    # The JSON-able GX result; the record suite's is scrubbed of data values (row ids only).
+    result: Mapped[str | None] = mapped_column(Text)
+
+
 metadata = Base.metadata
 entities = metadata.tables["entities"]
 accounts = metadata.tables["accounts"]
@@ -270,6 +283,4 @@ inbox_files = metadata.tables["inbox_files"]
 conflicts = metadata.tables["conflicts"]
 conflict_competitors = metadata.tables["conflict_competitors"]
 changes = metadata.tables["changes"]
-
-# Registers run_validations on the same metadata (migrations and compare_metadata see it).
-from icp_migrate.store import validations as _validations  # noqa: E402, F401
+run_validations = metadata.tables["run_validations"]

@@ -15,6 +15,7 @@ from icp_migrate.plan import (
     Plan,
 )
 from icp_migrate.store import schema
+from icp_migrate.store.backend import backend_of
 
 _BOOL_COLUMNS = {
     "has_cloud_resources",
@@ -30,8 +31,7 @@ def read_snapshot(engine: Engine) -> Plan:
     # One connection (and, on PostgreSQL, one snapshot) for all four tables, so the
     # frames agree with each other even while another run commits.
     with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        backend_of(connection).read_snapshot(connection)
         return Plan(
             entities=_read(connection, schema.entities, ENTITY_COLUMNS),
             accounts=_read(connection, schema.accounts, ACCOUNT_COLUMNS),

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Boolean, Connection, Engine, ForeignKey, String, Text, delete, insert, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Connection, Engine, delete, insert, select
 
-from icp_migrate.store.schema import Base
-
-
-class RunValidation(Base):
-    __tablename__ = "run_validations"
-
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id"), primary_key=True)
-    suite: Mapped[str] = mapped_column(String, primary_key=True)
-    success: Mapped[bool] = mapped_column(Boolean)
-    # The JSON-able GX result; the record suite's is scrubbed of data values (row ids only).
-    result: Mapped[str | None] = mapped_column(Text)
-
-
-run_validations = Base.metadata.tables["run_validations"]
+from icp_migrate.store.binds import connected, transaction
+from icp_migrate.store.schema import run_validations
 
 
 def save_validations(bind: Engine | Connection, run_id: str, results: dict[str, dict]) -> None:
@@ -34,17 +21,10 @@ def save_validations(bind: Engine | Connection, run_id: str, results: dict[str, 
         }
         for suite, result in results.items()
     ]
-    if isinstance(bind, Engine):
-        with bind.begin() as connection:
-            _replace(connection, run_id, rows)
-    else:
-        _replace(bind, run_id, rows)
-
-
-def _replace(connection: Connection, run_id: str, rows: list[dict]) -> None:
-    connection.execute(delete(run_validations).where(run_validations.c.run_id == run_id))
-    if rows:
-        connection.execute(insert(run_validations), rows)
+    with transaction(bind) as connection:
+        connection.execute(delete(run_validations).where(run_validations.c.run_id == run_id))
+        if rows:
+            connection.execute(insert(run_validations), rows)
 
 
 def read_validations(bind: Engine | Connection, run_id: str) -> dict[str, dict]:
@@ -54,9 +34,6 @@ def read_validations(bind: Engine | Connection, run_id: str) -> dict[str, dict]:
         .where(run_validations.c.run_id == run_id)
         .order_by(run_validations.c.suite)
     )
-    if isinstance(bind, Engine):
-        with bind.connect() as connection:
-            rows = connection.execute(query).all()
-    else:
-        rows = bind.execute(query).all()
+    with connected(bind) as connection:
+        rows = connection.execute(query).all()
     return {suite: json.loads(text) if text else {} for suite, text in rows}
