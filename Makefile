@@ -20,10 +20,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# The demo's own target, made afresh each time; the default target (icp_migration.db) and
+# any real migration in it are never touched.
+DEMO_TARGET := sqlite:///demo.db
+
 demo: $(STAMP)
-	rm -f icp_migration.db
-	$(BIN)/icp-migrate run $(SAMPLES) --target sqlite:///icp_migration.db
-	$(BIN)/icp-migrate show --target sqlite:///icp_migration.db
+	rm -f demo.db
+	$(BIN)/icp-migrate run $(SAMPLES) --target $(DEMO_TARGET)
+	$(BIN)/icp-migrate show --target $(DEMO_TARGET)
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard bench)
@@ -50,4 +54,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py --records 100000 300000 1000000
 
 clean:
-	rm -rf $(VENV) icp_migration.db reports
+	rm -rf $(VENV) demo.db demo.db.*lock reports

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,12 +18,15 @@ from . import settings
 from .errors import IcpMigrateError, UsageError
 from .masking import mask_text, printable
 
+if TYPE_CHECKING:
+    from .run_settings import RunOptions
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Move legacy HiChina ICP filings into one Alibaba Cloud account per entity.")
 # piped output (make demo, CI logs) gets room for the tables instead of 80 columns
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line
-DEBUG_ENV = "ICP_MIGRATE_DEBUG"
+DEBUG_ENV = settings.DEBUG_ENV
 
 
 def _shown(text: str) -> str:
@@ -62,13 +64,10 @@ class _ProgressHandler(logging.Handler):
 @contextmanager
 def _target_engine(target: str | None) -> Iterator[Any]:
     """The target's engine (opened, schema upgraded), disposed after the command."""
-    from .store.target import open_target
+    from .store.target import target_engine
 
-    engine = open_target(settings.target_url(target))
-    try:
+    with target_engine(settings.target_url(target)) as engine:
         yield engine
-    finally:
-        engine.dispose()
 
 
 def _progress_to_stderr() -> None:
@@ -92,7 +91,7 @@ def _guarded(action: Callable[[], Any]) -> Any:
     except typer.Exit:
         raise
     except Exception as exc:  # noqa: BLE001 - the promise is: no traceback, ever
-        if os.environ.get(DEBUG_ENV):  # the traceback, all but its frames (code) masked
+        if settings.debug_enabled():  # the traceback, all but its frames (code) masked
             import traceback
 
             trace = traceback.TracebackException.from_exception(exc)
@@ -136,34 +135,29 @@ def run(
     """Migrate legacy sources into the target store and print the summary."""
     def body() -> None:
         began = time.perf_counter()
-        _check_cutoff(cutoff)
-        if dask:
-            from .flows.distributed import check_spec
+        from .run_settings import RunOptions
 
-            check_spec(dask)
-        url = settings.target_url(target)
-        if os.environ.get(DEBUG_ENV):
-            os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO")
-        settings.configure_environment()
+        # checked once, here: a bad cut-off, Dask spec or mapping is a usage error
+        options = RunOptions.from_user(sources, target=target, cutoff=cutoff, mapping=mapping,
+                                       reports_dir=reports_dir, dry_run=dry_run, dask=dask)
+        settings.configure_environment(prefect_console_in_debug=True)
         _progress_to_stderr()
         from .flows.api import start_early
-        from .mapping import resolve_mapping
         from .readers import preflight
         from .store.target import open_target
         from .validation.context import warm_up
 
         # clear errors in a second, before anything starts in the background
-        preflight(list(sources), resolve_mapping(mapping) if mapping else None)
-        if not dry_run:
-            open_target(url).dispose()
+        preflight(list(options.sources), options.forced_mapping())
+        if not options.dry_run:
+            open_target(options.target).dispose()
         # Prefect's ephemeral API comes up while Great Expectations is imported and the
         # flow module loads; both threads are joined before the process may exit (a
         # daemon thread still importing at interpreter exit can abort the process).
         api_up = start_early()
         gx_ready = warm_up()
         try:
-            _migrate(began, sources, url, mapping, cutoff, dry_run, json_summary, dask, api_up,
-                     reports_dir)
+            _migrate(began, options, json_summary, api_up)
         finally:
             api_up()
             gx_ready.join()
@@ -171,9 +165,8 @@ def run(
     _guarded(body)
 
 
-def _migrate(began: float, sources: list[str], url: str, mapping: str | None, cutoff: str,
-             dry_run: bool, json_summary: Path | None, dask: str | None,
-             api_up: Callable[[], None], reports_dir: str = "reports") -> None:
+def _migrate(began: float, options: RunOptions, json_summary: Path | None,
+             api_up: Callable[[], None]) -> None:
     """The migrate flow run from the CLI (after the quick checks), then its summary."""
     from .flows.migrate import migrate
 
@@ -181,17 +174,13 @@ def _migrate(began: float, sources: list[str], url: str, mapping: str | None, cu
     from .report_text import print_summary
 
     flow_began = time.perf_counter()
-    from pydantic import SecretStr
-
-    # URLs may hold passwords and Prefect stores flow parameters: SecretStr ones masked
     flow = migrate
-    if dask:
+    if options.dask:
         from .flows.distributed import dask_runner
 
-        flow = migrate.with_options(task_runner=dask_runner(dask))
-    summary = flow(sources=[SecretStr(s) if "://" in s else s for s in sources],
-                   target=SecretStr(url), mapping=mapping, cutoff=cutoff,
-                   dry_run=dry_run, reports_dir=reports_dir, distributed=bool(dask))
+        flow = migrate.with_options(task_runner=dask_runner(options.dask))
+    # URLs may hold passwords and Prefect stores flow parameters: those are SecretStr
+    summary = flow(**options.flow_parameters())
     if json_summary is not None:
         _write_json_summary(json_summary, summary.as_dict(), {
             "before_flow": flow_began - began, "flow": time.perf_counter() - flow_began})
@@ -209,15 +198,6 @@ def _write_json_summary(path: Path, summary: dict, seconds: dict[str, float]) ->
         "prefect_overhead": round(seconds["flow"] - stages, 3),
     }
     path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-
-
-def _check_cutoff(cutoff: str) -> None:
-    import datetime as dt
-
-    try:
-        dt.date.fromisoformat(cutoff)
-    except ValueError:
-        raise UsageError(f"--cutoff must be a date YYYY-MM-DD, not {cutoff!r}") from None
 
 
 @app.command()
@@ -314,20 +294,18 @@ def serve(
     def body() -> None:
         if (cron is None) == (interval is None):
             raise UsageError("give exactly one of --cron EXPR or --interval SECONDS")
-        _check_cutoff(cutoff)
-        if mapping:
-            from .mapping import resolve_mapping
+        from .run_settings import RunOptions
 
-            resolve_mapping(mapping)  # a bad name or file fails now, not on every tick
-        url = settings.target_url(target)
+        # a bad cut-off, name or mapping file fails now, not on every tick
+        options = RunOptions.from_user(target=target, cutoff=cutoff, mapping=mapping,
+                                       reports_dir=reports_dir)
         settings.configure_environment()
         _progress_to_stderr()
         from .flows.serving import serve_inbox
         from .store.target import open_target
 
-        open_target(url).dispose()
-        serve_inbox(inbox, url, cron, interval, reports_dir, cutoff=cutoff, mapping=mapping,
-                    settle=settle)
+        open_target(options.target).dispose()
+        serve_inbox(inbox, options, cron, interval, settle=settle)
 
     _guarded(body)
 

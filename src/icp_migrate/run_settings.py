@@ -1,4 +1,5 @@
-"""A run's settings as part of its record (runs row), and the checks before re-running it.
+"""A run's options, checked once where they enter; its settings as part of its record (runs
+row), and the checks before re-running it.
 
 A run is repeatable only as it was: the same cut-off, the same mapping (its content, not
 just its name) and the same sources (their bytes, not just their names). Sources are kept
@@ -11,16 +12,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
-from .errors import IcpMigrateError, SourceError
-from .mapping import MAPPINGS_DIR, resolve_mapping
+from . import settings
+from .errors import IcpMigrateError, SourceError, UsageError
+from .flows.distributed import check_spec
+from .mapping import MAPPINGS_DIR, Mapping, resolve_mapping
 from .store.target import display_url
 
 
@@ -144,9 +149,97 @@ def record_settings(sources: list[str], mapping: str | None, cutoff: date,
     name = path = digest = None
     if mapping:
         chosen = resolve_mapping(mapping)
-        builtin = chosen.path.resolve().parent == MAPPINGS_DIR.resolve()
-        name, digest = chosen.name, file_sha256(chosen.path)
-        path = None if builtin else os.path.abspath(chosen.path)
+        name, path = _mapping_reference(chosen)
+        digest = file_sha256(chosen.path)
     return RunSettings(sources=recorded, source_hashes=hashes, cutoff=cutoff,
                        mapping_name=name, mapping_path=path, mapping_hash=digest,
                        reports_dir=os.path.abspath(reports_dir))
+
+
+def _mapping_reference(chosen: Mapping) -> tuple[str, str | None]:
+    """A resolved mapping's name, and its file's absolute path unless it is a built-in one."""
+    builtin = chosen.path.resolve().parent == MAPPINGS_DIR.resolve()
+    return chosen.name, None if builtin else os.path.abspath(chosen.path)
+
+
+def parse_cutoff(cutoff: str | date) -> date:
+    """The cut-off as a date; UsageError (exit 2) unless it is one (YYYY-MM-DD)."""
+    if isinstance(cutoff, date):
+        return cutoff
+    try:
+        return date.fromisoformat(cutoff)
+    except (TypeError, ValueError):
+        raise UsageError(f"--cutoff must be a date YYYY-MM-DD, not {cutoff!r}") from None
+
+
+def _revealed(value: str | SecretStr) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What a run is asked to do, typed: built and checked once where it enters
+    (`from_user`: `icp-migrate run`, `serve`, each inbox tick). The migrate flow takes it
+    as plain parameters (`flow_parameters`, serialisable, URLs masked: Prefect stores them)
+    and reads them back (`from_flow`); the run records it (`recorded`)."""
+
+    target: str  # a SQLAlchemy URL (a plain path or the default already made one)
+    sources: tuple[str, ...] = ()  # files or database URLs, in run order
+    cutoff: date = date.fromisoformat(settings.DEFAULT_CUTOFF)
+    mapping: str | None = None  # a built-in mapping's name, or a mapping file's absolute path
+    reports_dir: str = "reports"
+    dry_run: bool = False
+    dask: str | None = None  # a scheduler address or local:N; None: sources in this process
+
+    @classmethod
+    def from_user(cls, sources: Iterable[str] = (), *, target: str | None,
+                  cutoff: str | date = settings.DEFAULT_CUTOFF, mapping: str | None = None,
+                  reports_dir: str = "reports", dry_run: bool = False,
+                  dask: str | None = None) -> RunOptions:
+        """The options as given (`target` None or empty: $ICP_MIGRATE_TARGET or the default
+        file), checked: UsageError for a bad cut-off or Dask spec, MappingError for a
+        mapping that is not a built-in name or a valid mapping file."""
+        day = parse_cutoff(cutoff)
+        if dask:
+            check_spec(dask)
+        reference = None
+        if mapping:
+            name, path = _mapping_reference(resolve_mapping(mapping))
+            reference = path or name
+        return cls(target=settings.target_url(target or None), sources=tuple(sources),
+                   cutoff=day, mapping=reference, reports_dir=reports_dir, dry_run=dry_run,
+                   dask=dask or None)
+
+    @classmethod
+    def from_flow(cls, sources: Iterable[str | SecretStr], target: str | SecretStr,
+                  mapping: str | None, cutoff: str | date, dry_run: bool,
+                  reports_dir: str) -> RunOptions:
+        """The options the migrate flow's parameters carry (URLs may come as SecretStr)."""
+        return cls(target=_revealed(target), sources=tuple(_revealed(s) for s in sources),
+                   cutoff=parse_cutoff(cutoff), mapping=mapping or None,
+                   reports_dir=reports_dir, dry_run=dry_run)
+
+    def flow_parameters(self) -> dict[str, Any]:
+        """The migrate flow's parameters: URLs (they may hold passwords) as SecretStr."""
+        return {"sources": [SecretStr(s) if _is_url(s) else s for s in self.sources],
+                "target": SecretStr(self.target), "mapping": self.mapping,
+                "cutoff": self.cutoff.isoformat(), "dry_run": self.dry_run,
+                "reports_dir": self.reports_dir, "distributed": bool(self.dask)}
+
+    def __repr__(self) -> str:  # URLs without their passwords, as everywhere in logs
+        shown = [display_url(s) if _is_url(s) else s for s in self.sources]
+        return (f"RunOptions(target={display_url(self.target)!r}, sources={shown!r}, "
+                f"cutoff={self.cutoff.isoformat()}, mapping={self.mapping!r}, "
+                f"reports_dir={self.reports_dir!r}, dry_run={self.dry_run}, dask={self.dask!r})")
+
+    def with_sources(self, sources: Iterable[str]) -> RunOptions:
+        return replace(self, sources=tuple(sources))
+
+    def forced_mapping(self) -> Mapping | None:
+        """The mapping forced on every source; None: each source's layout is detected."""
+        return resolve_mapping(self.mapping) if self.mapping else None
+
+    def recorded(self) -> RunSettings:
+        """The settings the run's record keeps (see `record_settings`)."""
+        return record_settings(list(self.sources), self.mapping, self.cutoff,
+                               self.reports_dir)

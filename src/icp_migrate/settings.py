@@ -1,4 +1,5 @@
-"""The one place that picks the environment: target URL, and quiet offline defaults."""
+"""The one place that reads the environment: target URL, debug, lock wait, the Prefect API,
+and quiet offline defaults. Every other module asks here (by a named function)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import os
 from pathlib import Path
 
 TARGET_ENV = "ICP_MIGRATE_TARGET"
+DEBUG_ENV = "ICP_MIGRATE_DEBUG"
+LOCK_WAIT_ENV = "ICP_MIGRATE_LOCK_WAIT"
+PREFECT_API_ENV = "PREFECT_API_URL"
 DEFAULT_TARGET_FILE = "icp_migration.db"
 DEFAULT_CUTOFF = "2019-01-01"
+DEFAULT_LOCK_WAIT_SECONDS = 600.0
 
 # Offline and quiet unless the user says otherwise: no telemetry, no network, a patient
 # ephemeral Prefect API (its first start on a fresh PREFECT_HOME can exceed 20 s).
@@ -23,10 +28,19 @@ QUIET_DEFAULTS = {
 }
 
 
-def configure_environment() -> None:
-    """Set the quiet defaults before Prefect or GX is imported (existing values win)."""
+def configure_environment(*, prefect_console_in_debug: bool = False) -> None:
+    """Set the quiet defaults before Prefect or GX is imported (existing values win).
+    `prefect_console_in_debug`: with $ICP_MIGRATE_DEBUG, Prefect's console shows its INFO
+    lines instead (what `run` asks for)."""
+    if prefect_console_in_debug and debug_enabled():
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO")
     for key, value in QUIET_DEFAULTS.items():
         os.environ.setdefault(key, value)
+
+
+def quiet_great_expectations() -> None:
+    """No GX analytics: called before any GX import anywhere in the process."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", QUIET_DEFAULTS["GX_ANALYTICS_ENABLED"])
 
 
 def target_url(cli_value: str | None) -> str:
@@ -38,3 +52,34 @@ def target_url(cli_value: str | None) -> str:
     if "://" in value:
         return value
     return f"sqlite:///{Path(value).expanduser()}"
+
+
+def debug_enabled() -> bool:
+    """$ICP_MIGRATE_DEBUG set (non-empty): an unexpected error shows its (masked) traceback."""
+    return bool(os.environ.get(DEBUG_ENV))
+
+
+def lock_wait_seconds() -> float:
+    """$ICP_MIGRATE_LOCK_WAIT, else 600: how long a run waits for another writer."""
+    return float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT_SECONDS))
+
+
+def prefect_api_url() -> str | None:
+    """$PREFECT_API_URL: the Prefect server runs report to (None: none configured)."""
+    return os.environ.get(PREFECT_API_ENV) or None
+
+
+def use_prefect_api(url: str) -> None:
+    """Point this process's Prefect client at `url` (a server started for it), polling the
+    runner every 2 s unless told otherwise."""
+    os.environ[PREFECT_API_ENV] = url
+    os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
+
+
+def prefect_server_environment() -> dict[str, str]:
+    """The environment of a private `prefect server start`: this process's, without an API
+    URL, with analytics and UI off and a quick scheduler."""
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED":
+           "false", "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5"}
+    env.pop(PREFECT_API_ENV, None)
+    return env

@@ -17,14 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow
-from pydantic import SecretStr
+from sqlalchemy import Engine
 
 from ..errors import IcpMigrateError
-from ..mapping import Mapping, resolve_mapping
+from ..mapping import Mapping
 from ..readers import preflight
-from ..settings import DEFAULT_CUTOFF, target_url
+from ..run_settings import RunOptions
+from ..settings import DEFAULT_CUTOFF
 from ..store.inbox import record_files, seen_files
-from ..store.target import open_target
+from ..store.target import target_engine
 from .migrate import migrate
 from .tasks import stage
 
@@ -87,7 +88,7 @@ class Taken:
 
 
 @stage("scan-inbox")
-def scan_inbox(inbox: str, target: str, settle: float, staging: str,
+def scan_inbox(inbox: str, engine: Engine, settle: float, staging: str,
                ) -> tuple[list[Taken], list[str], dict[str, str]]:
     """Settled files (staged, in name order), the names still settling, and the hashes the
     target has seen before.
@@ -117,12 +118,7 @@ def scan_inbox(inbox: str, target: str, settle: float, staging: str,
         taken.append(Taken(path, staged, digest, before))
     for name in waiting:
         log.info("waiting for %s to settle", name)
-    engine = open_target(target)
-    try:
-        seen = seen_files(engine)
-    finally:
-        engine.dispose()
-    return taken, waiting, seen
+    return taken, waiting, seen_files(engine)
 
 
 def _set_aside(item: Taken, folder: str, reason: str | None = None) -> None:
@@ -147,16 +143,6 @@ def _unstaged(text: str, items: list[Taken]) -> str:
     return text
 
 
-def _record(target: str, rows: list[dict]) -> None:
-    if not rows:
-        return
-    engine = open_target(target)
-    try:
-        record_files(engine, rows)
-    finally:
-        engine.dispose()
-
-
 @flow(name="migrate-inbox", log_prints=False, validate_parameters=False)
 def migrate_inbox(inbox: str, target: str, reports_dir: str = "reports",
                   cutoff: str = DEFAULT_CUTOFF, mapping: str | None = None,
@@ -164,23 +150,29 @@ def migrate_inbox(inbox: str, target: str, reports_dir: str = "reports",
     """One tick: new settled files are migrated together (with `cutoff`, and `mapping` forced
     when given); a copy of a file seen before (same content, any name) is set aside in
     skipped/; a file that cannot be read goes to failed/ with its reason and is never
-    retried; a file whose size or mtime changed within `settle` seconds is left in place."""
-    target = target_url(target or None)  # empty: $ICP_MIGRATE_TARGET or the default file
-    forced = resolve_mapping(mapping) if mapping else None  # a bad mapping fails the tick
+    retried; a file whose size or mtime changed within `settle` seconds is left in place.
+
+    The run's options are checked once, here (an empty `target`: $ICP_MIGRATE_TARGET or the
+    default file; a bad cut-off or mapping fails the tick), and the target is opened once
+    for the whole tick: the scan, the run (its migrate subflow takes the open engine, see
+    `target_engine`) and the ledger."""
+    options = RunOptions.from_user(target=target, cutoff=cutoff, mapping=mapping,
+                                   reports_dir=reports_dir)
+    forced = options.forced_mapping()
     staging_root = Path(inbox) / STAGING
     staging_root.mkdir(exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=datetime.now(UTC).strftime("%Y%m%dT%H%M%S-"),
                                     dir=staging_root))
     try:
-        return _tick(inbox, target, reports_dir, cutoff, mapping, forced, float(settle),
-                     staging)
+        with target_engine(options.target) as engine:
+            return _tick(inbox, engine, options, forced, float(settle), staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _tick(inbox: str, target: str, reports_dir: str, cutoff: str, mapping: str | None,
-          forced: Mapping | None, settle: float, staging: Path) -> dict[str, int]:
-    taken, waiting, seen = scan_inbox(inbox, target, settle, str(staging))
+def _tick(inbox: str, engine: Engine, options: RunOptions, forced: Mapping | None,
+          settle: float, staging: Path) -> dict[str, int]:
+    taken, waiting, seen = scan_inbox(inbox, engine, settle, str(staging))
     now = datetime.now(UTC)
     fresh: list[Taken] = []
     ledger: list[dict] = []
@@ -209,9 +201,9 @@ def _tick(inbox: str, target: str, reports_dir: str, cutoff: str, mapping: str |
     if fresh:
         try:
             # the staged copies: exactly the bytes whose hashes are recorded below.
-            # SecretStr: Prefect stores subflow parameters, and the URL may hold a password
-            summary = migrate(sources=[str(f.staged) for f in fresh], target=SecretStr(target),
-                              mapping=mapping, cutoff=cutoff, reports_dir=reports_dir)
+            # (the parameters' URLs as SecretStr: Prefect stores subflow parameters)
+            run = options.with_sources(str(f.staged) for f in fresh)
+            summary = migrate(**run.flow_parameters())
             status, run_id, reason = "loaded", summary.run_id, None
         except IcpMigrateError as exc:
             status, run_id, reason = "failed", None, _unstaged(str(exc), fresh)
@@ -220,5 +212,5 @@ def _tick(inbox: str, target: str, reports_dir: str, cutoff: str, mapping: str |
             ledger.append({"content_hash": item.digest, "file_name": item.path.name,
                            "status": status, "run_id": run_id, "reason": reason,
                            "seen_at": now})
-    _record(target, ledger)
+    record_files(engine, ledger)
     return counts

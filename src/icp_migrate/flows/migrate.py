@@ -5,21 +5,23 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 from prefect import flow
 from pydantic import SecretStr
+from sqlalchemy import Engine
 
 from ..errors import PlanValidationError
 from ..plan import Plan
-from ..run_settings import record_settings
+from ..run_settings import RunOptions
+from ..settings import DEFAULT_CUTOFF
 from ..store.load import fail_run, load_plan, start_run
 from ..store.lock import target_lock
 from ..store.snapshot import read_snapshot
-from ..store.target import display_url, open_target
+from ..store.target import display_url, target_engine
 from ..summary import RunSummary, summarize
 from . import tasks
 from .tasks import masked_errors, stage
@@ -32,12 +34,13 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def _open(target: str, dry_run: bool):
-    """The store's engine; None for a dry run on a SQLite file that does not exist."""
+def _open(target: str, dry_run: bool) -> AbstractContextManager[Engine | None]:
+    """The store's engine for the run (the one an inbox tick holds open, if it does); None
+    for a dry run on a SQLite file that does not exist."""
     if dry_run and target.startswith("sqlite:///") and not Path(
             target[len("sqlite:///"):]).exists():
-        return None
-    return open_target(target)
+        return nullcontext(None)
+    return target_engine(target)
 
 
 @stage("snapshot")
@@ -81,23 +84,24 @@ def _prepare_here(urls: list[str], mapping: str | None, seconds: dict[str, float
 @flow(name="migrate", log_prints=False, validate_parameters=False)
 @masked_errors  # Prefect stores the flow's exception: masked, as the tasks'
 def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: str | None = None,
-            cutoff: str = "2019-01-01", dry_run: bool = False,
+            cutoff: str = DEFAULT_CUTOFF, dry_run: bool = False,
             reports_dir: str = "reports", distributed: bool = False) -> RunSummary:
     """Migrate legacy sources into the target; returns the run's summary.
 
     Raises SourceError/MappingError/TargetError before anything is written, and
     PlanValidationError (the run is recorded as failed, nothing loaded) when a plan-level
     expectation fails. Every recorded run, failed too, gets `<reports_dir>/<run_id>/`.
-    URLs may come as SecretStr: Prefect stores a flow run's parameters, those masked.
+    URLs may come as SecretStr: Prefect stores a flow run's parameters, those masked
+    (`RunOptions.flow_parameters` gives them so).
     `distributed`: the per-source work goes to the flow's task runner (e.g. Dask, see
     `icp-migrate run --dask`); grouping, planning and loading stay in this process.
     """
-    urls = [s.get_secret_value() if isinstance(s, SecretStr) else s for s in sources]
-    target_url = target.get_secret_value() if isinstance(target, SecretStr) else target
+    options = RunOptions.from_flow(sources, target, mapping, cutoff, dry_run, reports_dir)
+    urls, target_url = list(options.sources), options.target
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     seconds: dict[str, float] = {}
-    cutoff_ts = pd.Timestamp(cutoff)
+    cutoff_ts = pd.Timestamp(options.cutoff)
 
     if distributed:  # each source extracted, normalized and checked on a worker
         t = time.perf_counter()
@@ -110,16 +114,15 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
     # --now`): absolute paths, the mapping's and each source file's sha256. Hashing reads
     # every source file once more, streaming (about a second per GB, small next to
     # extracting it); a dry run records no run and skips it.
-    recorded = None if dry_run else record_settings(urls, mapping, cutoff_ts.date(),
-                                                    reports_dir)
+    recorded = None if dry_run else options.recorded()
     t = time.perf_counter()
-    engine = _open(target_url, dry_run)
-    locks = ExitStack()
+    held = ExitStack()  # the engine, then the run lock: released in reverse order
+    engine = held.enter_context(_open(target_url, dry_run))
     if engine is not None and not dry_run:
         try:
-            locks.enter_context(target_lock(engine))
+            held.enter_context(target_lock(engine))
         except Exception:
-            engine.dispose()
+            held.close()
             raise
         log.info("lock: this run is the only one writing to the target")
     validations: dict[str, dict] = {}  # suite name -> GX result, stored with the report
@@ -176,6 +179,4 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
                 log.warning("failed run %s not recorded or reported: %s", run_id, report_exc)
         raise
     finally:
-        locks.close()
-        if engine is not None:
-            engine.dispose()
+        held.close()

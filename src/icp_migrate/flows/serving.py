@@ -7,7 +7,6 @@ PREFECT_API_URL set, that server is used; otherwise a private one is started on
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -16,8 +15,13 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .. import settings
 from ..errors import IcpMigrateError
+
+if TYPE_CHECKING:
+    from ..run_settings import RunOptions
 
 STARTUP_SECONDS = 120
 DEPLOYMENT = "icp-migrate-inbox"
@@ -50,9 +54,7 @@ def local_prefect_server() -> Iterator[str]:
     """A Prefect server subprocess with a quick scheduler; yields its API URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED":
-           "false", "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5"}
-    env.pop("PREFECT_API_URL", None)
+    env = settings.prefect_server_environment()
     prefect = Path(sys.executable).with_name("prefect")
     process = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1",
                                 "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
@@ -70,29 +72,25 @@ def local_prefect_server() -> Iterator[str]:
             process.kill()
 
 
-def serve_inbox(inbox: Path, target: str, cron: str | None, interval: float | None,
-                reports_dir: str, cutoff: str | None = None, mapping: str | None = None,
+def serve_inbox(inbox: Path, options: RunOptions, cron: str | None, interval: float | None,
                 settle: float | None = None) -> None:
-    """Serve the inbox deployment until interrupted; `cutoff`, `mapping` (a built-in name or
-    a YAML file, checked by the caller) and `settle` (seconds) go into every tick's run."""
+    """Serve the inbox deployment until interrupted; the options' target, reports folder,
+    cut-off and mapping (checked by the caller: a built-in name or a mapping file's full
+    path) and `settle` (seconds) go into every tick's run as the flow's parameters."""
     if not inbox.is_dir():
         raise IcpMigrateError(f"inbox {inbox}: no such folder")
-    parameters: dict = {"inbox": str(inbox.resolve()), "target": target,
-                        "reports_dir": reports_dir}
-    if cutoff is not None:
-        parameters["cutoff"] = cutoff
-    if mapping:
-        candidate = Path(mapping)  # a file (as resolve_mapping tells one) by its full path
-        file_given = candidate.suffix in (".yaml", ".yml") or candidate.exists()
-        parameters["mapping"] = str(candidate.resolve()) if file_given else mapping
+    parameters: dict = {"inbox": str(inbox.resolve()), "target": options.target,
+                        "reports_dir": options.reports_dir,
+                        "cutoff": options.cutoff.isoformat()}
+    if options.mapping:
+        parameters["mapping"] = options.mapping
     if settle is not None:
         parameters["settle"] = settle
-    if os.environ.get("PREFECT_API_URL"):
+    if settings.prefect_api_url():
         _serve(parameters, cron, interval)
         return
     with local_prefect_server() as url:
-        os.environ["PREFECT_API_URL"] = url
-        os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
+        settings.use_prefect_api(url)
         _serve(parameters, cron, interval)
 
 

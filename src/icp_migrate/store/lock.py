@@ -14,21 +14,17 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..errors import TargetError
+from ..settings import LOCK_WAIT_ENV, lock_wait_seconds
 from .backend import backend_of
 from .target import display_url
 
-LOCK_WAIT_ENV = "ICP_MIGRATE_LOCK_WAIT"
-DEFAULT_WAIT_SECONDS = 600.0
 _POLL_SECONDS = 0.5
-
-
-def lock_wait_seconds() -> float:
-    return float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_WAIT_SECONDS))
 
 
 @contextmanager
 def target_lock(engine: sa.Engine, wait_seconds: float | None = None) -> Iterator[None]:
-    """Hold the target's run lock; wait at most `wait_seconds`, then fail in one line."""
+    """Hold the target's run lock; wait at most `wait_seconds` (default: $ICP_MIGRATE_LOCK_WAIT
+    or 600), then fail in one line."""
     wait = lock_wait_seconds() if wait_seconds is None else wait_seconds
     if backend_of(engine).advisory_locks:
         with _advisory_lock(engine, wait):

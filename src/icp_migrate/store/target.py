@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from alembic.util.exc import CommandError
@@ -33,6 +36,10 @@ _UNREACHABLE = (
 )
 _AUTH_FAILED = re.compile(r'authentication failed|no password supplied|role "[^"]*" does not exist')
 _NO_DATABASE = re.compile(r'database "[^"]*" does not exist')
+# The engines `target_engine` blocks hold open, by URL, seen by the code (subflows too) that
+# runs within them
+_OPENED: ContextVar[dict[str, Engine] | None] = ContextVar("icp_migrate_opened_targets",
+                                                          default=None)
 
 
 def display_url(url: str | URL) -> str:
@@ -84,6 +91,24 @@ def open_target(url: str | URL) -> Engine:
             f"cannot create or upgrade the tables in {shown}: {_reason(exc, parsed)}"
         ) from exc
     return engine
+
+
+@contextmanager
+def target_engine(url: str) -> Iterator[Engine]:
+    """The target's engine for a block, disposed after: opened (checked, upgraded) once. A
+    block within a block open on the same URL gets that engine instead of opening it again,
+    so an inbox tick opens its target once for the scan, the run and the ledger."""
+    opened = _OPENED.get() or {}
+    if url in opened:
+        yield opened[url]
+        return
+    engine = open_target(url)
+    token = _OPENED.set({**opened, url: engine})
+    try:
+        yield engine
+    finally:
+        _OPENED.reset(token)
+        engine.dispose()
 
 
 def _create_engine(url: URL) -> Engine:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..settings import quiet_great_expectations
+
 # Before any GX import anywhere in the process: nothing may reach the network.
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+quiet_great_expectations()
 
 if TYPE_CHECKING:
     import pandas as pd
