@@ -109,7 +109,7 @@ def test_assigning_a_domain_moves_it_from_the_earlier_holder(target_url, tmp_pat
     b = migrate(sources=[second], target=target_url)
     assert dispositions(target_url, b.run_id) == [("needs_review", "domain:x2.com")]
     (listed,) = exported(target_url, tmp_path)  # X described from the store
-    assert f"websites {w1} | domains x1.com;x2.com" in listed["candidates"]
+    assert f"websites {w1} | domains x1.com;x2.com | records -" in listed["candidates"]
     assert decide(target_url, tmp_path, {"domain:x2.com": f"assign:{entity(Y)}"}) == 1
     c = migrate(sources=[second], target=target_url)
     assert dispositions(target_url, c.run_id) == [("loaded", None)]

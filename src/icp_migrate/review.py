@@ -32,12 +32,18 @@ class ReviewFileError(IcpMigrateError):
     """A review file that cannot be applied as a whole; nothing was applied."""
 
 
+def _text(value: Any, blank: str = "-") -> str:
+    """A described value as shown: blank for a null (None or NaN from the read)."""
+    return blank if value is None or (isinstance(value, float) and value != value) else str(
+        value)
+
+
 def _described(r: Any) -> str:
-    if r.role:  # a version of a changed website
-        return f"{r.claimant} | {r.role} version of {r.owner} | {r.detail or ''}"
-    return (f"{r.claimant} | {mask(r.cert_number)} | {r.name or ''} | members "
-            f"{r.member_ids or '-'} | websites {r.websites or '-'} | domains "
-            f"{r.domains or '-'} | records {r.records or '-'}")
+    if _text(r.role, ""):  # a version of a changed website
+        return f"{r.claimant} | {r.role} version of {r.owner} | {_text(r.detail, '')}"
+    return (f"{r.claimant} | {mask(r.cert_number)} | {_text(r.name, '')} | members "
+            f"{_text(r.member_ids)} | websites {_text(r.websites)} | domains "
+            f"{_text(r.domains)} | records {_text(r.records)}")
 
 
 def export_conflicts(engine: sa.Engine, out: Path) -> int:
