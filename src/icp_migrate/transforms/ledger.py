@@ -19,7 +19,7 @@ import pandas as pd
 from ..plan import empty_frame
 from .text_fast import is_in
 
-VERDICT_COLUMNS = ("key", "conflict_id", "mode", "chosen", "competitors", "opened")
+VERDICT_COLUMNS = ("key", "conflict_id", "mode", "chosen", "competitors")
 # what a decision does to the claimants it names
 WINNER_TAKES = ("assign", "merge", "keep", "replace")
 
@@ -34,7 +34,7 @@ def arbitrate(claims: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
 
     `claims`: key, claimant: every claimant of every key this run touches, the store's
     current holder included. `ledger`: LEDGER_COLUMNS. `mode` is `review` (the conflict
-    `conflict_id` is open; `opened` says it is new in this run) or the decision that binds
+    `conflict_id` is open, perhaps opened by this run) or the decision that binds
     (`assign`, `reject`, `keep`, `replace`, `merge`, `separate`), `chosen` its winner.
     `competitors` is the ';'-joined sorted claimants of the conflict.
     """
@@ -92,20 +92,19 @@ def _verdict(key: str, claimants: set, instances: list[dict]) -> tuple | None:
     open_ = [i for i in instances if i["decision"] is None]
     if open_:  # an open conflict holds whatever touches its key
         competitors = open_[-1]["claimants"] | claimants
-        return (key, open_[-1]["id"], "review", None, _joined(competitors), False)
+        return (key, open_[-1]["id"], "review", None, _joined(competitors))
     decided = [i for i in instances if i["decision"] is not None]
     named = set().union(*(i["claimants"] for i in decided)) if decided else set()
     newcomers = claimants - named
     if decided and not newcomers:
         latest = decided[-1]
-        return (key, latest["id"], latest["decision"], latest["chosen"], _joined(named),
-                False)
+        return (key, latest["id"], latest["decision"], latest["chosen"], _joined(named))
     competitors = claimants | named
     if len(competitors) < 2:
         return None
     number = max((i["number"] for i in instances), default=0) + 1
     conflict_id = key if number == 1 else f"{key}#{number}"
-    return (key, conflict_id, "review", None, _joined(competitors), True)
+    return (key, conflict_id, "review", None, _joined(competitors))
 
 
 def _joined(values: set) -> str:
