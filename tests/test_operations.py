@@ -137,7 +137,7 @@ def test_serve_takes_cutoff_mapping_and_settle_and_checks_them(tmp_path, monkeyp
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (tmp_path / "m.yaml").write_text(
-        (Path(cli.__file__).with_name("mappings") / "winport_shops_jsonl.yaml").read_text(
+        (Path(cli.__file__).parent.with_name("mappings") / "winport_shops_jsonl.yaml").read_text(
             encoding="utf-8"), encoding="utf-8")
     served: list[dict] = []
     monkeypatch.setattr(serving, "_serve", lambda parameters, cron, interval:

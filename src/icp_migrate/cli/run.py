@@ -1,0 +1,118 @@
+"""`icp-migrate run`: quick checks first, Prefect's API and Great Expectations started in the
+background meanwhile, then the migrate flow and its summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .. import settings
+from .output import guarded, out, progress_to_stderr
+
+if TYPE_CHECKING:
+    from ..run_settings import RunOptions
+
+
+def run(
+    sources: Annotated[list[str], typer.Argument(help="CSV/JSONL files or database URLs")],
+    target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store "
+                      f"(default ${settings.TARGET_ENV} or ./{settings.DEFAULT_TARGET_FILE})")]
+    = None,
+    mapping: Annotated[str | None, typer.Option(help="force a layout: mapping name or YAML")]
+    = None,
+    cutoff: Annotated[str, typer.Option(help="filings on or after this date are out of scope")]
+    = settings.DEFAULT_CUTOFF,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="plan and validate, load nothing")]
+    = False,
+    json_summary: Annotated[Path | None, typer.Option(
+        help="also write the summary, with seconds per stage, to this JSON file")] = None,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", metavar="ADDRESS|local:N",
+        help="extract, normalize and check each source on Dask: a scheduler address "
+             "(tcp://HOST:8786) or local:N for N local worker processes")] = None,
+    reports_dir: Annotated[str, typer.Option("--reports", help="folder for run reports")]
+    = "reports",
+) -> None:
+    """Migrate legacy sources into the target store and print the summary."""
+    def body() -> None:
+        began = time.perf_counter()
+        from ..run_settings import RunOptions
+
+        # checked once, here: a bad cut-off, Dask spec or mapping is a usage error
+        options = RunOptions.from_user(sources, target=target, cutoff=cutoff, mapping=mapping,
+                                       reports_dir=reports_dir, dry_run=dry_run, dask=dask)
+        settings.configure_environment(prefect_console_in_debug=True)
+        progress_to_stderr()
+        _check_quickly(options)
+        with _started_in_background() as api_up:
+            _migrate(began, options, json_summary, api_up)
+
+    guarded(body)
+
+
+def _check_quickly(options: RunOptions) -> None:
+    """Clear errors in a second, before anything starts in the background: the sources
+    readable in a known layout, the target reachable (and its schema current)."""
+    from ..readers import preflight
+    from ..store.target import open_target
+
+    preflight(list(options.sources), options.forced_mapping())
+    if not options.dry_run:
+        open_target(options.target).dispose()
+
+
+@contextmanager
+def _started_in_background() -> Iterator[Callable[[], None]]:
+    """Prefect's ephemeral API comes up while Great Expectations is imported and the flow
+    module loads; yields the wait for the API. Both threads are joined before the process
+    may exit (a daemon thread still importing at interpreter exit can abort the process)."""
+    from ..flows.api import start_early
+    from ..validation.context import warm_up
+
+    api_up = start_early()
+    gx_ready = warm_up()
+    try:
+        yield api_up
+    finally:
+        api_up()
+        gx_ready.join()
+
+
+def _migrate(began: float, options: RunOptions, json_summary: Path | None,
+             api_up: Callable[[], None]) -> None:
+    """The migrate flow run from the CLI (after the quick checks), then its summary."""
+    from ..flows.migrate import migrate
+
+    api_up()
+    from ..report_text import print_summary
+
+    flow_began = time.perf_counter()
+    flow = migrate
+    if options.dask:
+        from ..flows.distributed import dask_runner
+
+        flow = migrate.with_options(task_runner=dask_runner(options.dask))
+    # URLs may hold passwords and Prefect stores flow parameters: those are SecretStr
+    summary = flow(**options.flow_parameters())
+    if json_summary is not None:
+        _write_json_summary(json_summary, summary.as_dict(), {
+            "before_flow": flow_began - began, "flow": time.perf_counter() - flow_began})
+    print_summary(out, summary)
+
+
+def _write_json_summary(path: Path, summary: dict, seconds: dict[str, float]) -> None:
+    """The summary (counts only, no record values) plus where the wall time went."""
+    import json
+
+    stages = sum(summary["seconds"].values())
+    summary["process_seconds"] = {
+        **{k: round(v, 3) for k, v in seconds.items()},
+        # flow run set-up, task runs and state reporting: the flow's time outside its stages
+        "prefect_overhead": round(seconds["flow"] - stages, 3),
+    }
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
