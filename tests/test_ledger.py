@@ -66,3 +66,11 @@ def test_reject_and_separate():
                    pd.Series(["X"]))
     assert seen[["mode", "wins", "loses", "held"]].iloc[0].tolist() == [
         "separate", False, False, False]
+
+
+@pytest.mark.parametrize("conflict_id, key", [
+    (K, K), (f"{K}#2", K), (f"{K}#12", K), ("domain:a#b.cn", "domain:a#b.cn")])
+def test_a_reopened_conflict_keeps_its_key(conflict_id, key):
+    from icp_migrate.transforms.ledger import conflict_key_of
+
+    assert conflict_key_of(conflict_id) == key

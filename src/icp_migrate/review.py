@@ -34,8 +34,7 @@ class ReviewFileError(IcpMigrateError):
 
 def _text(value: Any, blank: str = "-") -> str:
     """A described value as shown: blank for a null (None or NaN from the read)."""
-    return blank if value is None or (isinstance(value, float) and value != value) else str(
-        value)
+    return blank if value is None or pd.isna(value) else str(value)
 
 
 def _described(r: Any) -> str:

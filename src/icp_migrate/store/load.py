@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -32,7 +31,7 @@ from icp_migrate.store.schema import (
     website_filings,
 )
 from icp_migrate.store.target import display_url
-from icp_migrate.transforms.ledger import conflict_kind
+from icp_migrate.transforms.ledger import conflict_key_of, conflict_kind
 
 if TYPE_CHECKING:
     from icp_migrate.run_settings import RunSettings
@@ -127,7 +126,7 @@ def _write_ledger(connection: Connection, run_id: str, plan: Plan) -> None:
         return
     insert_into = backend_of(connection).insert
     ids = plan.conflicts["conflict_key"].drop_duplicates()
-    opened = [{"conflict_id": i, "conflict_key": re.sub(r"#\d+$", "", i),
+    opened = [{"conflict_id": i, "conflict_key": conflict_key_of(i),
                "kind": conflict_kind(i), "opened_run_id": run_id} for i in ids]
     connection.execute(insert_into(conflicts).on_conflict_do_nothing(), opened)
     frame = plan.conflicts.rename(columns={"conflict_key": "conflict_id",

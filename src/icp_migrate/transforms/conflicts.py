@@ -45,8 +45,7 @@ def settle(attached: pd.DataFrame, record_domains: pd.DataFrame, known_websites:
     free_domains = known_domains
 
     site_seen, holder = _websites(sites, stored_holder, ledger, causes)
-    moved = [w for w in causes]
-    free_domains = free_domains[~is_in(free_domains["website_filing_number"], moved)]
+    free_domains = free_domains[~is_in(free_domains["website_filing_number"], causes)]
     listed = record_domains.merge(sites[["row_id", "entity_id", "website_filing_number"]],
                                   on="row_id")
     listed = listed[~listed["row_id"].isin(sites.loc[site_seen["loses"], "row_id"])]
@@ -70,11 +69,7 @@ def settle(attached: pd.DataFrame, record_domains: pd.DataFrame, known_websites:
                                  + order.loc[again, "website_filing_number"].map(first_locator)
                                  .astype(str) + "); domains merged")
 
-    kept_rows = out.loc[live, "row_id"]
-    listed = listed.merge(domain_lost[["row_id", "domain"]], how="left", indicator=True,
-                          on=["row_id", "domain"]) if len(domain_lost) else listed.assign(
-        _merge="left_only")
-    listed = listed[listed["_merge"].eq("left_only")].drop(columns="_merge")
+    kept_rows = out.loc[live, "row_id"]  # a record that lost a domain is not among them
     planned, warnings = _assign_domains(listed[listed["row_id"].isin(kept_rows)], free_domains)
     extra = out["row_id"].map(warnings)
     out["warnings"] = out["warnings"].where(extra.isna(), extra.where(

@@ -28,6 +28,12 @@ def conflict_kind(conflict_id: str) -> str:
     return conflict_id.split(":", 1)[0]
 
 
+def conflict_key_of(conflict_id: str) -> str:
+    """`key` for `key` and for a reopened `key#n`."""
+    head, _, tail = conflict_id.rpartition("#")
+    return head if head and tail.isdigit() else conflict_id
+
+
 def arbitrate(claims: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
     """One verdict per key of `claims` that is disputed (two or more claimants) or in the
     ledger; indexed by key, VERDICT_COLUMNS.
@@ -84,8 +90,8 @@ def _instances(ledger: pd.DataFrame) -> dict[str, list[dict]]:
 
 def _number(conflict_id: str) -> int:
     """1 for `key`, n for `key#n`."""
-    head, _, tail = conflict_id.rpartition("#")
-    return int(tail) if head and tail.isdigit() else 1
+    key = conflict_key_of(conflict_id)
+    return 1 if key == conflict_id else int(conflict_id[len(key) + 1:])
 
 
 def _verdict(key: str, claimants: set, instances: list[dict]) -> tuple | None:
