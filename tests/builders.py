@@ -8,11 +8,10 @@ from stdnum.cn import ric, uscc
 
 from icp_migrate.canonical import RAW_FIELDS
 from icp_migrate.plan import Plan
+from icp_migrate.rules import decide
+from icp_migrate.rules.steps import expectation_failures
 from icp_migrate.transforms.checkdigits import ORG_ALPHABET, org_code_check_char
-from icp_migrate.transforms.dispositions import decide, plan_decision
 from icp_migrate.transforms.records import normalize_records
-from icp_migrate.transforms.screen import scope_flags, screen
-from icp_migrate.transforms.steps import expectation_failures
 
 
 def org_code(n: int) -> str:
@@ -69,9 +68,7 @@ def run_rules(canonical: pd.DataFrame, cutoff: str = "2019-01-01",
     snapshot = snapshot or Plan()
     cut = pd.Timestamp(cutoff)
     records, domains = normalize_records(canonical)
-    flags = scope_flags(records, cut)
-    screened = screen(records, rule_failures(flags), cut)
-    return plan_decision(decide(records, domains, screened, snapshot), snapshot, len(records))
+    return decide(records, domains, snapshot, cut)
 
 
 def with_decisions(plan: Plan, *decided: tuple[str, str, str | None],

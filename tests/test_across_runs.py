@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from builders import uscc_for
 from icp_migrate.identity import entity_id_for
-from icp_migrate.review import apply_decisions, export_conflicts
+from icp_migrate.pipeline.review import apply_decisions, export_conflicts
 from icp_migrate.store.target import open_target
 from icp_migrate.transforms.checkdigits import mod_11_10_valid
 from test_flow import migrate

@@ -132,16 +132,16 @@ def test_dry_run_loads_nothing(samples, tmp_path):
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_failing_plan_expectation_loads_nothing(samples, tmp_path, monkeypatch):
-    from icp_migrate.flows import tasks
+    from icp_migrate import rules
 
-    real = tasks.plan_decision
+    real = rules.plan_decision
 
     def broken(*args, **kwargs):
         plan = real(*args, **kwargs)
         plan.accounts = pd.concat([plan.accounts, plan.accounts.head(1)], ignore_index=True)
         return plan
 
-    monkeypatch.setattr(tasks, "plan_decision", broken)
+    monkeypatch.setattr(rules, "plan_decision", broken)
     url = f"sqlite:///{tmp_path / 'fail.db'}"
     with pytest.raises(PlanValidationError, match="nothing loaded"):
         migrate(sources=sources(samples), target=url)

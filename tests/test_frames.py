@@ -12,10 +12,10 @@ from icp_migrate import frames
 from icp_migrate.frames import Kind, check, schema
 from icp_migrate.plan import Plan
 from icp_migrate.readers import read_source
-from icp_migrate.transforms.dispositions import decide, plan_decision
+from icp_migrate.rules.dispositions import decide_records, plan_decision
+from icp_migrate.rules.screen import scope_flags, screen
 from icp_migrate.transforms.mapping_apply import to_canonical
 from icp_migrate.transforms.records import normalize_records
-from icp_migrate.transforms.screen import scope_flags, screen
 
 A, B = uscc_for(1), uscc_for(2)
 CUTOFF = pd.Timestamp("2019-01-01")
@@ -33,7 +33,7 @@ def chain(canonical: pd.DataFrame, snapshot: Plan | None = None,
     snapshot = snapshot or Plan()
     records, record_domains = normalize_records(canonical)
     screened = screen(records, rule_failures(scope_flags(records, CUTOFF)), CUTOFF)
-    decision = decide(records, record_domains, screened, snapshot)
+    decision = decide_records(records, record_domains, screened, snapshot)
     plan = plan_decision(decision, snapshot, len(records))
     seen = {
         "canonical": (canonical, frames.CANONICAL),

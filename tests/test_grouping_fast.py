@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from icp_migrate.transforms import grouping
+from icp_migrate.rules import grouping
 
 NAME = st.sampled_from(["浙江省|", "江苏省|"]).flatmap(
     lambda p: st.text(alphabet="甲乙丙丁ab", min_size=1, max_size=5).map(lambda n: p + n))

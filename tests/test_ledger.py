@@ -1,4 +1,4 @@
-"""The conflict ledger's verdict on a disputed key, across runs (transforms/ledger.py)."""
+"""The conflict ledger's verdict on a disputed key, across runs (rules/ledger.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from icp_migrate.plan import LEDGER_COLUMNS
-from icp_migrate.transforms.ledger import arbitrate, outcome
+from icp_migrate.rules.ledger import arbitrate, outcome
 
 
 def claims(*pairs: tuple[str, str]) -> pd.DataFrame:
@@ -71,6 +71,6 @@ def test_reject_and_separate():
 @pytest.mark.parametrize("conflict_id, key", [
     (K, K), (f"{K}#2", K), (f"{K}#12", K), ("domain:a#b.cn", "domain:a#b.cn")])
 def test_a_reopened_conflict_keeps_its_key(conflict_id, key):
-    from icp_migrate.transforms.ledger import conflict_key_of
+    from icp_migrate.rules.ledger import conflict_key_of
 
     assert conflict_key_of(conflict_id) == key

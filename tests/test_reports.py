@@ -651,17 +651,17 @@ def test_open_conflicts_of_the_target_are_listed_with_their_age(target_url, tmp_
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_failed_plan_still_writes_a_failed_report(samples, target_url, tmp_path,
                                                      monkeypatch):
-    from icp_migrate.flows import tasks
+    from icp_migrate import rules
     from icp_migrate.flows.migrate import migrate
 
-    real = tasks.plan_decision
+    real = rules.plan_decision
 
     def broken(*args, **kwargs):
         plan = real(*args, **kwargs)
         plan.accounts = pd.concat([plan.accounts, plan.accounts.head(1)], ignore_index=True)
         return plan
 
-    monkeypatch.setattr(tasks, "plan_decision", broken)
+    monkeypatch.setattr(rules, "plan_decision", broken)
     with pytest.raises(PlanValidationError):
         migrate(sources=[str(samples / "winport_shops.jsonl")], target=target_url,
                 reports_dir=str(tmp_path / "reports"))

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 import yaml
 from rich.console import Console
 
+from icp_migrate.cli.tables import print_store
 from icp_migrate.errors import IcpMigrateError
 from icp_migrate.mapping import MAPPINGS_DIR
-from icp_migrate.report_text import print_store
-from icp_migrate.review import export_conflicts, rerun_sources
+from icp_migrate.pipeline.review import export_conflicts, rerun_sources
 from icp_migrate.run_settings import file_sha256, record_settings
 from icp_migrate.store.load import start_run
 from icp_migrate.store.target import open_target

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from icp_migrate.review import ReviewFileError, apply_decisions, export_conflicts
+from icp_migrate.pipeline.review import ReviewFileError, apply_decisions, export_conflicts
 from icp_migrate.store.target import open_target
 from test_flow import dump, migrate, sources
 

@@ -1,4 +1,4 @@
-"""The table of steps 1-3 (transforms/steps.py): each step alone, then their order."""
+"""The table of steps 1-3 (rules/steps.py): each step alone, then their order."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from builders import canonical_frame, record
+from icp_migrate.rules.screen import scope_flags, screen
+from icp_migrate.rules.steps import EXPECTATION_STEPS, STEPS, expectation_failures, fails
 from icp_migrate.transforms.records import normalize_records
-from icp_migrate.transforms.screen import scope_flags, screen
-from icp_migrate.transforms.steps import EXPECTATION_STEPS, STEPS, expectation_failures, fails
 from icp_migrate.validation.record_suite import RECORD_RULES
 
 CUTOFF = "2019-01-01"

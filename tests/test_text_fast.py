@@ -122,7 +122,7 @@ def test_dates_parse_once_per_distinct_value(values):
 @given(st.lists(st.tuples(st.sampled_from(["e1", "e2", "e3"]), st.one_of(
     st.none(), st.sampled_from(["b", "a", "中", "A", "a;b", ""]))), max_size=15))
 def test_grouped_joins_equal_groupby_agg(rows):
-    from icp_migrate.transforms.review import _joined
+    from icp_migrate.rules.conflict_table import _joined
     from icp_migrate.transforms.text import join_groups
 
     frame = pd.DataFrame(rows, columns=["k", "v"], dtype=object)

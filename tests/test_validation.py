@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from icp_migrate.plan import Plan
-from icp_migrate.transforms.steps import expectation_failures
+from icp_migrate.rules.steps import expectation_failures
 from icp_migrate.validation import validate_plan, validate_records
 from icp_migrate.validation.context import Rule, failing_keys, validate_frame
 

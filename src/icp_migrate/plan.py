@@ -75,7 +75,7 @@ class Plan:
     domains: pd.DataFrame = field(default_factory=lambda: empty_frame(DOMAIN_COLUMNS))
     dispositions: pd.DataFrame = field(default_factory=lambda: empty_frame(DISPOSITION_COLUMNS))
     links: pd.DataFrame = field(default_factory=lambda: empty_frame(LINK_COLUMNS))
-    # open conflicts of this run: one row per competing entity (see transforms/review.py)
+    # open conflicts of this run: one row per competing entity (see rules/conflict_table.py)
     conflicts: pd.DataFrame = field(default_factory=lambda: empty_frame(CONFLICT_COLUMNS))
     # review decisions taken so far (read from the store; empty in a run's own plan)
     decisions: pd.DataFrame = field(default_factory=lambda: empty_frame(DECISION_COLUMNS))

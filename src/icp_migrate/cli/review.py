@@ -23,7 +23,7 @@ def review_export(
 ) -> None:
     """Write every open conflict of the target, one row each, with an empty decision column."""
     def body() -> None:
-        from ..review import export_conflicts
+        from ..pipeline.review import export_conflicts
 
         with target_engine(target) as engine:
             count = export_conflicts(engine, out_file)
@@ -47,7 +47,7 @@ def review_apply(
 ) -> None:
     """Check the whole file, then record its decisions; the next run loads accordingly."""
     def body() -> Any:
-        from ..review import apply_decisions, open_conflicts, read_decisions, reruns_for
+        from ..pipeline.review import apply_decisions, open_conflicts, read_decisions, reruns_for
 
         with target_engine(target) as engine:
             # checked before any decision is recorded: a refused --now changes nothing

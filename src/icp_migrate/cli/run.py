@@ -89,7 +89,7 @@ def _migrate(began: float, options: RunOptions, json_summary: Path | None,
     from ..flows.migrate import migrate
 
     api_up()
-    from ..report_text import print_summary
+    from .tables import print_summary
 
     flow_began = time.perf_counter()
     flow = migrate

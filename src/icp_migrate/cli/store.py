@@ -29,7 +29,7 @@ def show(
 ) -> None:
     """Print what the target store holds: tables, the latest runs, a few accounts."""
     def body() -> None:
-        from ..report_text import print_store
+        from .tables import print_store
 
         print_store(out, settings.target_url(target), limit)
 

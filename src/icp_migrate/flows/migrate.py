@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from ..errors import PlanValidationError
+from ..pipeline.summary import RunSummary, summarize
 from ..plan import Plan
 from ..run_settings import RunOptions
 from ..settings import DEFAULT_CUTOFF
@@ -22,7 +23,6 @@ from ..store.load import fail_run, load_plan, start_run
 from ..store.lock import target_lock
 from ..store.snapshot import read_snapshot
 from ..store.target import display_url, target_engine
-from ..summary import RunSummary, summarize
 from . import tasks
 from .tasks import masked_errors, stage
 
@@ -133,21 +133,15 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
             start_run(engine, run_id, started, recorded.sources, recorded)
         t = time.perf_counter()
         if distributed:
-            records, domains, screened, validations["records"] = tasks.combine(parts, cutoff_ts)
+            records, domains, failures, validations["records"] = tasks.combine(parts)
             del parts
             tasks.timed("combine", seconds, t)
         else:
-            screened, validations["records"] = tasks.validate_records(records, cutoff_ts)
+            failures, validations["records"] = tasks.validate_records(records, cutoff_ts)
             tasks.timed("validate", seconds, t)
-        t = time.perf_counter()
-        decision = tasks.group(records, domains, screened, known)
-        input_count = len(records)
-        del records, domains, screened  # a million rows each: let them go as soon as done
-        tasks.timed("group", seconds, t)
-        t = time.perf_counter()
-        planned = tasks.plan(decision, known, input_count)
-        del decision
-        tasks.timed("plan", seconds, t)
+        planned, decide_seconds = tasks.decide(records, domains, failures, known, cutoff_ts)
+        seconds.update(decide_seconds)
+        del records, domains, failures  # a million rows each: let them go as soon as done
         t = time.perf_counter()
         check = tasks.validate_plan(planned)
         tasks.timed("validate", seconds, t)

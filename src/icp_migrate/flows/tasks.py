@@ -20,14 +20,13 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from .. import rules
 from ..mapping import resolve_mapping
 from ..masking import mask_text
 from ..plan import Plan
 from ..readers import read_source
-from ..transforms.dispositions import decide, plan_decision
 from ..transforms.mapping_apply import to_canonical
 from ..transforms.records import normalize_records
-from ..transforms.screen import scope_flags, screen
 from ..validation.record_suite import RecordCheck, combine_checks
 
 log = logging.getLogger("icp_migrate")
@@ -133,16 +132,15 @@ def prepare_source(source: str, mapping: str | None, cutoff: pd.Timestamp) -> So
     del frame
     timed("normalize", seconds, t)
     t = time.perf_counter()
-    check = run_suite(scope_flags(records, cutoff))
+    check = run_suite(rules.record_flags(records, cutoff))
     timed("validate", seconds, t)
     return SourcePart(label, records, domains, check, seconds)
 
 
 @stage("combine")
-def combine(parts: list[SourcePart], cutoff: pd.Timestamp,
-            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+def combine(parts: list[SourcePart]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     """The sources' parts as one run: row ids shifted to follow each other in source order
-    (as a single-process run numbers them), checks merged, the records screened."""
+    (as a single-process run numbers them), the record-level checks merged."""
     offsets = np.cumsum([0] + [len(p.records) for p in parts[:-1]]).tolist()
     for part, offset in zip(parts, offsets, strict=True):
         part.records["row_id"] += offset
@@ -150,38 +148,32 @@ def combine(parts: list[SourcePart], cutoff: pd.Timestamp,
     records = pd.concat([p.records for p in parts], ignore_index=True)
     domains = pd.concat([p.domains for p in parts], ignore_index=True)
     check = combine_checks([p.check for p in parts], offsets)
-    screened = screen(records, check.failures, cutoff)
     log.info("combine: %d records from %d sources, %d failed record-level expectations",
              len(records), len(parts), len(check.failures))
-    return records, domains, screened, check.result
+    return records, domains, check.failures, check.result
 
 
 @stage("validate-records")
-def validate_records(records: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, dict]:
-    """Record-level expectations (steps 1-3), then the scope rules: the screened records."""
+def validate_records(records: pd.DataFrame, cutoff: pd.Timestamp,
+                     ) -> tuple[pd.DataFrame, dict]:
+    """The record-level expectations (steps 1-3): the failed rows and the suite's result."""
     from ..validation.record_suite import validate_records as run_suite
 
-    check = run_suite(scope_flags(records, cutoff))
-    screened = screen(records, check.failures, cutoff)
+    check = run_suite(rules.record_flags(records, cutoff))
     log.info("validate records: %d failed record-level expectations", len(check.failures))
-    return screened, check.result
+    return check.failures, check.result
 
 
-@stage("group")
-def group(records: pd.DataFrame, domains: pd.DataFrame, screened: pd.DataFrame,
-          snapshot: Plan):
-    decision = decide(records, domains, screened, snapshot)
-    log.info("group: %d records joined to %d entities", len(decision.kept),
-             decision.kept["entity_id"].nunique())
-    return decision
-
-
-@stage("plan")
-def plan(decision, snapshot: Plan, input_count: int) -> Plan:
-    planned = plan_decision(decision, snapshot, input_count)
-    log.info("plan: %d entities, %d accounts, %d websites", len(planned.entities),
+@stage("decide")
+def decide(records: pd.DataFrame, domains: pd.DataFrame, failures: pd.DataFrame,
+           known: Plan, cutoff: pd.Timestamp) -> tuple[Plan, dict[str, float]]:
+    """Every record's disposition and the accounts to load (rules.decide), and the seconds
+    its parts took."""
+    seconds: dict[str, float] = {}
+    planned = rules.decide(records, domains, known, cutoff, failures, seconds)
+    log.info("decide: %d entities, %d accounts, %d websites", len(planned.entities),
              len(planned.accounts), len(planned.website_filings))
-    return planned
+    return planned, seconds
 
 
 @stage("validate-plan")

@@ -31,7 +31,8 @@ from icp_migrate.store.schema import (
     website_filings,
 )
 from icp_migrate.store.target import display_url
-from icp_migrate.transforms.ledger import conflict_key_of, conflict_kind
+
+from ..rules.ledger import conflict_key_of, conflict_kind
 
 if TYPE_CHECKING:
     from icp_migrate.run_settings import RunSettings

@@ -7,19 +7,20 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from icp_migrate.transforms.steps import (
+from icp_migrate.validation.context import Rule, failing_keys, rule_name, scrub, validate_frame
+
+from ..rules.steps import (
     EXPECTATION_FOR,
     EXPECTATION_STEPS,
     FLAG_COLUMNS,
     STEP_COLUMNS,
     where,
 )
-from icp_migrate.validation.context import Rule, failing_keys, rule_name, scrub, validate_frame
 
 RECORD_COLUMNS = ("row_id", *STEP_COLUMNS)
 SUITE_NAME = "records"
 
-# The quarantining steps of transforms/steps.py, in disposition order; the names become
+# The quarantining steps of rules/steps.py, in disposition order; the names become
 # quarantine reasons. A rule applies where the earlier steps it is given passed, so rows
 # out of scope never fail it.
 RECORD_RULES = tuple(

@@ -14,12 +14,12 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from .errors import IcpMigrateError
-from .masking import mask
-from .run_settings import RunSettings
-from .store import conflicts as ledger
-from .store.conflicts import open_conflicts
-from .store.runs import latest_completed_run
+from ..errors import IcpMigrateError
+from ..masking import mask
+from ..run_settings import RunSettings
+from ..store import conflicts as ledger
+from ..store.conflicts import open_conflicts
+from ..store.runs import latest_completed_run
 
 EXPORT_COLUMNS = ("conflict_id", "kind", "disputed", "opened_in_run", "age_runs",
                   "candidate_ids", "candidates", "allowed", "decision")

@@ -6,8 +6,8 @@ import pandas as pd
 
 from ..identity import entity_ids
 from ..plan import CONFLICT_COLUMNS, Plan, empty_frame
+from ..transforms.text import join_groups
 from .ledger import conflict_kind
-from .text import join_groups
 
 
 def conflict_table(state: pd.DataFrame, record_domains: pd.DataFrame, stored: Plan,

@@ -38,7 +38,7 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame, pairs: pd.DataFram
 
     `cand`: normalized records that passed steps 1-3. `known`: rows of the store's
     websites with entity_id, cert_type, name_key and the NUMBER_COLUMNS. `pairs`: the
-    certificate-pair outcome of the valid records (transforms/certificate_pairs.py).
+    certificate-pair outcome of the valid records (rules/certificate_pairs.py).
     `ledger`: the target's conflicts (LEDGER_COLUMNS) with their decisions.
     """
     valid = cand[cand["cert_valid"]].assign(entity_id=pairs["entity_id"])

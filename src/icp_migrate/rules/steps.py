@@ -2,7 +2,7 @@
 
 From this one table come:
 
-- the screen's dispositions and reasons (`transforms/screen.py`);
+- the screen's dispositions and reasons (`rules/screen.py`);
 - the record-level Great Expectations suite, one expectation per quarantining step with
   its row condition (`validation/record_suite.py`), the judge in a real run;
 - `expectation_failures`, the same expectations computed in pandas (what tests use;

@@ -1,6 +1,6 @@
 """Steps 1-3 of the disposition order: unreadable, out of scope, no usable filing number.
 
-The steps themselves are the table in transforms/steps.py."""
+The steps themselves are the table in rules/steps.py."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def scope_flags(records: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
 
 def screen(records: pd.DataFrame, failures: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """row_id, disposition, reasons for the records steps 1-3 decide (others: None): the
-    disposition of the first step of transforms/steps.py:STEPS each record fails.
+    disposition of the first step of rules/steps.py:STEPS each record fails.
 
     `failures` (row_id, reasons) are the rows the record-level expectations failed; the
     reasons name the expectations, followed by the problem found while normalizing.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..plan import Plan
-from .icp_numbers import normalize_filing_numbers
-from .text_fast import compact_column
+from ..transforms.icp_numbers import normalize_filing_numbers
+from ..transforms.text_fast import compact_column
 
 
 def known_rows(snapshot: Plan) -> pd.DataFrame:

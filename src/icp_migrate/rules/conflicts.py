@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..transforms.text_fast import is_in
 from .changed import hold_changed
 from .ledger import arbitrate, outcome
-from .text_fast import is_in
 
 SETTLED_COLUMNS = ("row_id", "disposition", "reasons", "warnings", "conflict_key",
                    "candidates")
@@ -34,7 +34,7 @@ def settle(attached: pd.DataFrame, record_domains: pd.DataFrame, known_websites:
     `attached`: row_id, entity_id, website_filing_number, website_name, filed_on, member_id
     (input order). `known_*`: the store's websites (website_filing_number, entity_id,
     website_name, filed_on, member_id) and domains (domain, website_filing_number).
-    `ledger`: the target's conflicts with their decisions (see transforms/ledger.py).
+    `ledger`: the target's conflicts with their decisions (see rules/ledger.py).
     """
     sites = attached.reset_index(drop=True)
     out = pd.DataFrame({"row_id": sites["row_id"], "disposition": "loaded", "reasons": None,

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .masking import mask, mask_text, printable
-from .summary import RunSummary
+from ..masking import mask, mask_text, printable
+from ..pipeline.summary import RunSummary
 
 
 def print_summary(console: Console, summary: RunSummary) -> None:
@@ -38,9 +38,9 @@ def print_summary(console: Console, summary: RunSummary) -> None:
 
 
 def print_store(console: Console, url: str, limit: int) -> None:
-    from .store.overview import first_accounts, table_counts
-    from .store.runs import recent_runs
-    from .store.target import display_url, open_target
+    from ..store.overview import first_accounts, table_counts
+    from ..store.runs import recent_runs
+    from ..store.target import display_url, open_target
 
     engine = open_target(url)
     try:

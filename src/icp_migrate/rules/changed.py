@@ -7,9 +7,9 @@ import hashlib
 
 import pandas as pd
 
+from ..transforms.text import join_groups
+from ..transforms.text_fast import is_in
 from .ledger import arbitrate, outcome
-from .text import join_groups
-from .text_fast import is_in
 
 
 def version_of(name: pd.Series, filed_on: pd.Series, member: pd.Series,

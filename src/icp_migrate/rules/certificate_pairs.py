@@ -17,8 +17,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..identity import entity_ids
+from ..transforms.text_fast import is_in
 from .ledger import arbitrate, outcome
-from .text_fast import is_in
 
 PAIR_COLUMNS = ("entity_id", "claimant", "disposition", "reasons", "conflict_key",
                 "candidates", "preferred", "merged")

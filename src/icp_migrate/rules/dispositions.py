@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 
 from ..plan import DISPOSITION_COLUMNS, LINK_COLUMNS, Plan
+from ..transforms.text import join_texts
 from .accounts import plan_accounts
 from .certificate_pairs import certificate_pairs
+from .conflict_table import conflict_table
 from .conflicts import settle
 from .grouping import resolve_entities
 from .history import finish_plan
 from .known import known_rows
-from .review import conflict_table
-from .text import join_texts
 
 
 @dataclass
@@ -53,7 +53,7 @@ def _with_screening(records: pd.DataFrame, screened: pd.DataFrame) -> pd.DataFra
     return state
 
 
-def decide(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.DataFrame,
+def decide_records(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.DataFrame,
            snapshot: Plan) -> Decision:
     """Steps 4-7 on the records steps 1-3 left undecided; `screened` holds steps 1-3.
     What the target holds (`snapshot`: its rows and its conflict ledger) binds the run."""

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from .canonical import ACCOUNT_KINDS, DISPOSITIONS
-from .plan import Plan
+from ..canonical import ACCOUNT_KINDS, DISPOSITIONS
+from ..plan import Plan
 
 
 @dataclass

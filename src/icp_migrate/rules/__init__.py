@@ -1,0 +1,67 @@
+"""The rules of docs/rules.md, one module each, and the one function that applies them all.
+
+`decide(records, domains, known, cutoff)` takes a run's normalized records and what the
+target already holds, and returns the `Plan` the run loads: every record's disposition,
+the entities, accounts, websites and domains, the evidence of every link, the conflicts
+held for review and the history of what the plan replaces. The flow and the tests call it
+alike; nothing else assembles the chain.
+
+| module | rule |
+| --- | --- |
+| `steps.py`, `screen.py` | steps 1-3 of the disposition order, as one table (R3, D-1..D-3) |
+| `grouping.py` | who is the same entity (ID-1..ID-9) |
+| `certificate_pairs.py` | two valid certificates of maybe one entity (X-4, X-5) |
+| `ledger.py` | what the target's conflict ledger says about a disputed key (AR-1..AR-4) |
+| `conflicts.py`, `changed.py` | disputed websites and domains, duplicates, changed websites |
+| `dispositions.py` | steps 4-7 in order, over the modules above |
+| `conflict_table.py` | the held conflicts and their claimants, described for review |
+| `accounts.py` | one account per entity, and the resource accounts of R4 |
+| `history.py` | what a plan replaces in the store (the `changes` rows) |
+| `known.py` | the store's state as grouping input (R6) |
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+
+import pandas as pd
+
+from ..plan import Plan
+from .dispositions import decide_records, plan_decision
+from .screen import scope_flags, screen
+from .steps import expectation_failures
+
+__all__ = ["decide", "record_flags"]
+
+
+def record_flags(records: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """The compact frame the record-level expectations (steps 1-3) read."""
+    return scope_flags(records, cutoff)
+
+
+def decide(records: pd.DataFrame, domains: pd.DataFrame, known: Plan, cutoff: pd.Timestamp,
+           failures: pd.DataFrame | None = None,
+           seconds: MutableMapping[str, float] | None = None) -> Plan:
+    """The Plan a run loads from its normalized `records` (and their `domains`), given what
+    the target holds (`known`: its rows and its conflict ledger) and the run's cut-off.
+
+    `failures` (row_id, reasons) are the records the record-level expectations failed; a
+    run passes the Great Expectations suite's, tests leave it out and get the same from the
+    step table computed in pandas. `seconds`, when given, receives the time of each part
+    ("group", "plan") added to what it holds.
+    """
+    from time import perf_counter
+
+    cutoff = pd.Timestamp(cutoff)
+    if failures is None:
+        failures = expectation_failures(scope_flags(records, cutoff))
+    started = perf_counter()
+    screened = screen(records, failures, cutoff)
+    decision = decide_records(records, domains, screened, known)
+    del screened
+    middle = perf_counter()
+    planned = plan_decision(decision, known, len(records))
+    if seconds is not None:
+        seconds["group"] = seconds.get("group", 0.0) + round(middle - started, 3)
+        seconds["plan"] = seconds.get("plan", 0.0) + round(perf_counter() - middle, 3)
+    return planned
