@@ -25,6 +25,8 @@ class RunSummary:
     multi_domain_websites: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     failed_expectations: list[str] = field(default_factory=list)
+    # what the run changes (or, dry, would change) in the target, by kind (rules/preview.py)
+    changes: dict[str, int] = field(default_factory=dict)
 
     @property
     def records_in(self) -> int:

@@ -1,0 +1,110 @@
+"""What a plan would change in the target, compared with what the target holds: the preview
+an analyst reads before a batch is loaded (`icp-migrate run --dry-run`), and the record of
+what a loaded run changed.
+
+One row per change, in a fixed order of kinds (PREVIEW_KINDS); `key` is the id a person
+types next (an entity or account id, a website filing number, a conflict id), never
+personal data.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..plan import Plan
+
+PREVIEW_COLUMNS = ("change", "key", "entity_id", "account_id", "detail")
+PREVIEW_KINDS = (
+    "new entity",
+    "new account",
+    "website added to an existing account",
+    "website in a new account",
+    "website moved to another account",
+    "conflict opened",
+    "conflict joined",
+    "account kind changed",
+    "stored value replaced",
+)
+
+
+def _rows(change: str, key: pd.Series, entity: pd.Series | None = None,
+          account: pd.Series | None = None, detail: pd.Series | None = None) -> pd.DataFrame:
+    out = pd.DataFrame({"change": change, "key": key.to_numpy()}, dtype=object)
+    for column, values in (("entity_id", entity), ("account_id", account),
+                           ("detail", detail)):
+        out[column] = None if values is None else values.to_numpy()
+    return out
+
+
+def _websites(planned: Plan, known: Plan) -> list[pd.DataFrame]:
+    sites = planned.website_filings[["website_filing_number", "account_id", "entity_id",
+                                     "website_name"]]
+    stored = known.website_filings.set_index("website_filing_number")["account_id"]
+    was = sites["website_filing_number"].map(stored)
+    new = sites[was.isna()]
+    existing = new["account_id"].isin(known.accounts["account_id"])
+    moved = sites[was.notna() & (was != sites["account_id"])]
+    moved_from = moved["website_filing_number"].map(stored)
+    return [
+        _rows(PREVIEW_KINDS[2], new.loc[existing, "website_filing_number"],
+              new.loc[existing, "entity_id"], new.loc[existing, "account_id"],
+              new.loc[existing, "website_name"]),
+        _rows(PREVIEW_KINDS[3], new.loc[~existing, "website_filing_number"],
+              new.loc[~existing, "entity_id"], new.loc[~existing, "account_id"],
+              new.loc[~existing, "website_name"]),
+        _rows(PREVIEW_KINDS[4], moved["website_filing_number"], moved["entity_id"],
+              moved["account_id"], "from " + moved_from.astype(str)),
+    ]
+
+
+def _conflicts(planned: Plan, known: Plan) -> list[pd.DataFrame]:
+    held = planned.conflicts.groupby("conflict_key", sort=True).agg(
+        kind=("kind", "first"), claimants=("entity_id", "nunique")).reset_index()
+    stored = known.ledger
+    open_ids = stored.loc[stored["decision"].isna(), "conflict_id"]
+    joined = held["conflict_key"].isin(open_ids)
+    detail = held["kind"].astype(str) + ", " + held["claimants"].astype(str) + " claimants"
+    return [_rows(PREVIEW_KINDS[5], held.loc[~joined, "conflict_key"],
+                  detail=detail[~joined]),
+            _rows(PREVIEW_KINDS[6], held.loc[joined, "conflict_key"], detail=detail[joined])]
+
+
+def _history(planned: Plan) -> list[pd.DataFrame]:
+    changes = planned.changes
+    kinds = changes[changes["subject"] == "account"]
+    values = changes[changes["subject"] != "account"]
+
+    def told(frame: pd.DataFrame) -> pd.Series:
+        return (frame["subject"].astype(str) + " " + frame["field"].astype(str) + ": "
+                + frame["old_value"].fillna("—").astype(str) + " → "
+                + frame["new_value"].fillna("—").astype(str))
+
+    return [_rows(PREVIEW_KINDS[7], kinds["subject_key"], account=kinds["subject_key"],
+                  detail=told(kinds)),
+            _rows(PREVIEW_KINDS[8], values["subject_key"], detail=told(values))]
+
+
+def preview(planned: Plan, known: Plan) -> pd.DataFrame:
+    """Every change `planned` makes to a target holding `known` (PREVIEW_COLUMNS), kinds in
+    the order of PREVIEW_KINDS."""
+    entities = planned.entities[~planned.entities["entity_id"].isin(
+        known.entities["entity_id"])]
+    accounts = planned.accounts[~planned.accounts["account_id"].isin(
+        known.accounts["account_id"])]
+    parts = [
+        _rows(PREVIEW_KINDS[0], entities["entity_id"], entities["entity_id"],
+              detail=entities["entity_type"].astype(str) + " " + entities["name"].astype(str)),
+        _rows(PREVIEW_KINDS[1], accounts["account_id"], accounts["entity_id"],
+              accounts["account_id"], accounts["account_kind"]),
+        *_websites(planned, known),
+        *_conflicts(planned, known),
+        *_history(planned),
+    ]
+    out = pd.concat([p for p in parts if len(p)] or [parts[0]], ignore_index=True)
+    return out[list(PREVIEW_COLUMNS)].astype(object)
+
+
+def preview_counts(changes: pd.DataFrame) -> dict[str, int]:
+    """How many changes of each kind (every kind named, zeros too)."""
+    counts = changes["change"].value_counts()
+    return {kind: int(counts.get(kind, 0)) for kind in PREVIEW_KINDS}
