@@ -19,7 +19,7 @@ from icp_migrate.readers import read_source
 from icp_migrate.transforms.mapping_apply import to_canonical
 from mariadb import SAMPLE_DB, copy_legacy, execute, set_bytes, stored_hex
 from test_cli import cli, one_line_error
-from test_flow import migrate
+from test_flow import TABLES, dump, migrate
 
 ID_NUMBER = "330106198001011234"
 BAD = ID_NUMBER.encode() + b"\xff"  # neither UTF-8 nor GB18030
@@ -147,6 +147,30 @@ def test_an_undecodable_domain_quarantines_its_site_only(mysql_url):
         "sites.site_id=10000001": UNDECODABLE.format("domain")}
 
 
+def test_a_failing_query_is_one_line_and_leaves_the_connection_as_it_was(mysql_url):
+    from dataclasses import replace
+
+    from icp_migrate.mapping import builtin_mappings
+    from icp_migrate.readers.sql_reader import read_sql_records
+
+    copy_legacy(mysql_url)
+    mapping = next(m for m in builtin_mappings() if m.name == "hichina_legacy_db")
+    assert mapping.sql is not None
+    broken = replace(mapping, sql=replace(mapping.sql, domains_query="SELECT nope FROM sites"))
+    engine = sa.create_engine(mysql_url, pool_size=1, max_overflow=0)
+    try:
+        with pytest.raises(SourceError, match="the mapping's query failed: .*nope") as info:
+            read_sql_records(engine, broken, "legacy")
+        assert "\n" not in str(info.value)
+        with engine.connect() as conn:  # the pool's one connection: decoding again
+            assert conn.exec_driver_sql("SELECT @@character_set_results, name FROM subjects "
+                                        "WHERE subject_id = 2000002").one() == ("utf8mb4",
+                                                                                "潘伟")
+        assert len(read_sql_records(engine, mapping, "legacy")) == 45
+    finally:
+        engine.dispose()
+
+
 def dispositions(url: str) -> pd.DataFrame:
     engine = sa.create_engine(url)
     try:
@@ -175,6 +199,11 @@ def test_the_flow_from_mariadb_gives_the_dispositions_of_sqlite(mysql_url, tmp_p
     assert from_mysql.records_in == from_sqlite.records_in == 45
     got, want = dispositions(targets["mysql"]), dispositions(targets["sqlite"])
     same_values(got, want)
+    stored = {name: dump(url) for name, url in targets.items()}
+    for table in TABLES:  # and the same entities, accounts, websites and domains stored
+        mine, theirs = (stored[name][table] for name in ("mysql", "sqlite"))
+        runs = [c for c in mine.columns if "run" in c]
+        same_values(mine.drop(columns=runs), theirs.drop(columns=runs))
     quarantined = got[got["reasons"].str.contains("undecodable", na=False)]
     assert sorted(quarantined["locator"]) == (sites_of_subject(2000002) if bad_certificate
                                               else [])
