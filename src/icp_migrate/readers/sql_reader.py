@@ -162,6 +162,9 @@ def _read_mysql(conn: sa.Connection, query: str) -> Read:
 # MySQL charsets whose bytes are whatever a legacy application wrote: guessed as files are
 _LOOSE_CHARSETS = {"binary", "latin1", "ascii"}
 _GB_CHARSETS = {"gbk", "gb2312", "gb18030"}  # GB18030 decodes what the other two hold
+# MySQL's wide charsets are big-endian without a BOM (Python's names would guess the order)
+_WIDE_CHARSETS = {"ucs2": "utf-16-be", "utf16": "utf-16-be", "utf16le": "utf-16-le",
+                  "utf32": "utf-32-be"}
 
 
 def _encodings_of(charsetnr: int) -> tuple[str, ...]:
@@ -178,6 +181,8 @@ def _encodings_of(charsetnr: int) -> tuple[str, ...]:
         return ("gb18030",)
     if charset.name in ("utf8mb3", "utf8mb4", "utf8"):
         return ("utf-8",)
+    if charset.name in _WIDE_CHARSETS:
+        return (_WIDE_CHARSETS[charset.name],)
     try:
         return (codecs.lookup(charset.encoding).name,)
     except LookupError:  # a charset Python does not know (ujis, ...): guessed as files are
