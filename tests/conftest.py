@@ -1,4 +1,5 @@
-"""Shared fixtures: target store URLs on SQLite and on the local PostgreSQL."""
+"""Shared fixtures: target store URLs on SQLite and on the local PostgreSQL; legacy
+databases on the local MariaDB."""
 
 from __future__ import annotations
 
@@ -67,6 +68,47 @@ def pg_url(pg_admin: Engine) -> Iterator[str]:
             # A leaked connection holding a lock must fail the teardown, not hang it.
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+# The MariaDB/MySQL server the legacy-database tests create throwaway databases on.
+MYSQL_TEST_URL = os.environ.get(
+    "ICP_MIGRATE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
+)
+
+
+@pytest.fixture(scope="session")
+def mysql_admin() -> Iterator[Engine]:
+    """An engine on the MariaDB test server, checked once a session: skip, or fail on CI
+    (`CI=true`), if it is down or its driver is missing."""
+    try:
+        engine = create_engine(MYSQL_TEST_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except (OperationalError, ImportError) as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = (
+            f"MariaDB not reachable at {make_url(MYSQL_TEST_URL).render_as_string()} "
+            f"({cause}); start it, install pymysql or set ICP_MIGRATE_TEST_MYSQL_URL"
+        )
+        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def mysql_url(mysql_admin: Engine) -> Iterator[str]:
+    """The URL of a fresh database icp_test_<uuid> on MariaDB, dropped after the test."""
+    database = f"icp_test_{uuid.uuid4().hex}"
+    with mysql_admin.begin() as connection:
+        connection.execute(text(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4"))
+    url = make_url(MYSQL_TEST_URL).set(database=database)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with mysql_admin.begin() as connection:
+            # A leaked connection holding a metadata lock must fail the teardown, not hang it.
+            connection.execute(text("SET SESSION lock_wait_timeout = 10"))
+            connection.execute(text(f"DROP DATABASE `{database}`"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

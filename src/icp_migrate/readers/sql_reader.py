@@ -1,14 +1,27 @@
 """Legacy databases: one record per row of the mapping's query, domains aggregated per key.
 
-Text is decoded value by value where the driver gives bytes (SQLite: its connection returns
-every text as bytes while the queries run), each value as a file line is: UTF-8, else
-GB18030. A value neither decodes makes its record unreadable, never the whole source.
+Text is decoded here, value by value, from the bytes the database stores, so that a value
+that does not decode makes its own record unreadable, never the whole source (or, worse, a
+driver's silent substitute text). Each value is decoded as a file line is: UTF-8, else
+GB18030; except that on MySQL/MariaDB a column declared in a real charset (utf8mb4, gbk,
+big5, ...) is decoded in that charset only, and only binary and latin1 columns (where legacy
+applications kept UTF-8 or GBK bytes) get the UTF-8-else-GB18030 guess.
+
+- SQLite: its connection returns every text as bytes while the queries run.
+- MySQL/MariaDB through PyMySQL: while the queries run the server sends each column's stored
+  bytes unconverted (`character_set_results = NULL`) and the driver leaves them as bytes;
+  the column's declared charset comes with the result. Otherwise the server would convert
+  latin1 columns holding GBK bytes to mojibake, and PyMySQL would fail the whole query on
+  one value it cannot decode.
+- Other drivers decode text themselves; their strings are taken as they come.
 """
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -22,6 +35,10 @@ from .lines import decode_value, undecodable
 
 ENCODINGS = ("utf-8", "gb18030")  # as for files (detect.DEFAULT_ENCODINGS)
 
+# A query's frame and, per column, the encodings its bytes are decoded with (ENCODINGS when
+# not named).
+Read = tuple[pd.DataFrame, dict[str, tuple[str, ...]]]
+
 
 def read_sql_records(engine: sa.Engine, mapping: Mapping, label: str) -> pd.DataFrame:
     """Frame with the query's columns (as text) plus `domains`, `locator`, `read_error`."""
@@ -29,9 +46,9 @@ def read_sql_records(engine: sa.Engine, mapping: Mapping, label: str) -> pd.Data
     options = mapping.sql
     try:
         with engine.connect() as conn, _text_as_bytes(conn):
-            frame = pd.read_sql(sa.text(options.query), conn, dtype=object)
-            domains = (pd.read_sql(sa.text(options.domains_query), conn, dtype=object)
-                       if options.domains_query else None)
+            frame, charsets = _read(conn, options.query)
+            domains, domain_charsets = (_read(conn, options.domains_query)
+                                        if options.domains_query else (None, {}))
     except sa.exc.SQLAlchemyError as exc:
         reason = (str(getattr(exc, "orig", None) or exc).splitlines() or ["?"])[0]
         raise SourceError(f"{label}: the mapping's query failed: {reason}") from None
@@ -40,17 +57,20 @@ def read_sql_records(engine: sa.Engine, mapping: Mapping, label: str) -> pd.Data
     frame = frame.astype(object).where(frame.notna(), None)
     errors = np.full(len(frame), None, dtype=object)  # the first reason of each record
     for column in list(frame.columns):
-        frame[column], bad = _texts(frame[column], keep_bad=column == options.key)
-        _note(errors, bad, undecodable(ENCODINGS, str(column)))
+        encodings = charsets.get(str(column), ENCODINGS)
+        frame[column], bad = _texts(frame[column], encodings, keep_bad=column == options.key)
+        _note(errors, bad, undecodable(encodings, str(column)))
     key = frame[options.key]
     if domains is not None and len(domains.columns) >= 2:
         key_col, domain_col = domains.columns[:2]
         domains = domains.dropna()
-        domain_keys = _texts(domains[key_col], keep_bad=True)[0]
-        names, bad = _texts(domains[domain_col])
+        domain_keys = _texts(domains[key_col], domain_charsets.get(str(key_col), ENCODINGS),
+                             keep_bad=True)[0]
+        encodings = domain_charsets.get(str(domain_col), ENCODINGS)
+        names, bad = _texts(domains[domain_col], encodings)
         # an undecodable domain makes its key's record unreadable, no other
         broken = key.isin(set(domain_keys[bad])).to_numpy()
-        _note(errors, broken, undecodable(ENCODINGS, str(domain_col)))
+        _note(errors, broken, undecodable(encodings, str(domain_col)))
         frame["domains"] = key.map(join_groups(domain_keys[~bad], names[~bad], ";"))
     frame["locator"] = [options.locator.format(**{options.key: k}) for k in key]
     # as in the file layouts, a NUL makes a record unreadable (PostgreSQL text cannot hold it)
@@ -70,9 +90,14 @@ def _note(errors: np.ndarray, where: np.ndarray, reason: str) -> None:
 
 @contextmanager
 def _text_as_bytes(conn: sa.Connection) -> Iterator[None]:
-    """SQLite's driver returns text as bytes while the block runs (it would fail the whole
-    query on one value that is not UTF-8); other drivers decode text themselves."""
+    """While the block runs the connection gives text as the stored bytes, where its driver
+    can: SQLite's (it would fail the whole query on one value that is not UTF-8) and
+    PyMySQL's; other drivers decode text themselves."""
     dbapi: Any = conn.connection.dbapi_connection
+    if _is_pymysql(conn):
+        with _mysql_raw(conn, dbapi):
+            yield
+        return
     if not hasattr(dbapi, "text_factory"):  # sqlite3's own switch; no other driver has it
         yield
         return
@@ -84,10 +109,92 @@ def _text_as_bytes(conn: sa.Connection) -> Iterator[None]:
         dbapi.text_factory = before
 
 
-def _texts(values: pd.Series, keep_bad: bool = False) -> tuple[pd.Series, np.ndarray]:
+def _is_pymysql(conn: sa.Connection) -> bool:
+    return conn.dialect.name in ("mysql", "mariadb") and conn.dialect.driver == "pymysql"
+
+
+def _read(conn: sa.Connection, query: str) -> Read:
+    """All the rows of one query, in one round trip."""
+    if _is_pymysql(conn):
+        return _read_mysql(conn, query)
+    return pd.read_sql(sa.text(query), conn, dtype=object), {}
+
+
+@contextmanager
+def _mysql_raw(conn: sa.Connection, dbapi: Any) -> Iterator[None]:
+    """While the block runs the server sends every column's stored bytes, unconverted, and
+    PyMySQL hands them over undecoded (numbers and dates it still converts)."""
+    use_unicode, decoders = dbapi.use_unicode, dbapi.decoders
+    conn.exec_driver_sql("SET @icp_migrate_results = @@character_set_results, "
+                         "character_set_results = NULL")
+    dbapi.use_unicode = False
+    dbapi.decoders = {**decoders, **{t: _decimal for t, f in decoders.items() if f is Decimal}}
+    try:
+        yield
+    except BaseException:
+        dbapi.use_unicode, dbapi.decoders = use_unicode, decoders
+        try:
+            conn.exec_driver_sql("SET character_set_results = @icp_migrate_results")
+        except sa.exc.SQLAlchemyError:
+            conn.invalidate()  # never back to the pool as it is; the first error is the one
+        raise
+    dbapi.use_unicode, dbapi.decoders = use_unicode, decoders
+    conn.exec_driver_sql("SET character_set_results = @icp_migrate_results")
+
+
+def _decimal(raw: bytes) -> Decimal:
+    return Decimal(raw.decode("ascii"))
+
+
+def _read_mysql(conn: sa.Connection, query: str) -> Read:
+    """The query's rows as they come (bytes for text) and the encodings of each text column
+    by its declared charset."""
+    result = conn.execute(sa.text(query))
+    fields = getattr(getattr(result.cursor, "_result", None), "fields", None) or []
+    columns = [str(c) for c in result.keys()]
+    charsets = {column: _encodings_of(getattr(field, "charsetnr", 63))
+                for column, field in zip(columns, fields, strict=False)}
+    frame = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=columns,
+                         dtype=object)
+    return frame, charsets
+
+
+# MySQL charsets whose bytes are whatever a legacy application wrote: guessed as files are
+_LOOSE_CHARSETS = {"binary", "latin1", "ascii"}
+_GB_CHARSETS = {"gbk", "gb2312", "gb18030"}  # GB18030 decodes what the other two hold
+# MySQL's wide charsets are big-endian without a BOM (Python's names would guess the order)
+_WIDE_CHARSETS = {"ucs2": "utf-16-be", "utf16": "utf-16-be", "utf16le": "utf-16-le",
+                  "utf32": "utf-32-be"}
+
+
+def _encodings_of(charsetnr: int) -> tuple[str, ...]:
+    """How bytes of a column in the MySQL charset numbered `charsetnr` are decoded."""
+    from pymysql.charset import charset_by_id
+
+    try:
+        charset = charset_by_id(charsetnr)
+    except KeyError:
+        return ENCODINGS
+    if charset.name in _LOOSE_CHARSETS:
+        return ENCODINGS
+    if charset.name in _GB_CHARSETS:
+        return ("gb18030",)
+    if charset.name in ("utf8mb3", "utf8mb4", "utf8"):
+        return ("utf-8",)
+    if charset.name in _WIDE_CHARSETS:
+        return (_WIDE_CHARSETS[charset.name],)
+    try:
+        return (codecs.lookup(charset.encoding).name,)
+    except LookupError:  # a charset Python does not know (ujis, ...): guessed as files are
+        return ENCODINGS
+
+
+def _texts(values: pd.Series, encodings: tuple[str, ...] = ENCODINGS,
+           keep_bad: bool = False) -> tuple[pd.Series, np.ndarray]:
     """(_text of each value as an object column, mask of the undecodable). Bytes are
-    decoded as a file line is; an undecodable value becomes None, or with `keep_bad` (a
-    key, so that its locator still names the record) its text with the bad bytes escaped."""
+    decoded with the first of `encodings` that decodes them whole (as a file line is); an
+    undecodable value becomes None, or with `keep_bad` (a key, so that its locator still
+    names the record) its text with the bad bytes escaped."""
     out: list[str | None] = []
     bad = np.zeros(len(values), dtype=bool)
     for i, value in enumerate(values):
@@ -96,7 +203,7 @@ def _texts(values: pd.Series, keep_bad: bool = False) -> tuple[pd.Series, np.nda
         if type(value) is str:
             out.append(value)
         elif type(value) is bytes:
-            text = decode_value(value, ENCODINGS)
+            text = decode_value(value, encodings)
             if text is None:
                 bad[i] = True
                 text = value.decode("utf-8", "backslashreplace") if keep_bad else None
