@@ -19,7 +19,7 @@ from uuid import UUID
 
 import pytest
 
-from icp_migrate.flows.serving import wait_for_server
+from icp_migrate.pipeline.serving import wait_for_server
 
 REPO = Path(__file__).resolve().parents[1]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
