@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(BIN)/icp-migrate show --target $(DEMO_TARGET)
 
 check: $(STAMP)
-	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff check src flows tests $(wildcard bench)
 	$(BIN)/mypy
 
 # The report tests open the report in Debian's headless Chromium (as root, like CI).

@@ -58,7 +58,7 @@ def main() -> None:
         results["tiny"] = tiny_run(args.data_dir, env)
         print(f"tiny run (samples, second run): {results['tiny']['wall']:.1f} s", flush=True)
         if not env.get("PREFECT_API_URL"):
-            from icp_migrate.flows.serving import local_prefect_server
+            from icp_migrate.pipeline.serving import local_prefect_server
 
             os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]  # the server's database too
             with local_prefect_server() as api:  # as a long-running server would be

@@ -55,7 +55,7 @@ def test_local_cluster_run_gives_the_single_process_tables(tmp_path):
 
 @pytest.mark.parametrize("spec", ["local:0", "local:x", "nowhere"])
 def test_bad_dask_specs_are_usage_errors(spec):
-    from icp_migrate.flows.distributed import check_spec
+    from icp_migrate.pipeline.distributed import check_spec
 
     with pytest.raises(UsageError):
         check_spec(spec)

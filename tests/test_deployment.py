@@ -1,5 +1,7 @@
 """prefect.yaml as an operator uses it: a real Prefect server, a process work pool,
-`prefect deploy --all` from the repository, `prefect deployment run`, and a worker."""
+`prefect deploy --all` from the repository, `prefect deployment run`, and a worker; and the
+packaging behind its entrypoint (the top-level flows/ and mappings/ installed as
+icp_migrate.flows and icp_migrate.mappings)."""
 
 from __future__ import annotations
 
@@ -13,21 +15,70 @@ import sqlite3
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 
-from icp_migrate.flows.serving import wait_for_server
+from icp_migrate.pipeline.serving import wait_for_server
 
 REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "src"
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 POOL = "icp-pool"
 DEPLOYMENT = "migrate-inbox/icp-migrate-inbox"
 EXPORTS = ["hichina_beian.csv", "hichina_beian_utf8.csv", "winport_shops.jsonl",
            "hichina_legacy.db"]
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def test_the_top_level_flows_and_mappings_are_the_installed_packages():
+    """Editable install: icp_migrate.flows is flows/, icp_migrate.mappings is mappings/. A
+    leftover src/icp_migrate/flows/ (say, only its __pycache__ after a merge) would be
+    imported instead, as an empty namespace package."""
+    import icp_migrate
+    import icp_migrate.flows
+    import icp_migrate.mappings
+    from icp_migrate.mapping import MAPPINGS_DIR
+
+    for stale in ("flows", "mappings"):
+        assert not (SRC / "icp_migrate" / stale).exists(), (
+            f"remove the stale folder src/icp_migrate/{stale}/ (it shadows {stale}/)")
+    if Path(icp_migrate.__file__).is_relative_to(SRC):  # this checkout, installed editable
+        assert Path(icp_migrate.flows.__file__) == REPO / "flows" / "__init__.py"
+        assert Path(icp_migrate.mappings.__file__) == REPO / "mappings" / "__init__.py"
+        assert MAPPINGS_DIR == REPO / "mappings"
+    module, _, name = "icp_migrate.flows.inbox:migrate_inbox".partition(":")
+    assert f"entrypoint: {module}:{name}" in (REPO / "prefect.yaml").read_text("utf-8")
+    flow = getattr(__import__(module, fromlist=[name]), name)
+    assert flow.name == "migrate-inbox"
+
+
+def test_the_package_list_names_every_package_where_it_lives():
+    """The wheel holds what pyproject.toml lists (find cannot map flows/ into the package):
+    every folder of Python files under src/icp_migrate, flows/ and mappings/."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    listed, folders = config["packages"], config["package-dir"]
+    assert folders == {"": "src", "icp_migrate.flows": "flows",
+                       "icp_migrate.mappings": "mappings"}
+    on_disk = {".".join(p.parent.relative_to(SRC).parts)
+               for p in (SRC / "icp_migrate").rglob("*.py") if "__pycache__" not in p.parts}
+    assert sorted(listed) == sorted(on_disk | {"icp_migrate.flows", "icp_migrate.mappings"})
+    for package in listed:
+        folder = REPO / folders.get(package, "src/" + package.replace(".", "/"))
+        assert folder.is_dir() and any(folder.glob("*.py")), package
+    assert config["package-data"]["icp_migrate.mappings"] == ["*.yaml"]
+
+
+def test_the_flows_are_wiring_only():
+    """No environment, no timing, no lock, no SQL in flows/: the library holds those."""
+    for path in sorted((REPO / "flows").glob("*.py")):
+        text = path.read_text("utf-8")
+        for word in ("os.environ", "getenv", "perf_counter", "target_lock", "target_engine",
+                     "sqlalchemy import text", "select(", "execute("):
+            assert word not in text, f"flows/{path.name}: {word}"
 
 
 def _free_port() -> int:

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -133,12 +132,13 @@ def test_serve_takes_cutoff_mapping_and_settle_and_checks_them(tmp_path, monkeyp
 
     from icp_migrate import cli, settings
     from icp_migrate.flows import serving
+    from icp_migrate.mapping import MAPPINGS_DIR
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (tmp_path / "m.yaml").write_text(
-        (Path(cli.__file__).parent.with_name("mappings") / "winport_shops_jsonl.yaml").read_text(
-            encoding="utf-8"), encoding="utf-8")
+        (MAPPINGS_DIR / "winport_shops_jsonl.yaml").read_text(encoding="utf-8"),
+        encoding="utf-8")
     served: list[dict] = []
     monkeypatch.setattr(serving, "_serve", lambda parameters, cron, interval:
                         served.append(parameters))

@@ -31,7 +31,7 @@ def test_options_from_the_user_are_typed_and_checked(tmp_path, monkeypatch):
 
     # a mapping file by its absolute path, a built-in one by its name
     (tmp_path / "m.yaml").write_text(
-        (SRC / "mappings" / "winport_shops_jsonl.yaml").read_text(encoding="utf-8"),
+        (SRC.parents[1] / "mappings" / "winport_shops_jsonl.yaml").read_text(encoding="utf-8"),
         encoding="utf-8")
     assert RunOptions.from_user(target=None, mapping="m.yaml").mapping == str(
         tmp_path / "m.yaml")

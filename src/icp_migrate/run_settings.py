@@ -24,8 +24,8 @@ from sqlalchemy.exc import ArgumentError
 
 from . import settings
 from .errors import IcpMigrateError, SourceError, UsageError
-from .flows.distributed import check_spec
 from .mapping import MAPPINGS_DIR, Mapping, resolve_mapping
+from .pipeline.distributed import check_spec
 from .store.target import display_url
 
 

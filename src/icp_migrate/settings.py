@@ -1,5 +1,6 @@
-"""The one place that reads the environment: target URL, debug, lock wait, the Prefect API,
-and quiet offline defaults. Every other module asks here (by a named function)."""
+"""The one place that reads the environment: target URL, debug, lock wait, the user's mapping
+folder, the Prefect API, and quiet offline defaults. Every other module asks here (by a
+named function)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ TARGET_ENV = "ICP_MIGRATE_TARGET"
 DEBUG_ENV = "ICP_MIGRATE_DEBUG"
 LOCK_WAIT_ENV = "ICP_MIGRATE_LOCK_WAIT"
 PREFECT_API_ENV = "PREFECT_API_URL"
+MAPPINGS_ENV = "ICP_MIGRATE_MAPPINGS"
 DEFAULT_TARGET_FILE = "icp_migration.db"
 DEFAULT_CUTOFF = "2019-01-01"
 DEFAULT_LOCK_WAIT_SECONDS = 600.0
@@ -62,6 +64,13 @@ def debug_enabled() -> bool:
 def lock_wait_seconds() -> float:
     """$ICP_MIGRATE_LOCK_WAIT, else 600: how long a run waits for another writer."""
     return float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT_SECONDS))
+
+
+def user_mappings_dir() -> Path | None:
+    """$ICP_MIGRATE_MAPPINGS: a folder of the user's own layout files (*.yaml), added to the
+    built-in ones (None: unset or empty)."""
+    value = os.environ.get(MAPPINGS_ENV)
+    return Path(value).expanduser() if value else None
 
 
 def prefect_api_url() -> str | None:

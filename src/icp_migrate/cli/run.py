@@ -71,7 +71,7 @@ def _started_in_background() -> Iterator[Callable[[], None]]:
     """Prefect's ephemeral API comes up while Great Expectations is imported and the flow
     module loads; yields the wait for the API. Both threads are joined before the process
     may exit (a daemon thread still importing at interpreter exit can abort the process)."""
-    from ..flows.api import start_early
+    from ..pipeline.prefect_api import start_early
     from ..validation.context import warm_up
 
     api_up = start_early()

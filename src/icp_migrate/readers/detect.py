@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..errors import MappingError, SourceError
-from ..mapping import Mapping, builtin_mappings
+from ..mapping import Mapping, available_mappings
 from .csv_reader import header_of, read_csv_records
 from .jsonl_reader import first_object, keys_of, read_jsonl_records
 from .lines import DecodedLines, decode_lines
@@ -108,7 +108,7 @@ def _detect_text(spec: SourceSpec, decoded: DecodedLines) -> Mapping:
     first = _first_line(decoded)
     if first is None:
         raise SourceError(f"{spec.label}: cannot decode the first line as UTF-8 or GB18030")
-    candidates = builtin_mappings()
+    candidates = available_mappings()
     if first.startswith("{"):
         obj = first_object(decoded)
         keys = keys_of(obj) if obj else set()
@@ -152,7 +152,7 @@ def _open_database(spec: SourceSpec, url: str, forced: Mapping | None) -> Opened
     if forced is not None:
         mapping = forced
     else:
-        matches = [m for m in builtin_mappings()
+        matches = [m for m in available_mappings()
                    if m.reader == "sql" and set(m.detect_tables) <= tables]
         if not matches:
             raise SourceError(f"{spec.label}: unknown layout (no mapping matches its tables "

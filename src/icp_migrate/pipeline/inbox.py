@@ -1,4 +1,5 @@
-"""The scheduled inbox flow: migrate every new export dropped into a folder, each file once.
+"""An inbox tick's files, apart from the Prefect wiring (`icp_migrate.flows.inbox`): which
+files to take, their staged copies and hashes, and where each is set aside afterwards.
 
 Only complete files are taken: a file is read once its size and modification time have stood
 still for the settle time, and names starting with `.` or ending with `.part`/`.tmp` are never
@@ -12,22 +13,19 @@ import logging
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prefect import flow
 from sqlalchemy import Engine
 
 from ..errors import IcpMigrateError
 from ..mapping import Mapping
 from ..readers import preflight
-from ..run_settings import RunOptions
-from ..settings import DEFAULT_CUTOFF
-from ..store.inbox import record_files, seen_files
+from ..store.inbox import record_files
 from ..store.target import target_engine
-from .migrate import migrate
-from .tasks import stage
 
 log = logging.getLogger("icp_migrate")
 DONE, FAILED, SKIPPED = "done", "failed", "skipped"
@@ -35,14 +33,6 @@ TICKS = ".icp-migrate-ticks"
 STAGING = ".icp-migrate-staging"  # dot-named: never taken; one folder per tick, removed after
 SETTLE_SECONDS = 60.0
 NEVER_TAKEN_SUFFIXES = (".part", ".tmp")  # compared case-insensitively
-
-
-def content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _move(path: Path, folder: str, reason: str | None = None,
@@ -87,11 +77,8 @@ class Taken:
     stat: tuple[int, int]
 
 
-@stage("scan-inbox")
-def scan_inbox(inbox: str, engine: Engine, settle: float, staging: str,
-               ) -> tuple[list[Taken], list[str], dict[str, str]]:
-    """Settled files (staged, in name order), the names still settling, and the hashes the
-    target has seen before.
+def settled_files(inbox: str, settle: float, staging: str) -> tuple[list[Taken], list[str]]:
+    """Settled files (staged, in name order) and the names still settling.
 
     Robustness: a file is taken only when its size and mtime have stood still for `settle`
     seconds (mtime age against now) and did not change while it was copied. The run then
@@ -118,7 +105,7 @@ def scan_inbox(inbox: str, engine: Engine, settle: float, staging: str,
         taken.append(Taken(path, staged, digest, before))
     for name in waiting:
         log.info("waiting for %s to settle", name)
-    return taken, waiting, seen_files(engine)
+    return taken, waiting
 
 
 def _set_aside(item: Taken, folder: str, reason: str | None = None) -> None:
@@ -143,42 +130,46 @@ def _unstaged(text: str, items: list[Taken]) -> str:
     return text
 
 
-@flow(name="migrate-inbox", log_prints=False, validate_parameters=False)
-def migrate_inbox(inbox: str, target: str, reports_dir: str = "reports",
-                  cutoff: str = DEFAULT_CUTOFF, mapping: str | None = None,
-                  settle: float = SETTLE_SECONDS) -> dict[str, int]:
-    """One tick: new settled files are migrated together (with `cutoff`, and `mapping` forced
-    when given); a copy of a file seen before (same content, any name) is set aside in
-    skipped/; a file that cannot be read goes to failed/ with its reason and is never
-    retried; a file whose size or mtime changed within `settle` seconds is left in place.
+@dataclass
+class TickFiles:
+    """A tick's taken files once sorted: `fresh` ones to migrate together in one run, the
+    inbox ledger's rows (`inbox_files`) and the tick's counts."""
 
-    The run's options are checked once, here (an empty `target`: $ICP_MIGRATE_TARGET or the
-    default file; a bad cut-off or mapping fails the tick), and the target is opened once
-    for the whole tick: the scan, the run (its migrate subflow takes the open engine, see
-    `target_engine`) and the ledger."""
-    options = RunOptions.from_user(target=target, cutoff=cutoff, mapping=mapping,
-                                   reports_dir=reports_dir)
-    forced = options.forced_mapping()
-    staging_root = Path(inbox) / STAGING
-    staging_root.mkdir(exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=datetime.now(UTC).strftime("%Y%m%dT%H%M%S-"),
-                                    dir=staging_root))
-    try:
-        with target_engine(options.target) as engine:
-            return _tick(inbox, engine, options, forced, float(settle), staging)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    now: datetime
+    fresh: list[Taken] = field(default_factory=list)
+    ledger: list[dict] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def staged(self) -> list[str]:
+        """The fresh files' staged copies: exactly the bytes whose hashes are recorded."""
+        return [str(item.staged) for item in self.fresh]
+
+    def loaded(self, run_id: str) -> None:
+        """The run loaded the fresh files: each goes to done/."""
+        self._settle("loaded", run_id, None)
+
+    def failed(self, error: IcpMigrateError) -> None:
+        """The run failed: each fresh file goes to failed/ with the run's error."""
+        self._settle("failed", None, _unstaged(str(error), self.fresh))
+
+    def _settle(self, status: str, run_id: str | None, reason: str | None) -> None:
+        for item in self.fresh:
+            _set_aside(item, DONE if status == "loaded" else FAILED, reason)
+            self.ledger.append({"content_hash": item.digest, "file_name": item.path.name,
+                                "status": status, "run_id": run_id, "reason": reason,
+                                "seen_at": self.now})
 
 
-def _tick(inbox: str, engine: Engine, options: RunOptions, forced: Mapping | None,
-          settle: float, staging: Path) -> dict[str, int]:
-    taken, waiting, seen = scan_inbox(inbox, engine, settle, str(staging))
-    now = datetime.now(UTC)
-    fresh: list[Taken] = []
-    ledger: list[dict] = []
+def sort_files(inbox: str, taken: list[Taken], waiting: list[str], seen: dict[str, str],
+               forced: Mapping | None) -> TickFiles:
+    """A copy of a file seen before (same content, any name) is set aside in skipped/; a
+    file that cannot be read goes to failed/ with its reason (and is never retried); the
+    rest is fresh. Logs the counts and appends them to the inbox's heartbeat file."""
+    files = TickFiles(now=datetime.now(UTC))
     for item in taken:
         digest = item.digest
-        if digest in seen or any(digest == f.digest for f in fresh):
+        if digest in seen or any(digest == f.digest for f in files.fresh):
             _set_aside(item, SKIPPED,
                        f"same content as {seen.get(digest, 'a file of this tick')}")
             continue
@@ -187,30 +178,45 @@ def _tick(inbox: str, engine: Engine, options: RunOptions, forced: Mapping | Non
         except IcpMigrateError as exc:
             unreadable = _unstaged(str(exc), [item])
             _set_aside(item, FAILED, unreadable)
-            ledger.append({"content_hash": digest, "file_name": item.path.name,
-                           "status": "failed", "run_id": None, "reason": unreadable,
-                           "seen_at": now})
+            files.ledger.append({"content_hash": digest, "file_name": item.path.name,
+                                 "status": "failed", "run_id": None, "reason": unreadable,
+                                 "seen_at": files.now})
             continue
-        fresh.append(item)
-    counts = {"new": len(fresh), "failed": len(ledger), "skipped": len(taken) - len(fresh)
-              - len(ledger), "waiting": len(waiting)}
+        files.fresh.append(item)
+    counts = files.counts
+    counts.update({"new": len(files.fresh), "failed": len(files.ledger),
+                   "skipped": len(taken) - len(files.fresh) - len(files.ledger),
+                   "waiting": len(waiting)})
     log.info("inbox tick: %d new, %d unreadable, %d seen before, %d still settling",
              counts["new"], counts["failed"], counts["skipped"], counts["waiting"])
     with (Path(inbox) / TICKS).open("a", encoding="utf-8") as ticks:  # a heartbeat per tick
-        ticks.write(f"{now.isoformat()} {counts}\n")
-    if fresh:
-        try:
-            # the staged copies: exactly the bytes whose hashes are recorded below.
-            # (the parameters' URLs as SecretStr: Prefect stores subflow parameters)
-            run = options.with_sources(str(f.staged) for f in fresh)
-            summary = migrate(**run.flow_parameters())
-            status, run_id, reason = "loaded", summary.run_id, None
-        except IcpMigrateError as exc:
-            status, run_id, reason = "failed", None, _unstaged(str(exc), fresh)
-        for item in fresh:
-            _set_aside(item, DONE if status == "loaded" else FAILED, reason)
-            ledger.append({"content_hash": item.digest, "file_name": item.path.name,
-                           "status": status, "run_id": run_id, "reason": reason,
-                           "seen_at": now})
-    record_files(engine, ledger)
-    return counts
+        ticks.write(f"{files.now.isoformat()} {counts}\n")
+    return files
+
+
+@dataclass(frozen=True)
+class InboxTick:
+    """What a tick holds: its private staging folder and the target, open for the tick."""
+
+    staging: Path
+    engine: Engine
+
+    def record(self, files: TickFiles) -> None:
+        """The tick's ledger rows into the target's `inbox_files`."""
+        record_files(self.engine, files.ledger)
+
+
+@contextmanager
+def inbox_tick(inbox: str, target: str) -> Iterator[InboxTick]:
+    """A staging folder of the tick's own (removed after) and the target opened once for the
+    whole tick: the scan, the run (its migrate subflow takes the open engine, see
+    `target_engine`) and the ledger."""
+    staging_root = Path(inbox) / STAGING
+    staging_root.mkdir(exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=datetime.now(UTC).strftime("%Y%m%dT%H%M%S-"),
+                                    dir=staging_root))
+    try:
+        with target_engine(target) as engine:
+            yield InboxTick(staging, engine)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

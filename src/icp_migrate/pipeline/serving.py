@@ -1,4 +1,5 @@
-"""`icp-migrate serve`: the inbox flow as a Prefect deployment with a schedule.
+"""What `icp-migrate serve` needs besides the flow: the inbox deployment's parameters and a
+Prefect server to serve it from.
 
 Scheduling needs a Prefect server (the ephemeral API has no scheduler). With
 PREFECT_API_URL set, that server is used; otherwise a private one is started on
@@ -15,7 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import settings
 from ..errors import IcpMigrateError
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from ..run_settings import RunOptions
 
 STARTUP_SECONDS = 120
-DEPLOYMENT = "icp-migrate-inbox"
 
 
 def _free_port() -> int:
@@ -72,31 +72,29 @@ def local_prefect_server() -> Iterator[str]:
             process.kill()
 
 
-def serve_inbox(inbox: Path, options: RunOptions, cron: str | None, interval: float | None,
-                settle: float | None = None) -> None:
-    """Serve the inbox deployment until interrupted; the options' target, reports folder,
+@contextmanager
+def serving_api() -> Iterator[None]:
+    """A Prefect server to serve from: $PREFECT_API_URL's, else a private one, started for
+    the block and used by this process's client."""
+    if settings.prefect_api_url():
+        yield
+        return
+    with local_prefect_server() as url:
+        settings.use_prefect_api(url)
+        yield
+
+
+def inbox_parameters(inbox: Path, options: RunOptions, settle: float | None) -> dict[str, Any]:
+    """The inbox flow's parameters for every tick: the options' target, reports folder,
     cut-off and mapping (checked by the caller: a built-in name or a mapping file's full
-    path) and `settle` (seconds) go into every tick's run as the flow's parameters."""
+    path) and `settle` (seconds). IcpMigrateError when the inbox is not a folder."""
     if not inbox.is_dir():
         raise IcpMigrateError(f"inbox {inbox}: no such folder")
-    parameters: dict = {"inbox": str(inbox.resolve()), "target": options.target,
-                        "reports_dir": options.reports_dir,
-                        "cutoff": options.cutoff.isoformat()}
+    parameters: dict[str, Any] = {"inbox": str(inbox.resolve()), "target": options.target,
+                                  "reports_dir": options.reports_dir,
+                                  "cutoff": options.cutoff.isoformat()}
     if options.mapping:
         parameters["mapping"] = options.mapping
     if settle is not None:
         parameters["settle"] = settle
-    if settings.prefect_api_url():
-        _serve(parameters, cron, interval)
-        return
-    with local_prefect_server() as url:
-        settings.use_prefect_api(url)
-        _serve(parameters, cron, interval)
-
-
-def _serve(parameters: dict, cron: str | None, interval: float | None) -> None:
-    from .inbox import migrate_inbox
-
-    # limit=1: a tick never starts while the previous one still runs
-    migrate_inbox.serve(name=DEPLOYMENT, cron=cron, interval=interval, parameters=parameters,
-                        print_starting_message=False, limit=1)
+    return parameters

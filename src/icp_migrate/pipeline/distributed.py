@@ -1,4 +1,5 @@
-"""Scale-out on Dask: the task runner behind `icp-migrate run --dask ADDRESS|local:N`.
+"""Scale-out on Dask, `icp-migrate run --dask ADDRESS|local:N`: the spec checked, and the
+options of the task runner the flow runs on (`icp_migrate.flows.distributed`).
 
 Only the per-source work (extract, normalize, record-level expectations) runs on the
 workers; grouping, planning, plan validation and loading stay in the flow's process, on
@@ -29,17 +30,16 @@ def check_spec(spec: str) -> None:
                          f"not {spec!r}")
 
 
-def dask_runner(spec: str) -> Any:
-    """A prefect-dask DaskTaskRunner: a LocalCluster of N worker processes, or an existing
-    scheduler."""
+def runner_options(spec: str) -> dict[str, Any]:
+    """The DaskTaskRunner's arguments for a checked spec: a LocalCluster of N worker
+    processes, or an existing scheduler; Dask's configuration set to never spill."""
     import dask
-    from prefect_dask import DaskTaskRunner
 
     check_spec(spec)
     dask.config.set(NO_SPILL)
     if spec.startswith(LOCAL_PREFIX):
-        return DaskTaskRunner(
-            cluster_class="distributed.LocalCluster",
-            cluster_kwargs={"n_workers": int(spec[len(LOCAL_PREFIX):]), "threads_per_worker": 1,
-                            "processes": True, "dashboard_address": None})
-    return DaskTaskRunner(address=spec)
+        return {"cluster_class": "distributed.LocalCluster",
+                "cluster_kwargs": {"n_workers": int(spec[len(LOCAL_PREFIX):]),
+                                   "threads_per_worker": 1, "processes": True,
+                                   "dashboard_address": None}}
+    return {"address": spec}

@@ -1,0 +1,96 @@
+"""The tasks of the `migrate` flow: each runs one stage of the library
+(`icp_migrate.pipeline.stages`) as a Prefect task, nothing more.
+
+No task caches or persists its result: the frames hold certificate numbers (personal
+data) and must never land in PREFECT_HOME. Nor do their messages: an exception leaves a
+task (and the flow) masked, since Prefect stores and logs what a task raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import Engine
+
+from icp_migrate.pipeline import stages
+from icp_migrate.pipeline.masked_errors import masked_errors
+from icp_migrate.pipeline.run import known_state
+from icp_migrate.pipeline.stages import SourcePart
+from icp_migrate.pipeline.summary import RunSummary
+from icp_migrate.plan import Plan
+from icp_migrate.validation.plan_suite import PlanCheck
+
+
+def stage(name: str):  # noqa: ANN201 - prefect's decorator type
+    """A pipeline task: never cached, never persisted (its frames hold personal data), and
+    what it raises masked (Prefect keeps the message in the task run's state and logs)."""
+    def decorate(fn: Callable) -> Any:
+        return task(name=name, cache_policy=NO_CACHE, persist_result=False)(masked_errors(fn))
+
+    return decorate
+
+
+@stage("extract")
+def extract(source: str, mapping: str | None) -> pd.DataFrame:
+    """One source's records as canonical text."""
+    return stages.extract_source(source, mapping)
+
+
+@stage("normalize")
+def normalize(frames: list[pd.DataFrame], first_row_id: int = 0,
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Normalized records (row ids from `first_row_id`, in frame order) and their domains."""
+    return stages.normalize_sources(frames, first_row_id)
+
+
+@stage("prepare-source")
+def prepare_source(source: str, mapping: str | None, cutoff: pd.Timestamp) -> SourcePart:
+    """Extract, normalize and check one source: what a worker does in a distributed run."""
+    return stages.prepare_source(source, mapping, cutoff)
+
+
+@stage("combine")
+def combine(parts: list[SourcePart]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """The workers' parts as one run."""
+    return stages.combine_parts(parts)
+
+
+@stage("snapshot")
+def snapshot(engine: Engine | None) -> Plan:
+    """What the store holds (read under the run lock, so no other run moves it meanwhile)."""
+    return known_state(engine)
+
+
+@stage("validate-records")
+def validate_records(records: pd.DataFrame, cutoff: pd.Timestamp,
+                     ) -> tuple[pd.DataFrame, dict]:
+    """The record-level expectations (steps 1-3): the failed rows and the suite's result."""
+    return stages.record_failures(records, cutoff)
+
+
+@stage("decide")
+def decide(records: pd.DataFrame, domains: pd.DataFrame, failures: pd.DataFrame,
+           known: Plan, cutoff: pd.Timestamp) -> tuple[Plan, dict[str, float]]:
+    """Every record's disposition and the accounts to load, and the seconds its parts took."""
+    return stages.decide_plan(records, domains, failures, known, cutoff)
+
+
+@stage("validate-plan")
+def validate_plan(planned: Plan) -> PlanCheck:
+    return stages.check_plan(planned)
+
+
+@stage("load")
+def load(engine: Engine, run_id: str, planned: Plan, summary: RunSummary) -> None:
+    stages.load_run(engine, run_id, planned, summary)
+
+
+@stage("report")
+def report(engine: Engine, run_id: str, validations: dict[str, dict], reports_dir: str) -> Path:
+    """Store the run's GX results, write its report files, publish the summary artifacts."""
+    return stages.write_run_report(engine, run_id, validations, reports_dir)

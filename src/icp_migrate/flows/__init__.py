@@ -1,1 +1,0 @@
-"""Prefect wiring: the `migrate` flow and its handful of tasks."""

@@ -1,0 +1,156 @@
+"""A migrate run's lifecycle, apart from its Prefect wiring: its id, the seconds of each
+stage, the target opened once and locked for the run, the run ledger (`runs`: started,
+failed) and the report of a failed run.
+
+The flow (`icp_migrate.flows.migrate`) holds one `MigrateRun` in a `with` block:
+
+    run = MigrateRun(target_url, dry_run=..., reports_dir=..., report=tasks.report)
+    with run:                              # a failure: the run recorded failed, reported
+        with run.clock.stage("snapshot"):
+            known = snapshot(run.open_target())   # the engine, then the run lock
+        run.record_start(recorded)
+        ...
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+
+from ..errors import PlanValidationError
+from ..plan import Plan
+from ..store.load import fail_run, start_run
+from ..store.lock import target_lock
+from ..store.snapshot import read_snapshot
+from ..store.target import display_url, target_engine
+from .summary import RunSummary, summarize
+
+if TYPE_CHECKING:
+    from ..run_settings import RunSettings
+    from ..validation.plan_suite import PlanCheck
+
+log = logging.getLogger("icp_migrate")
+# writes a run's report: (engine, run_id, the GX results by suite, reports folder)
+Reporter = Callable[[Engine, str, dict[str, dict], str], Any]
+
+
+def new_run_id(now: datetime) -> str:
+    """Sortable by time, unique across machines."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+class StageClock:
+    """Seconds per stage, summed over a stage's repeats (extract and normalize run once per
+    source); a stage that raises is not counted."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def add(self, name: str, started: float) -> None:
+        """Count the time since `started` (a time.perf_counter() value) under `name`."""
+        self.seconds[name] = self.seconds.get(name, 0.0) + round(
+            time.perf_counter() - started, 3)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.add(name, started)
+
+
+def open_engine(target: str, dry_run: bool) -> AbstractContextManager[Engine | None]:
+    """The store's engine for the run (the one an inbox tick holds open, if it does); None
+    for a dry run on a SQLite file that does not exist."""
+    if dry_run and target.startswith("sqlite:///") and not Path(
+            target[len("sqlite:///"):]).exists():
+        return nullcontext(None)
+    return target_engine(target)
+
+
+def known_state(engine: Engine | None) -> Plan:
+    """What the store holds (an empty plan when there is no store yet)."""
+    return Plan() if engine is None else read_snapshot(engine)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What the runs row keeps of a run's error: its first line, at most 500 characters."""
+    text = str(exc)
+    return text.splitlines()[0][:500] if text else exc.__class__.__name__
+
+
+class MigrateRun:
+    """One run against its target. As a context manager: on leaving, the target is closed
+    (the lock, then the engine); a run leaving on an error after the target was opened and
+    locked is recorded `failed` and still gets its report (`<reports_dir>/<run_id>/`)."""
+
+    def __init__(self, target: str, *, dry_run: bool, reports_dir: str,
+                 report: Reporter) -> None:
+        self.target = target
+        self.dry_run = dry_run
+        self.reports_dir = reports_dir
+        self.started = datetime.now(UTC)
+        self.run_id = new_run_id(self.started)
+        self.clock = StageClock()
+        self.validations: dict[str, dict] = {}  # suite name -> GX result, kept with the report
+        self.engine: Engine | None = None
+        self._report = report
+        self._held = ExitStack()  # the engine, then the run lock: released in reverse order
+
+    def open_target(self) -> Engine | None:
+        """Open the target once for the run and take its run lock (not for a dry run);
+        None for a dry run on a SQLite file that does not exist yet."""
+        engine = self._held.enter_context(open_engine(self.target, self.dry_run))
+        if engine is not None and not self.dry_run:
+            try:
+                self._held.enter_context(target_lock(engine))
+            except Exception:
+                self._held.close()
+                raise
+            log.info("lock: this run is the only one writing to the target")
+        self.engine = engine
+        return engine
+
+    def record_start(self, recorded: RunSettings | None) -> None:
+        """The run's `running` row with its settings (nothing for a dry run)."""
+        if self.engine is not None and recorded is not None:
+            start_run(self.engine, self.run_id, self.started, recorded.sources, recorded)
+
+    def summary(self, planned: Plan, check: PlanCheck) -> RunSummary:
+        """The run's summary (its `seconds` filled as the later stages end); raises
+        PlanValidationError when a plan-level expectation failed (nothing is loaded)."""
+        status = "dry_run" if self.dry_run else "completed"
+        summary = summarize(self.run_id, display_url(self.target), planned, status)
+        summary.seconds = self.clock.seconds
+        if not check.success:
+            summary.status = "failed"
+            summary.failed_expectations = list(check.failed)
+            raise PlanValidationError("plan-level expectations failed, nothing loaded: "
+                                      + "; ".join(check.failed))
+        return summary
+
+    def __enter__(self) -> MigrateRun:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        try:
+            if isinstance(exc, Exception) and self.engine is not None and not self.dry_run:
+                self._record_failure(self.engine, exc)
+        finally:
+            self._held.close()
+
+    def _record_failure(self, engine: Engine, exc: Exception) -> None:
+        try:  # a read-only or vanished target fails these too: report the first error
+            fail_run(engine, self.run_id, failure_reason(exc))
+            self._report(engine, self.run_id, self.validations, self.reports_dir)
+        except Exception as report_exc:  # noqa: BLE001 - the run's own error matters more
+            log.warning("failed run %s not recorded or reported: %s", self.run_id, report_exc)
