@@ -49,7 +49,7 @@ def recorded_source(source: str) -> str:
     except ArgumentError:
         return display_url(source)
     database = database_file(url)
-    if (database and url.database == database and not os.path.isabs(database)):
+    if database and url.database == database and not os.path.isabs(database):
         url = url.set(database=os.path.abspath(database))
     return display_url(url)
 

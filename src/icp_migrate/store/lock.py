@@ -54,7 +54,7 @@ def lock_folder() -> Path:
 
 def lock_file(database: str | None, shown: str) -> Path:
     """The lock file of a database file (None: an in-memory database, one per process)."""
-    name = (hashlib.sha256(os.path.realpath(database).encode()).hexdigest()
+    name = (hashlib.sha256(os.fsencode(os.path.realpath(database))).hexdigest()
             if database else f"memory-{os.getpid()}")
     folder = lock_folder()
     try:
