@@ -15,7 +15,9 @@ from sqlalchemy import select
 from icp_migrate.canonical import ACCOUNT_KINDS, DISPOSITIONS
 from icp_migrate.errors import TargetError
 from icp_migrate.plan import Plan
-from icp_migrate.store import bulk, copy_text, schema
+from icp_migrate.store import bulk, copy_load, copy_text, schema
+from icp_migrate.store import rows as frame_rows
+from icp_migrate.store.backend import backend_of
 from icp_migrate.store.load import load_plan, start_run
 from icp_migrate.store.target import open_target
 from test_store import T0, first_plan
@@ -31,7 +33,7 @@ def engine(target_url):
 
 
 def test_tricky_text_dates_and_flags_come_back_as_given(engine, monkeypatch):
-    monkeypatch.setattr(bulk, "COPY_ROWS", 3)  # several COPY buffers
+    monkeypatch.setattr(copy_load, "COPY_ROWS", 3)  # several COPY buffers
     plan = first_plan()
     plan.entities = pd.concat([plan.entities] * 5, ignore_index=True)
     plan.entities["entity_id"] = [f"E{i}" for i in range(len(plan.entities))]
@@ -176,15 +178,15 @@ def test_deferred_indexes_and_keys_store_what_the_plain_path_stores(engine, monk
     """A first load that drops and remakes indexes (and PostgreSQL foreign keys) stores the
     same rows as one that keeps them up row by row, and leaves the same definitions."""
     deferred: list[str] = []
-    upkeep = bulk._postgres_upkeep if engine.dialect.name == "postgresql" else bulk._sqlite_upkeep
+    backend = backend_of(engine)
+    upkeep = backend.index_upkeep
 
     def spy(*args):
         steps = upkeep(*args)
         deferred.extend(drop for drop, _ in steps)
         return steps
 
-    monkeypatch.setattr(bulk, "_postgres_upkeep" if engine.dialect.name == "postgresql"
-                        else "_sqlite_upkeep", spy)
+    monkeypatch.setattr(backend, "index_upkeep", spy)
     _clear(engine)
     definitions = _definitions(engine)
     monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 10**9)
@@ -288,18 +290,18 @@ def test_sqlite_dates_are_stored_as_sqlalchemy_writes_them(values, form):
     shaped = {"date": lambda v: v.date(), "datetime": lambda v: v,
               "timestamp": pd.Timestamp, "iso": lambda v: v.date().isoformat()}[form]
     series = pd.Series([None if v is None else shaped(v) for v in values], dtype=object)
-    got = bulk._values(series, schema.website_filings.c.filed_on.type, "sqlite")
+    got = frame_rows._values(series, schema.website_filings.c.filed_on.type, True)
     assert got == [None if v is None else v.date().isoformat() for v in values]
 
 
 KILLED_LOAD = r"""
 import pickle, sys, time
-from icp_migrate.store import bulk, copy_text, load
+from icp_migrate.store import bulk, copy_load, copy_text, executemany_load, load
 from icp_migrate.store.load import load_plan, start_run
 from icp_migrate.store.target import open_target
 
-bulk.DEFER_MIN_ROWS, load.CHUNK_ROWS, bulk.COPY_ROWS = 1, 1, 1  # deferred, row by row
-plain_executemany, plain_chunks = bulk._executemany, copy_text.copy_chunks
+bulk.DEFER_MIN_ROWS, load.CHUNK_ROWS, copy_load.COPY_ROWS = 1, 1, 1  # deferred, row by row
+plain_executemany, plain_chunks = executemany_load._executemany, copy_text.copy_chunks
 
 
 def pause():  # the table's indexes (and PostgreSQL foreign keys) are dropped by now
@@ -322,7 +324,7 @@ def copy_chunks(table, *args):
         yield data
 
 
-bulk._executemany, copy_text.copy_chunks = executemany, copy_chunks
+executemany_load._executemany, copy_text.copy_chunks = executemany, copy_chunks
 engine = open_target(sys.argv[1])
 start_run(engine, "r1", pickle.loads(bytes.fromhex(sys.argv[3])), ["a.csv"])
 load_plan(engine, "r1", pickle.loads(bytes.fromhex(sys.argv[2])), {})

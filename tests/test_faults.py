@@ -363,12 +363,12 @@ def test_a_read_only_target_is_one_clear_error(small_input, cli_env, tmp_path):
 
 FULL_DISK = """
 import sys
-import icp_migrate.store.target as target
-pages, real = int(sys.argv[1]), target._sqlite_on_connect
+import icp_migrate.store.backend as backend
+pages, real = int(sys.argv[1]), backend._sqlite_on_connect
 def full_disk(dbapi_connection, record):
     real(dbapi_connection, record)
     dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
-target._sqlite_on_connect = full_disk
+backend._sqlite_on_connect = full_disk
 from icp_migrate.cli import main
 sys.argv = ["icp-migrate", *sys.argv[2:]]
 main()

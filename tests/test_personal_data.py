@@ -306,7 +306,8 @@ def test_database_passwords_are_never_printed(workdir, pg_url, tmp_path):
         engine.dispose()
     env = env_for(workdir)
     source = str(workdir / "samples" / "hichina_beian_utf8.csv")
-    run = cli("run", source, url, "--target", url, cwd=tmp_path, env=env)
+    # the target holds the legacy tables: --init lets our tables go beside them
+    run = cli("run", source, url, "--target", url, "--init", cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stderr
     assert "postgres:***@" in run.stderr  # the progress line names the source, hidden
     assert "***" in run.stdout  # the summary names the target, password hidden

@@ -96,9 +96,9 @@ def test_an_inbox_tick_opens_its_target_once(tmp_path, monkeypatch):
     opened: list[str] = []
     real = target.open_target
 
-    def counting(url):
+    def counting(url, **options):
         opened.append(url)
-        return real(url)
+        return real(url, **options)
 
     monkeypatch.setattr(target, "open_target", counting)
     inbox = tmp_path / "inbox"

@@ -26,7 +26,7 @@ from . import settings
 from .errors import IcpMigrateError, SourceError, UsageError
 from .mapping import MAPPINGS_DIR, Mapping, resolve_mapping
 from .pipeline.distributed import check_spec
-from .store.target import display_url
+from .store.target import database_file, display_url
 
 
 def file_sha256(path: Path) -> str:
@@ -48,23 +48,16 @@ def recorded_source(source: str) -> str:
         url = make_url(source)
     except ArgumentError:
         return display_url(source)
-    database = url.database
-    if (url.get_backend_name() == "sqlite" and database and database != ":memory:"
-            and not database.startswith("file:") and not os.path.isabs(database)):
+    database = database_file(url)
+    if database and url.database == database and not os.path.isabs(database):
         url = url.set(database=os.path.abspath(database))
     return display_url(url)
 
 
-def _sqlite_file(source: str) -> Path | None:
-    """The database file a recorded SQLite URL names, if it names one."""
-    try:
-        url = make_url(source)
-    except ArgumentError:
-        return None
-    database = url.database
-    if url.get_backend_name() != "sqlite" or not database or not os.path.isabs(database):
-        return None
-    return Path(database)
+def _database_file(source: str) -> Path | None:
+    """The database file a recorded URL names (absolute), if it names one."""
+    database = database_file(source)
+    return Path(database) if database and os.path.isabs(database) else None
 
 
 @dataclass(frozen=True)
@@ -112,7 +105,7 @@ class RunSettings:
         SQLite file still being there. Reads every file once (sha256 streams)."""
         for source in self.sources:
             if _is_url(source):
-                database = _sqlite_file(source)
+                database = _database_file(source)
                 if database is not None and not database.is_file():
                     raise IcpMigrateError(
                         f"cannot re-run run {run_id}: {database} no longer exists")
@@ -190,12 +183,15 @@ class RunOptions:
     reports_dir: str = "reports"
     dry_run: bool = False
     dask: str | None = None  # a scheduler address or local:N; None: sources in this process
+    # create our tables in a target that holds other tables (`--init`); the CLI opens the
+    # target with it before the flow starts, so the flow's own opening finds them made
+    init: bool = False
 
     @classmethod
     def from_user(cls, sources: Iterable[str] = (), *, target: str | None,
                   cutoff: str | date = settings.DEFAULT_CUTOFF, mapping: str | None = None,
                   reports_dir: str = "reports", dry_run: bool = False,
-                  dask: str | None = None) -> RunOptions:
+                  dask: str | None = None, init: bool = False) -> RunOptions:
         """The options as given (`target` None or empty: $ICP_MIGRATE_TARGET or the default
         file), checked: UsageError for a bad cut-off or Dask spec, MappingError for a
         mapping that is not a built-in name or a valid mapping file."""
@@ -208,7 +204,7 @@ class RunOptions:
             reference = path or name
         return cls(target=settings.target_url(target or None), sources=tuple(sources),
                    cutoff=day, mapping=reference, reports_dir=reports_dir, dry_run=dry_run,
-                   dask=dask or None)
+                   dask=dask or None, init=init)
 
     @classmethod
     def from_flow(cls, sources: Iterable[str | SecretStr], target: str | SecretStr,
@@ -230,7 +226,8 @@ class RunOptions:
         shown = [display_url(s) if _is_url(s) else s for s in self.sources]
         return (f"RunOptions(target={display_url(self.target)!r}, sources={shown!r}, "
                 f"cutoff={self.cutoff.isoformat()}, mapping={self.mapping!r}, "
-                f"reports_dir={self.reports_dir!r}, dry_run={self.dry_run}, dask={self.dask!r})")
+                f"reports_dir={self.reports_dir!r}, dry_run={self.dry_run}, dask={self.dask!r}, "
+                f"init={self.init})")
 
     def with_sources(self, sources: Iterable[str]) -> RunOptions:
         return replace(self, sources=tuple(sources))

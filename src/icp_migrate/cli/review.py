@@ -25,7 +25,7 @@ def review_export(
     def body() -> None:
         from ..pipeline.review import export_conflicts
 
-        with target_engine(target) as engine:
+        with target_engine(target, read_only=True) as engine:
             count = export_conflicts(engine, out_file)
         out.print(f"wrote {out_file}: {count:,} open conflicts; fill in each decision with "
                   "one of its allowed values (assign:<id> or reject; keep or replace for a "

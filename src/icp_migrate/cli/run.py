@@ -37,6 +37,8 @@ def run(
              "(tcp://HOST:8786) or local:N for N local worker processes")] = None,
     reports_dir: Annotated[str, typer.Option("--reports", help="folder for run reports")]
     = "reports",
+    init: Annotated[bool, typer.Option("--init", help="create the store's tables in a target "
+                                       "that already holds other tables")] = False,
 ) -> None:
     """Migrate legacy sources into the target store and print the summary."""
     def body() -> None:
@@ -45,7 +47,8 @@ def run(
 
         # checked once, here: a bad cut-off, Dask spec or mapping is a usage error
         options = RunOptions.from_user(sources, target=target, cutoff=cutoff, mapping=mapping,
-                                       reports_dir=reports_dir, dry_run=dry_run, dask=dask)
+                                       reports_dir=reports_dir, dry_run=dry_run, dask=dask,
+                                       init=init)
         settings.configure_environment(prefect_console_in_debug=True)
         progress_to_stderr()
         _check_quickly(options)
@@ -63,7 +66,7 @@ def _check_quickly(options: RunOptions) -> None:
 
     preflight(list(options.sources), options.forced_mapping())
     if not options.dry_run:
-        open_target(options.target).dispose()
+        open_target(options.target, init=options.init).dispose()
 
 
 @contextmanager

@@ -26,6 +26,8 @@ def serve(
     settle: Annotated[float, typer.Option(
         min=0, metavar="SECONDS", help="take a file once its size and modification time "
         "have not changed for this long")] = 60.0,
+    init: Annotated[bool, typer.Option("--init", help="create the store's tables in a target "
+                                       "that already holds other tables")] = False,
 ) -> None:
     """Serve a Prefect deployment migrating every new file of the inbox on each tick."""
     def body() -> None:
@@ -35,13 +37,13 @@ def serve(
 
         # a bad cut-off, name or mapping file fails now, not on every tick
         options = RunOptions.from_user(target=target, cutoff=cutoff, mapping=mapping,
-                                       reports_dir=reports_dir)
+                                       reports_dir=reports_dir, init=init)
         settings.configure_environment()
         progress_to_stderr()
         from ..flows.serving import serve_inbox
         from ..store.target import open_target
 
-        open_target(options.target).dispose()
+        open_target(options.target, init=options.init).dispose()
         serve_inbox(inbox, options, cron, interval, settle=settle)
 
     guarded(body)

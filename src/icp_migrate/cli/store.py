@@ -15,11 +15,12 @@ from .output import guarded, out
 
 
 @contextmanager
-def target_engine(target: str | None) -> Iterator[Any]:
-    """The target's engine (opened, schema upgraded), disposed after the command."""
+def target_engine(target: str | None, read_only: bool = False) -> Iterator[Any]:
+    """The target's engine (opened, schema upgraded; or `read_only`: nothing written,
+    locked or upgraded), disposed after the command."""
     from ..store.target import target_engine as opened
 
-    with opened(settings.target_url(target)) as engine:
+    with opened(settings.target_url(target), read_only=read_only) as engine:
         yield engine
 
 
@@ -47,7 +48,7 @@ def report(
     def body() -> None:
         from ..reports.build import write_report
 
-        with target_engine(target) as engine:
+        with target_engine(target, read_only=True) as engine:
             files = write_report(engine, out_dir, run_id)
         out.print(f"wrote {files.index} and {files.summary.name}", highlight=False)
 
@@ -71,7 +72,7 @@ def plan_export(
 
         if fmt not in FORMATS:
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-        with target_engine(target) as engine:
+        with target_engine(target, read_only=True) as engine:
             path, count = export_plan(engine, out_dir, fmt)
         out.print(f"wrote {path}: {count:,} accounts", highlight=False)
 

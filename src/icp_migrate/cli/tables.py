@@ -42,7 +42,7 @@ def print_store(console: Console, url: str, limit: int) -> None:
     from ..store.runs import recent_runs
     from ..store.target import display_url, open_target
 
-    engine = open_target(url)
+    engine = open_target(url, read_only=True)
     try:
         with engine.connect() as conn:
             counts = Table(title=Text(printable(f"target {display_url(url)}")),

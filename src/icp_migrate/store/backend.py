@@ -1,70 +1,142 @@
 """What differs between a SQLite and a PostgreSQL target, in one small object.
 
-Every other module asks the target's `Backend` (`backend_of(engine or connection)`) instead
-of testing the dialect's name: how a read sees one snapshot, how text orders by code point,
-which INSERT builder has ON CONFLICT, and how runs and schema upgrades lock the target.
-(`bulk.py` is the one exception: it is the per-backend bulk writer, COPY or executemany.)
+Every other module asks the target's `Backend` (`backend_of(engine or connection)`, or
+`backend_for(url)` before there is an engine) instead of testing the dialect's name: how an
+engine is made (read-only too), how a read sees one snapshot, how text orders by code
+point, which INSERT builder has ON CONFLICT, how bulk rows travel (executemany or COPY),
+and how runs and schema upgrades lock the target.
 """
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, text
+import pandas as pd
+from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
+
+from icp_migrate.store import copy_load, executemany_load, sqlite_files
 
 # Two runs starting at once on PostgreSQL must not both create the tables.
 _PG_SCHEMA_LOCK_KEY = 0x1C9_3A7E
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_S = 10
 
 
 class Backend:
     """The SQLite target (the base class); `_PostgreSQL` overrides what differs."""
 
     name = "sqlite"
-    # A run's lock: a server-side advisory lock, or else a lock file beside the database.
+    # A run's lock: a server-side advisory lock, or else a lock file (`lock.py`).
     advisory_locks = False
     # Appended to a text column in ORDER BY / GROUP BY: code point order (SQLite's default
     # BINARY collation already is; PostgreSQL's default follows the database's locale).
     code_points = ""
+    # "a differs from b", NULLs compared as values
+    is_distinct = "IS NOT"
+    # Alembic rewrites a table to alter its constraints (SQLite has no ALTER CONSTRAINT)
+    batch_migrations = True
 
+    # ------------------------------------------------------------------ opening
+    def check_location(self, url: URL, shown: str, read_only: bool) -> None:
+        """Name a missing or read-only folder or file before the driver's vaguer error."""
+        sqlite_files.check_location(url, shown, read_only)
+
+    def create_engine(self, url: URL, read_only: bool = False) -> Engine:
+        """An engine on the target: a read-only one never writes (SQLite: the file opened
+        read-only, so no journal or lock file is made beside it)."""
+        engine = create_engine(sqlite_files.read_only_url(url) if read_only else url)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+
+    def database_file(self, url: URL) -> str | None:
+        """The target's database file (URI filenames without `file:` and query); None
+        without one."""
+        return sqlite_files.database_file(url)
+
+    @contextmanager
+    def schema_upgrade(self, engine: Engine) -> Iterator[Connection]:
+        """One transaction for a schema upgrade, which no other process upgrades at once.
+
+        sqlite3 (Python 3.11) runs DDL outside any transaction unless one is open, so each
+        CREATE TABLE would commit on its own: the connection is put in driver autocommit
+        (SQLAlchemy's AUTOCOMMIT: pysqlite's `isolation_level = None`) and the transaction
+        is ours, `BEGIN IMMEDIATE`: it takes SQLite's write lock at once, so a second
+        process creating the tables waits (busy timeout) and then finds them made."""
+        with engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                if connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+                    connection.exec_driver_sql("ROLLBACK")  # (a full disk ends it itself)
+                raise
+            connection.exec_driver_sql("COMMIT")
+
+    # ------------------------------------------------------------------ reading
     def read_snapshot(self, connection: Connection, hash_joins: bool = False) -> None:
         """Start the connection's read-only transaction: every query of it sees the same
         snapshot even while a run commits (SQLite: a read transaction already does).
         `hash_joins`: plan joins without nested loops, for reads just after a load."""
 
+    # ------------------------------------------------------------------ writing
     def insert(self, table: Table) -> Any:  # noqa: ANN401 - the dialect's Insert
         """An INSERT of `table` with `on_conflict_do_nothing` / `on_conflict_do_update`."""
         return sqlite.insert(table)
 
-    def database_file(self, engine: Engine) -> str | None:
-        """The target's database file (URI filenames without `file:`); None without one."""
-        database = engine.url.database
-        if not database or database == ":memory:":
-            return None
-        return database.removeprefix("file:")
+    def load_session(self, connection: Connection) -> Any:  # noqa: ANN401 - a context
+        """Connection settings for one load, restored after it."""
+        return executemany_load.cache_session(connection)
 
-    @contextmanager
-    def schema_upgrade(self, engine: Engine) -> Iterator[Connection]:
-        """A transaction for a schema upgrade that no other process upgrades at once."""
-        database = self.database_file(engine)
-        if database is None:
-            with engine.begin() as connection:
-                yield connection
-            return
-        # two processes opening a new SQLite file at once must not both create the tables
-        with open(f"{database}.schema.lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            with engine.begin() as connection:
-                yield connection
+    def insert_rows(self, connection: Connection, table: Table, frame: pd.DataFrame,
+                    names: list[str], constants: dict[str, Any], chunk_rows: int) -> None:
+        """Bulk INSERT of the frame's rows (with the `constants` columns)."""
+        executemany_load.insert_rows(connection, table, frame, names, constants, chunk_rows)
+
+    def upsert_rows(self, connection: Connection, table: Table, frame: pd.DataFrame,
+                    names: list[str], key: list[str], conflict: str, chunk_rows: int) -> None:
+        """Bulk INSERT with the `conflict` clause (ON CONFLICT ... DO UPDATE ... WHERE)."""
+        executemany_load.insert_rows(connection, table, frame, names, {}, chunk_rows,
+                                     suffix=conflict)
+
+    def index_upkeep(self, connection: Connection, table: Table) -> list[tuple[str, str]]:
+        """(drop, make) statements a big first load may defer: plain indexes (SQLite),
+        and foreign keys too (PostgreSQL)."""
+        return executemany_load.index_upkeep(connection, table)
 
 
 class _PostgreSQL(Backend):
     name = "postgresql"
     advisory_locks = True
     code_points = ' COLLATE "C"'
+    is_distinct = "IS DISTINCT FROM"
+    batch_migrations = False
+
+    def check_location(self, url: URL, shown: str, read_only: bool) -> None:
+        pass
+
+    def create_engine(self, url: URL, read_only: bool = False) -> Engine:
+        connect_args = {}
+        if "connect_timeout" not in url.query:
+            # A firewalled host would otherwise hang for minutes before failing.
+            connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+        engine = create_engine(url, connect_args=connect_args)
+        if read_only:
+            event.listen(engine, "connect", _read_only_session)
+        return engine
+
+    def database_file(self, url: URL) -> str | None:
+        return None
+
+    @contextmanager
+    def schema_upgrade(self, engine: Engine) -> Iterator[Connection]:
+        with engine.begin() as connection:  # DDL is transactional on PostgreSQL
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": _PG_SCHEMA_LOCK_KEY})
+            yield connection
 
     def read_snapshot(self, connection: Connection, hash_joins: bool = False) -> None:
         connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -77,20 +149,44 @@ class _PostgreSQL(Backend):
     def insert(self, table: Table) -> Any:  # noqa: ANN401 - the dialect's Insert
         return postgresql.insert(table)
 
-    def database_file(self, engine: Engine) -> str | None:
-        return None
+    def load_session(self, connection: Connection) -> Any:  # noqa: ANN401 - a context
+        return nullcontext()
 
-    @contextmanager
-    def schema_upgrade(self, engine: Engine) -> Iterator[Connection]:
-        with engine.begin() as connection:  # DDL is transactional on PostgreSQL
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                               {"key": _PG_SCHEMA_LOCK_KEY})
-            yield connection
+    def insert_rows(self, connection: Connection, table: Table, frame: pd.DataFrame,
+                    names: list[str], constants: dict[str, Any], chunk_rows: int) -> None:
+        copy_load.copy_insert(connection, table, frame, names, constants, chunk_rows)
+
+    def upsert_rows(self, connection: Connection, table: Table, frame: pd.DataFrame,
+                    names: list[str], key: list[str], conflict: str, chunk_rows: int) -> None:
+        copy_load.copy_upsert(connection, table, frame, names, key, conflict, chunk_rows)
+
+    def index_upkeep(self, connection: Connection, table: Table) -> list[tuple[str, str]]:
+        return copy_load.catalog_upkeep(connection, table)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")  # off by default in SQLite, per connection
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _read_only_session(dbapi_connection: Any, _record: Any) -> None:
+    """Every transaction of the connection read-only: the server refuses any write."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET default_transaction_read_only = on")
+    dbapi_connection.commit()
 
 
 _BACKENDS = {backend.name: backend for backend in (Backend(), _PostgreSQL())}
+BACKEND_NAMES = tuple(_BACKENDS)
 
 
 def backend_of(bind: Engine | Connection) -> Backend:
     """The backend of an engine or connection on a target (SQLite or PostgreSQL)."""
     return _BACKENDS[bind.dialect.name]
+
+
+def backend_for(url: URL) -> Backend:
+    """The backend a parsed, supported target URL names."""
+    return _BACKENDS[url.get_backend_name()]

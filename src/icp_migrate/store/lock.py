@@ -1,11 +1,22 @@
-"""One run writes to a target at a time: a PostgreSQL advisory lock, or a lock file beside a
-SQLite target. Both vanish with the process that holds them, so a killed run never leaves
-the target locked."""
+"""One run writes to a target at a time: a PostgreSQL advisory lock, or an `flock` on a lock
+file of a SQLite target. Both vanish with the process that holds them, so a killed run never
+leaves the target locked.
+
+The lock files are not beside the database (the user's folder) but in a private folder of
+the user's in the system temp folder, `icp-migrate-locks-<uid>/` (mode 0700), one file per
+target named by the sha256 of the database file's real path (symlinks and relative paths
+resolved, so every name of one file gives one lock). Not `$XDG_RUNTIME_DIR`: cron jobs and
+services run without it, and two runs of one user must find the same lock. SQLite's own
+locks cannot stand in for it: a run reads, plans and then writes over minutes on several
+connections, and SQLite's write lock lasts one transaction."""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
+import stat
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,9 +41,31 @@ def target_lock(engine: sa.Engine, wait_seconds: float | None = None) -> Iterato
         with _advisory_lock(engine, wait):
             yield
     else:
-        database = (engine.url.database or "memory").removeprefix("file:")  # URI filenames
-        with _file_lock(Path(f"{database}.lock"), wait, display_url(engine.url)):
+        shown = display_url(engine.url)
+        with _file_lock(lock_file(backend_of(engine).database_file(engine.url), shown), wait,
+                        shown):
             yield
+
+
+def lock_folder() -> Path:
+    """This user's private folder of lock files (made, mode 0700, on first use)."""
+    return Path(tempfile.gettempdir()) / f"icp-migrate-locks-{os.getuid()}"
+
+
+def lock_file(database: str | None, shown: str) -> Path:
+    """The lock file of a database file (None: an in-memory database, one per process)."""
+    name = (hashlib.sha256(os.fsencode(os.path.realpath(database))).hexdigest()
+            if database else f"memory-{os.getpid()}")
+    folder = lock_folder()
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.lstat()
+    except OSError as exc:
+        raise TargetError(f"cannot lock the target {shown}: {folder}: {exc.strerror}") from None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise TargetError(f"cannot lock the target {shown}: {folder} is not a private folder "
+                          "of this user (mode 0700); remove it")
+    return folder / f"{name}.lock"
 
 
 def _busy(shown: str, wait: float) -> TargetError:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from pathlib import Path
 
 from alembic.util.exc import CommandError
-from sqlalchemy import URL, Engine, create_engine, event, make_url, text
+from sqlalchemy import URL, Engine, make_url, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from icp_migrate.errors import TargetError
 from icp_migrate.masking import mask_text
 from icp_migrate.store import migrate
+from icp_migrate.store.backend import BACKEND_NAMES, backend_for
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-PG_CONNECT_TIMEOUT_S = 10
 _PASSWORD_IN_TEXT = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 # Driver messages (psycopg, sqlite3) mapped to what the user should check.
@@ -62,48 +59,69 @@ def parse_url(url: str | URL) -> URL:
         ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+    if parsed.get_backend_name() not in BACKEND_NAMES:
         raise TargetError(f"unsupported target {display_url(parsed)}: use SQLite or PostgreSQL")
     return parsed
 
 
-def open_target(url: str | URL) -> Engine:
-    """An engine on the target, reachable and with its tables at the current revision."""
+def open_target(url: str | URL, read_only: bool = False, init: bool = False) -> Engine:
+    """An engine on the target, reachable and with its tables at the current revision.
+
+    Writable (`run`, `serve`, `review apply`): the tables are created or upgraded (one
+    transaction); a target holding other tables and no schema of ours is refused unless
+    `init` (`--init`: create ours beside them). `read_only` (`show`, `report`, the
+    exports): nothing is written, locked or created (a SQLite file is opened read-only, a
+    PostgreSQL session refuses writes); a schema that is not the current one is refused."""
     parsed = parse_url(url)
     shown = display_url(parsed)
-    if parsed.get_backend_name() == "sqlite":
-        _check_sqlite_path(parsed, shown)
+    backend = backend_for(parsed)
+    backend.check_location(parsed, shown, read_only)
     try:
-        engine = _create_engine(parsed)
+        engine = backend.create_engine(parsed, read_only)
     except (SQLAlchemyError, ImportError) as exc:
         raise TargetError(f"cannot open the target {shown}: {_first_line(exc)}") from exc
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+            problem = migrate.schema_problem(connection) if read_only else None
     except SQLAlchemyError as exc:
         engine.dispose()
         raise TargetError(f"cannot open the target {shown}: {_reason(exc, parsed)}") from exc
+    if problem is not None:
+        engine.dispose()
+        raise TargetError(f"cannot read the target {shown}: {problem}")
+    if not read_only:
+        _upgrade(engine, parsed, shown, init)
+    return engine
+
+
+def _upgrade(engine: Engine, parsed: URL, shown: str, init: bool) -> None:
     try:
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, init=init)
+    except migrate.NotOurs as exc:
+        engine.dispose()
+        raise TargetError(
+            f"the target {shown} holds other tables ({exc}) and no icp-migrate tables; "
+            "add --init to create ours beside them") from None
     except (SQLAlchemyError, CommandError) as exc:
         engine.dispose()
         raise TargetError(
             f"cannot create or upgrade the tables in {shown}: {_reason(exc, parsed)}"
         ) from exc
-    return engine
 
 
 @contextmanager
-def target_engine(url: str) -> Iterator[Engine]:
+def target_engine(url: str, read_only: bool = False, init: bool = False) -> Iterator[Engine]:
     """The target's engine for a block, disposed after: opened (checked, upgraded) once. A
     block within a block open on the same URL gets that engine instead of opening it again,
-    so an inbox tick opens its target once for the scan, the run and the ledger."""
+    so an inbox tick opens its target once for the scan, the run and the ledger. (Only
+    writable engines are shared: a read-only block within one gets the writable engine.)"""
     opened = _OPENED.get() or {}
     if url in opened:
         yield opened[url]
         return
-    engine = open_target(url)
-    token = _OPENED.set({**opened, url: engine})
+    engine = open_target(url, read_only=read_only, init=init)
+    token = _OPENED.set(opened if read_only else {**opened, url: engine})
     try:
         yield engine
     finally:
@@ -111,41 +129,16 @@ def target_engine(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-def _create_engine(url: URL) -> Engine:
-    if url.get_backend_name() == "sqlite":
-        engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_on_connect)
-        return engine
-    connect_args = {}
-    if "connect_timeout" not in url.query:
-        # A firewalled host would otherwise hang for minutes before failing.
-        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
-    return create_engine(url, connect_args=connect_args)
-
-
-def _sqlite_on_connect(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys = ON")  # off by default in SQLite, per connection
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.close()
-
-
-def _check_sqlite_path(url: URL, shown: str) -> None:
-    """Name a missing or read-only folder before sqlite3 says only 'unable to open'."""
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database)
-    folder = path.parent.resolve()
-    if not folder.is_dir():
-        raise TargetError(f"cannot open the target {shown}: folder {folder} does not exist")
-    if path.is_dir():
-        raise TargetError(f"cannot open the target {shown}: {path} is a folder, not a file")
-    if path.exists():
-        if not os.access(path, os.R_OK | os.W_OK):
-            raise TargetError(f"cannot open the target {shown}: file {path} is read-only")
-    elif not os.access(folder, os.W_OK | os.X_OK):
-        raise TargetError(f"cannot open the target {shown}: folder {folder} is read-only")
+def database_file(url: str | URL) -> str | None:
+    """The database file a target or source URL names (relative as given); None for a
+    server database, an in-memory one, or a URL that is not a database URL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() not in BACKEND_NAMES:
+        return None
+    return backend_for(parsed).database_file(parsed)
 
 
 def _reason(exc: Exception, url: URL) -> str:

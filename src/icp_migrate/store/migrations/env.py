@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from icp_migrate.store.backend import backend_of
 from icp_migrate.store.schema import metadata
 
 config = context.config
@@ -17,7 +18,7 @@ if connection is None:
 context.configure(
     connection=connection,
     target_metadata=metadata,
-    render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER constraints
+    render_as_batch=backend_of(connection).batch_migrations,  # SQLite cannot ALTER constraints
     compare_type=True,
 )
 with context.begin_transaction():
