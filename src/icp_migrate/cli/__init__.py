@@ -5,10 +5,12 @@ command lives in the module named after it."""
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
-from . import review, run, samples, serve, store
+from .. import __version__
+from . import explain, review, run, samples, serve, store
 from .output import DEBUG_ENV
 from .output import guarded as _guarded
 from .output import masked_message as _masked_message
@@ -22,9 +24,23 @@ app.command()(run.run)
 app.command()(samples.samples)
 app.command()(store.show)
 app.command()(store.report)
+app.command()(explain.explain)
 app.add_typer(store.plan_app, name="plan")
 app.command()(serve.serve)
 app.add_typer(review.review_app, name="review")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"icp-migrate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="print the version and exit")] = False) -> None:
+    """Move legacy HiChina ICP filings into one Alibaba Cloud account per entity."""
 
 
 def main() -> None:
