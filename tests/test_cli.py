@@ -173,3 +173,16 @@ def test_certificate_and_phone_shapes_are_masked_in_free_text(personal):
         masked = mask_text(text)
         assert personal not in masked and mask(personal) in masked
     assert mask_text("unparseable date beian5687@126.com") == "unparseable date b***@126.com"
+
+
+def test_version_and_help_without_type_noise(tmp_path):
+    from icp_migrate import __version__
+
+    version = cli("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.strip() == f"icp-migrate {__version__}"
+    for command in (["--help"], ["run", "--help"], ["explain", "--help"],
+                    ["review", "apply", "--help"]):
+        shown = cli(*command, cwd=tmp_path)
+        assert shown.returncode == 0, shown.stderr
+        assert "Usage:" in shown.stdout
+        assert not re.search(r"<(bool|str|path|int|list\[str\])>|\{\w+\}", shown.stdout), command
