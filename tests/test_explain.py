@@ -194,3 +194,22 @@ def test_the_deciding_step_follows_the_disposition_order():
     assert deciding_step("needs_review", "x", "domain:a.cn") == "step 5: disputed domain"
     assert deciding_step("duplicate", "same website", None) == "step 6: duplicate"
     assert deciding_step("loaded", None, None) == "step 7: loaded"
+
+
+def test_the_model_masks_changed_values_and_keeps_ids():
+    from icp_migrate.pipeline.explain import build
+
+    changes = pd.DataFrame([{"run_id": "20261202T025116Z-e7304af0", "seq": 1,
+                             "subject": "website", "subject_key": "浙ICP备05347733号-1",
+                             "field": "member_id", "old_value": "13909579709",
+                             "new_value": "hc4639299", "cause": "website:浙ICP备05347733号-1"}])
+    entity = {"entity_id": "ent_ae25002377225038f57a", "name": "x",
+              "cert_number": "330106199001011234"}
+    model = build("ent_ae25002377225038f57a", "entity", entity, ["浙江省|x", "y"],
+                  pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), changes)
+    assert model["entity"]["aliases"] == ["y"]
+    assert model["entity"]["cert_number"] == "3301**********1234"
+    [change] = model["changes"]
+    assert change["old_value"] == mask("13909579709") and change["new_value"] == "hc4639299"
+    assert change["run_id"] == "20261202T025116Z-e7304af0"
+    assert change["cause"] == "website:浙ICP备05347733号-1"

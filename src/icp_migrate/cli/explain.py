@@ -85,9 +85,12 @@ def print_explanation(console: Console, model: dict[str, Any]) -> None:
         console.print(facts)
         accounts = [{**a, "websites": ", ".join(w["website_filing_number"] for w in a["websites"])}
                     for a in model["accounts"]]
-        console.print(_table("accounts", accounts, (
-            "account_id", "account_kind", "real_name_verification_required", "why", "websites"),
-            whole=("account_id", "account_kind")))
+        if accounts:
+            console.print(_table("accounts", accounts, (
+                "account_id", "account_kind", "real_name_verification_required", "why",
+                "websites"), whole=("account_id", "account_kind")))
+        else:
+            _line(console, "accounts: none (the entity is not loaded)")
     _records(console, model)
     _conflicts(console, model["conflicts"])
     if model["changes"]:

@@ -80,12 +80,21 @@ def gather(engine: Engine, key: str) -> dict[str, Any]:
         held = records["conflict_key"].dropna().tolist()
         keys = {entity_id, *accounts["account_id"], *websites["website_filing_number"],
                 *websites["domain"].dropna(), *records["website_filing_number"].dropna()}
-        model = build(key, kind, store.entity(c, entity_id), store.names(c, entity_id),
-                      accounts, websites, records, store.conflicts(c, entity_id, held),
-                      store.changes(c, keys))
+        conflicts = store.conflicts(c, entity_id, held)
+        entity = store.entity(c, entity_id) or claimant(entity_id, conflicts)
+        model = build(key, kind, entity, store.names(c, entity_id), accounts, websites,
+                      records, conflicts, store.changes(c, keys))
     if focus is not None:
         model["key"]["records"] = [_record(r) for r in focus.itertuples(index=False)]
     return model
+
+
+def claimant(entity_id: str, conflicts: pd.DataFrame) -> dict[str, Any]:
+    """An entity never loaded (it competes in conflicts only), as its conflicts describe it."""
+    described = conflicts[conflicts["claimant"] == entity_id] if len(conflicts) else conflicts
+    first = described.iloc[0] if len(described) else {}
+    return {"entity_id": entity_id, "name": first.get("name"),
+            "cert_type": first.get("cert_type"), "cert_number": first.get("cert_number")}
 
 
 def _empty() -> pd.DataFrame:
