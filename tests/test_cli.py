@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +81,54 @@ def test_run_prints_the_summary_then_show_lists_the_store(tmp_path):
     shown = cli("show", cwd=tmp_path, env=env)
     assert shown.returncode == 0, shown.stderr
     assert "website_filings" in shown.stdout and "latest runs" in shown.stdout
+    every_id_printed_can_be_pasted_into_the_next_command(tmp_path, env, result, shown)
+
+
+def _ids(pattern: str, text: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(pattern, text)))
+
+
+def every_id_printed_can_be_pasted_into_the_next_command(tmp_path, env, run, shown):
+    """run -> report --run <printed id>; show -> explain <printed account> -> explain <the
+    entity it prints>; review export's conflict and candidate ids -> review apply."""
+    printed = run.stdout + run.stderr + shown.stdout
+    assert not re.search(r"(ent|acc)_[0-9a-f]*\*|\d{8}T\d{6}Z-[0-9a-f]*\*|ICP备\d*\*", printed)
+    [run_id] = _ids(r"run (\d{8}T\d{6}Z-[0-9a-f]{8}):", run.stdout)
+    [index] = _ids(r"report: (\S+/index\.html)", run.stderr)
+    assert (tmp_path / index).is_file() and run_id in index
+    report = cli("report", "--run", run_id, "--out", "again", cwd=tmp_path, env=env)
+    assert report.returncode == 0, report.stderr
+    assert (tmp_path / "again" / run_id / "index.html").is_file()
+
+    accounts = _ids(r"acc_[0-9a-f]{20}", shown.stdout)
+    assert len(accounts) >= 10
+    by_account = cli("explain", accounts[0], cwd=tmp_path, env=env)
+    assert by_account.returncode == 0, by_account.stderr
+    [entity] = _ids(r"entity (ent_[0-9a-f]{20})", by_account.stdout)
+    by_entity = cli("explain", entity, "--json", cwd=tmp_path, env=env)
+    assert by_entity.returncode == 0, by_entity.stderr
+    assert accounts[0] in {a["account_id"] for a in json.loads(by_entity.stdout)["accounts"]}
+
+    exported = cli("review", "export", "--out", "review.csv", cwd=tmp_path, env=env)
+    assert exported.returncode == 0, exported.stderr
+    with open(tmp_path / "review.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    website = next(r for r in rows if r["kind"] == "website")
+    chosen = website["candidate_ids"].split(";")[0]
+    assert chosen in website["candidates"] and website["conflict_id"].startswith("website:")
+    for row in rows:
+        row["decision"] = f"assign:{chosen}" if row is website else ""
+    with open(tmp_path / "review.csv", "w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    applied = cli("review", "apply", "review.csv", "--by", "tester", cwd=tmp_path, env=env)
+    assert applied.returncode == 0, applied.stderr
+    assert "recorded 1 decisions" in applied.stdout
+    decided = json.loads(cli("explain", chosen, "--json", cwd=tmp_path, env=env).stdout)
+    [conflict] = [c for c in decided["conflicts"] if c["conflict_id"] == website["conflict_id"]]
+    assert (conflict["status"], conflict["decision"], conflict["chosen"],
+            conflict["decided_by"]) == ("decided", "assign", chosen, "tester")
 
 
 def test_progress_lines_keep_counts_and_mask_text_arguments():
@@ -93,3 +144,45 @@ def test_progress_lines_keep_counts_and_mask_text_arguments():
     formatted = logging.LogRecord("icp_migrate", logging.INFO, __file__, 1,
                                   "holder 330106199001011234", (), None)
     assert _masked_message(formatted) == "holder 3301**********1234"
+
+
+@pytest.mark.parametrize("text", [
+    "report: reports/20261202T024116Z-76a1c2d3/index.html",
+    "ent_e67af4db8ab8bea0f918 is not one of the entities competing in website:黔ICP备11119689号-1",
+    "acc_0ff25a492fe868c37219 filing", "x.csv: lines decoded as gb18030, not utf-8",
+    "ICP filing number with 9 digits: 浙ICP备273166386号-1", "浙ICP备2017570468号-1",
+    "same website seen earlier in this run (sites.site_id=10000028); domains merged",
+    "/tmp/pytest-of-root/pytest-3/test_x0/samples/hichina_beian_utf8.csv",
+    "member hc6993310 tb_4509531 filed 2015-03-02: 1234567 records",
+])
+def test_ids_filing_numbers_paths_and_encodings_pass_whole(text):
+    from icp_migrate.masking import mask_text
+
+    assert mask_text(text) == text
+
+
+@pytest.mark.parametrize("personal", [
+    "330106199001011234", "33010619900101123X", "9133010012804095XB", "Y1330200271569012P",
+    "110108033576009", "12804095-X", "G12994189", "H06868882", "02945994", "13909579709",
+    "018-78162750", "0571-88886666",
+])
+def test_certificate_and_phone_shapes_are_masked_in_free_text(personal):
+    from icp_migrate.masking import mask, mask_text
+
+    for text in (f"bad value {personal}", f"/in/{personal}.csv", f"({personal});"):
+        masked = mask_text(text)
+        assert personal not in masked and mask(personal) in masked
+    assert mask_text("unparseable date beian5687@126.com") == "unparseable date b***@126.com"
+
+
+def test_version_and_help_without_type_noise(tmp_path):
+    from icp_migrate import __version__
+
+    version = cli("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.strip() == f"icp-migrate {__version__}"
+    for command in (["--help"], ["run", "--help"], ["explain", "--help"],
+                    ["review", "apply", "--help"]):
+        shown = cli(*command, cwd=tmp_path)
+        assert shown.returncode == 0, shown.stderr
+        assert "Usage:" in shown.stdout
+        assert not re.search(r"<(bool|str|path|int|list\[str\])>|\{\w+\}", shown.stdout), command

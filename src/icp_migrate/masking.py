@@ -1,5 +1,11 @@
-"""Masked forms of personal data (certificate and phone numbers) for logs, reports, errors,
-and values made safe to print on a terminal."""
+"""Masked forms of personal data (certificate and phone numbers, e-mail local parts) for
+logs, reports, errors, and values made safe to print on a terminal.
+
+Two ways in. Where a value is known to be personal (a certificate column, a phone column,
+the number of a `RID:`/`ORG:`… identity key) it is masked whole: `mask`, `mask_key`.
+Free text (messages, reasons, paths) is masked only where a token has the shape of a
+certificate or phone number (`mask_text`); ids (`ent_…`, `acc_…`, run ids), ICP filing
+numbers, locators (`sites.site_id=10000001`), paths and encoding names pass untouched."""
 
 from __future__ import annotations
 
@@ -27,13 +33,57 @@ def mask_series(values: pd.Series) -> pd.Series:
     return values.map(mask, na_action="ignore")
 
 
-# Runs of 6+ digits/letters mixing digits (ID, USCC, org code, phone) inside free text.
-_NUMBERISH = re.compile(r"(?<![0-9A-Za-z])(?=[0-9A-Za-z]*\d)[0-9A-Za-z]{6,}(?![0-9A-Za-z])")
+# Identity keys whose number is a certificate (rules/grouping.py): `RID:<18>` -> masked.
+_CERTIFICATE_KEY = re.compile(r"^(RID|ORG|BL|USCC|PASSPORT|HKMO|TW|CERT):(.+)$")
+
+
+def mask_key(key: object) -> str:
+    """An identity or link key with its certificate part masked (`RID:3301**********1234`);
+    a filing number or a `province|name` key (organizations only) is not personal."""
+    if key is None or (isinstance(key, float) and key != key):
+        return ""
+    found = _CERTIFICATE_KEY.match(str(key))
+    return f"{found.group(1)}:{mask(found.group(2))}" if found else mask_text(str(key))
+
+
+# Never masked: they are what a user pastes into the next command.
+_PUBLIC = re.compile(
+    r"[\u4e00-\u9fff]ICP[备证]\d+号(?:-\d+)?"        # ICP filing numbers
+    r"|(?<![0-9A-Za-z])(?:ent|acc)_[0-9a-f]{8,}"     # entity and account ids
+    r"|\d{8}T\d{6}Z-[0-9a-f]{8}"                     # run ids
+    r"|\b[a-z_]+\.[a-z_]+=\d+"                       # locators: sites.site_id=10000001
+    r"|\bv:[0-9a-f]+"                                # website versions of a changed: conflict
+)
+_X = r"[0-9A-HJ-NPQRTUWXY]"  # the USCC alphabet (GB 32100: no I, O, S, V, Z)
+# Certificate and phone shapes, each a whole token (no letter or digit either side).
+_PERSONAL = re.compile(
+    r"(?<![0-9A-Za-z])(?:"
+    r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]"  # RID
+    rf"|{_X}{{2}}\d{{6}}{_X}{{10}}"                  # USCC: 2 codes, area, org code, check
+    r"|\d{15}"                                       # first-generation ID, registration no.
+    r"|[0-9A-Z]{8}-?[0-9X]"                          # organization code (GB 11714)
+    r"|[A-Z]{1,2}\d{7,8}|[HM]\d{10}|\d{8}(?:\d{2})?"  # passports, HK/Macao, Taiwan permits
+    r"|(?:\+?86[- ]?)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8}"  # mobile and landline phones
+    r")(?![0-9A-Za-z])"
+)
+_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@((?:[\w-]+\.)+[A-Za-z]{2,})")
+
+
+def _mask_free(text: str) -> str:
+    text = _EMAIL.sub(lambda m: f"{m.group(1)[:1]}***@{m.group(2)}", text)
+    return _PERSONAL.sub(lambda m: mask(m.group(0)), text)
 
 
 def mask_text(text: str) -> str:
-    """Mask every certificate- or phone-like token in a message."""
-    return _NUMBERISH.sub(lambda m: mask(m.group(0)), text)
+    """Mask every certificate-, phone- or e-mail-shaped token of free text; the ids,
+    filing numbers and locators of `_PUBLIC` are kept whole."""
+    parts: list[str] = []
+    last = 0
+    for found in _PUBLIC.finditer(text):
+        parts += [_mask_free(text[last:found.start()]), found.group(0)]
+        last = found.end()
+    parts.append(_mask_free(text[last:]))
+    return "".join(parts)
 
 
 def printable(text: str) -> str:

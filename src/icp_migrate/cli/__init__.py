@@ -5,10 +5,13 @@ command lives in the module named after it."""
 from __future__ import annotations
 
 import sys
+from typing import Annotated, Any
 
 import typer
+import typer.main
 
-from . import review, run, samples, serve, store
+from .. import __version__
+from . import explain, review, run, samples, serve, store
 from .output import DEBUG_ENV
 from .output import guarded as _guarded
 from .output import masked_message as _masked_message
@@ -22,13 +25,54 @@ app.command()(run.run)
 app.command()(samples.samples)
 app.command()(store.show)
 app.command()(store.report)
+app.command()(explain.explain)
 app.add_typer(store.plan_app, name="plan")
 app.command()(serve.serve)
 app.add_typer(review.review_app, name="review")
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"icp-migrate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="print the version and exit")] = False) -> None:
+    """Move legacy HiChina ICP filings into one Alibaba Cloud account per entity."""
+
+
+_TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "Path": "PATH"}
+
+
+def _plain_help(command: Any) -> None:
+    """Help without typer's type column (`<bool>`, `<str>`) and `{ARG}` braces: a flag shows
+    nothing, an option its metavar (or its type, as click names it), an argument its name."""
+    for param in [*command.params, command.get_help_option(typer.Context(command))]:
+        if param is None:
+            continue
+        if param.param_type_name == "option" and param.metavar is None:
+            kind = param.bare_type() if hasattr(param, "bare_type") else "text"
+            param.metavar = "" if param.is_flag else _TYPE_NAMES.get(kind, kind.upper())
+        elif param.param_type_name == "argument":
+            name = (param.metavar or str(param.name)).upper()
+            shown = name + ("..." if param.nargs != 1 else "")
+            param.metavar = name
+            vars(param).update(display_type_rich=lambda ctx: None,
+                               _usage_display_name=lambda shown=shown: shown)
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
+
+
 def main() -> None:
+    command = typer.main.get_command(app)
     try:
-        app()
+        _plain_help(command)
+    except Exception:  # noqa: BLE001 - help text polish must never stop a command
+        pass
+    try:
+        command()
     except SystemExit as exc:
         sys.exit(exc.code)

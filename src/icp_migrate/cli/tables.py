@@ -1,4 +1,5 @@
-"""The run summary and the store overview as terminal tables (certificates masked)."""
+"""The run summary and the store overview as terminal tables (certificates masked, ids
+whole)."""
 
 from __future__ import annotations
 
@@ -81,7 +82,11 @@ def _run_settings(frame: pd.DataFrame) -> pd.DataFrame:
 def _table(title: str, frame: pd.DataFrame) -> Table:
     table = Table(title=title, header_style="bold")
     for column in frame.columns:
-        table.add_column(str(column))
+        if str(column).endswith("_id"):  # ids are pasted into the next command: never cut
+            width = max([len(str(column)), *(len(str(v)) for v in frame[column].dropna())])
+            table.add_column(str(column), no_wrap=True, min_width=width)
+        else:
+            table.add_column(str(column))
     for row in frame.itertuples(index=False):
         # legacy names may hold markup or control characters: show them as inert text
         table.add_row(*[Text(printable("" if pd.isna(v) else str(v))) for v in row])
