@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from icp_migrate.reports import sections as sec
 from icp_migrate.reports.build import write_file
 from icp_migrate.reports.gx_docs import render_gx_docs
 from icp_migrate.reports.html import GX_PAGE, render_report
@@ -64,8 +63,8 @@ def report(tmp_path_factory) -> Path:
     """The report of a run with hostile names, quarantine, conflicts, GX results, history."""
     data = in_memory_data()
     folder = tmp_path_factory.mktemp("report") / data.run["run_id"]
-    write_file(folder / "index.html", render_report(data, sec.build_sections(data)))
-    write_file(folder / GX_PAGE, render_gx_docs(data.run["run_id"], data.validations))
+    write_file(folder / "index.html", render_report(data))
+    write_file(folder / GX_PAGE, render_gx_docs(data.run["run_id"], *data.parts["validation"]))
     return folder / "index.html"
 
 
