@@ -595,6 +595,69 @@ def test_near_names_of_organizations_are_possible_matches_never_individuals(engi
         assert uscc_for(n) not in text
 
 
+def test_possible_matches_pair_this_runs_organizations_with_earlier_ones(engine, tmp_path):
+    """The possible-matches section is complete: an organization of this run is paired with
+    a near name loaded by an earlier run (and that run's rebuilt report lists the pair too);
+    a near name in another province, or with the same name, is no possible match."""
+    def plan_of(*rows: tuple[int, str, str]) -> Plan:
+        return run_rules(canonical_frame([record(
+            website_filing_number=f"浙ICP备{n:08d}号-1", domains=f"p{n}.example.cn",
+            member_id=f"m{n}", entity_name=name, province=province, cert_type="uscc",
+            cert_number=uscc_for(n)) for n, name, province in rows]))
+
+    first = plan_of((51, "星辰科技有限公司", "浙江"))
+    second = plan_of((52, "星尘科技有限公司", "浙江"), (53, "星尘科技有限公司", "江苏"),
+                     (54, "辰星网络有限公司", "浙江"))
+    start_run(engine, "p1", T0, ["one.csv"])
+    load_plan(engine, "p1", first, {"records_in": 1, "loaded": 1})
+    start_run(engine, "p2", T0 + timedelta(hours=1), ["two.csv"])
+    load_plan(engine, "p2", second, {"records_in": 3, "loaded": 3})
+    ids = {**dict(zip(first.entities["name"], first.entities["entity_id"], strict=True)),
+           **dict(zip(second.entities["province"] + second.entities["name"],
+                      second.entities["entity_id"], strict=True))}
+    pair = sorted([(ids["星辰科技有限公司"], "星辰科技有限公司"),
+                   (ids["浙江省星尘科技有限公司"], "星尘科技有限公司")])
+    expected = {"total": 1, "rows": [{"entity_id_a": pair[0][0], "name_a": pair[0][1],
+                                      "entity_id_b": pair[1][0], "name_b": pair[1][1],
+                                      "province": "浙江省", "distance": 1}]}
+    for run_id in ("p2", "p1"):
+        assert assert_counted_as_pandas(engine, run_id)["possible_matches"] == expected
+        page = write_report(engine, tmp_path / "reports", run_id).index.read_text("utf-8")
+        listed = page[page.index('<section id="possible-matches">'):]
+        listed = listed[:listed.index("</section>")]
+        assert "Possible matches (not merged, 1)" in listed
+        assert pair[0][0] in listed and pair[1][0] in listed
+        assert ids["江苏省星尘科技有限公司"] not in listed and "辰星网络" not in listed
+
+
+def test_ids_filing_numbers_files_and_encodings_are_never_masked(engine, tmp_path):
+    """Only certificate and phone numbers and e-mail local parts are masked: the run id,
+    entity and account ids, filing numbers, file names, paths and encodings stay whole in
+    the page, the GX page, summary.json and the artifact."""
+    run_id = "20250301T080000Z-5a7c9e01"
+    site, entity, account = "浙ICP备27316638号-1", "ent_0a1b2c3d4e5f6a7b", "acc_9f8e7d6c5b4a3921"
+    phone, email = "13812345678", "zhang.san@example.com"
+    plan = report_plan()
+    plan.dispositions.loc[5, "reasons"] = (
+        f"record_readable: /data/legacy/2015_export.csv line 7: bytes neither utf-8 nor "
+        f"gb18030; filing {site} of {entity} ({account}), certificate {USCC}, "
+        f"phone {phone}, e-mail {email}")
+    plan.dispositions.loc[7, "reasons"] = f"website filing number {site} claimed by {entity}"
+    start_run(engine, run_id, T0, ["/data/legacy/2015_export.csv"])
+    load_plan(engine, run_id, plan, {"records_in": 10})
+    save_validations(engine, run_id, gx_results())
+    files = write_report(engine, tmp_path / "reports", run_id)
+    text = _all_text(tmp_path / "reports") + summary_markdown(files.content, files.index)
+    for whole in (run_id, site, entity, account, "/data/legacy/2015_export.csv",
+                  "2015_export.csv", "gb18030", "utf-8", "b.jsonl:line 3"):
+        assert whole in text, whole
+    for part in ("gb***30", "2731****", "0a1b*", "20250301T0*"):
+        assert part not in text, part
+    for personal in (USCC, phone, "zhang.san@"):
+        assert personal not in text, personal
+    assert mask(USCC) in text and mask(phone) in text and "z***@example.com" in text
+
+
 def test_hostile_strings_are_escaped_everywhere():
     data = in_memory_data()
     page = render_report(data)
