@@ -18,10 +18,10 @@ _KEEP = re.compile("|".join((
     r"[\u3400-\u9fff]{1,2}\s*ICP\s*[备证]\s*[0-9０-９]+\s*号(?:\s*-\s*[0-9]+)?",  # filing no.
     r"(?<![0-9A-Za-z])(?:ent|acc)_[0-9A-Za-z]+",  # entity and account ids
     r"(?<![0-9A-Za-z])\d{8}T\d{6}Z(?:-[0-9A-Za-z]+)?",  # run ids, UTC stamps
-    r"(?<![0-9A-Za-z])v:[0-9a-f]+",  # a website's version (a hash)
+    r"(?<![0-9A-Za-z])v:[0-9a-f]{16}(?![0-9A-Za-z])",  # a website's version (a hash)
     r"(?i:(?<![0-9A-Za-z])(?:gb18030|gb2312|gbk|big5|utf-?(?:8|16|32)(?:-?(?:sig|[lb]e))?"
     r"|latin-?1|iso-?8859-\d+|cp\d{3,4}|ascii)(?![0-9A-Za-z]))",  # encoding names
-    r"[\w.~-]*(?:/[\w.~-]+)+/?",  # paths (and what looks like one: 2015/3/2)
+    r"(?<![\w.~/])(?:~|\.{1,2})?(?:/[\w.~-]+)+/?",  # absolute (or ./, ~/) paths
     r"[\w-]+(?:\.[\w-]+)*\.[A-Za-z][A-Za-z0-9]{0,5}(?![\w.])",  # file names and domains
 )))
 
