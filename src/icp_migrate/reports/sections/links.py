@@ -99,10 +99,11 @@ def json(data: tuple[pd.DataFrame, Capped], run: Run) -> dict[str, Any]:
 
 
 def markdown(summary: dict[str, Any]) -> list[str]:
-    return [f"Loaded records joined without a valid certificate (name fallback, shared "
-            f"filing number): **{summary['links']['risky']['total']:,}**; "
-            + "; ".join(f"{md(k['link_kind'])}: {k['loaded']:,}"
-                        for k in summary["links"]["by_kind"] if k["loaded"]) + ".", ""]
+    kinds = [f"{md(k['link_kind'])} {k['loaded']:,}" for k in summary["links"]["by_kind"]
+             if k["loaded"]]
+    return [f"Loaded records by entity link: {', '.join(kinds) or 'none'}; joined without a "
+            f"valid certificate (listed in the report): "
+            f"**{summary['links']['risky']['total']:,}**.", ""]
 
 
 SECTION = Section("links", "Links", read, html, json, markdown)
