@@ -35,7 +35,7 @@ check: $(STAMP)
 
 # The report tests open the report in Debian's headless Chromium (as root, like CI).
 chromium:
-	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	(command -v chromium && fc-list | grep -q 'Noto Sans CJK') >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk)
 
 # The quick tier; the `slow` ones (10^5 fuzzed lines, killed runs, faults) run in CI after it.
 test: $(STAMP) check chromium

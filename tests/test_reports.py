@@ -18,7 +18,6 @@ from icp_migrate.cli import app
 from icp_migrate.errors import PlanValidationError, TargetError, UsageError
 from icp_migrate.masking import mask
 from icp_migrate.plan import Plan
-from icp_migrate.reports import sections as sec
 from icp_migrate.reports.artifacts import MARKDOWN_KEY, TABLE_KEY, summary_markdown
 from icp_migrate.reports.build import write_report
 from icp_migrate.reports.data import (
@@ -29,13 +28,16 @@ from icp_migrate.reports.data import (
     read_report_data,
 )
 from icp_migrate.reports.html import render_report
+from icp_migrate.reports.reasons import NO_REASON, reason_group
+from icp_migrate.reports.sections import SECTIONS
 from icp_migrate.reports.summary_json import summary_dict
 from icp_migrate.store.load import fail_run, load_plan, start_run
+from icp_migrate.store.report_queries import ReportQueries
 from icp_migrate.store.schema import conflict_competitors, review_decisions
 from icp_migrate.store.schema import conflicts as ledger_conflicts
 from icp_migrate.store.target import open_target
 from icp_migrate.store.validations import read_validations, save_validations
-from report_oracle import report_data_from_frames
+from report_oracle import ORACLE, report_data_from_frames
 from test_flow import migrate, sources
 
 T0 = datetime(2025, 1, 1, 8, 0, tzinfo=timezone.utc)
@@ -50,15 +52,15 @@ W3, W4 = "京ICP备87654321号-1", "沪ICP备11112222号-1"
 
 
 def _plan(entities: list, accounts: list, websites: list, domains: list,
-          dispositions: list) -> Plan:
-    """A plan of these rows (tuples in each table's column order), no links."""
+          dispositions: list, links: list | None = None) -> Plan:
+    """A plan of these rows (tuples in each table's column order)."""
     return Plan(
         entities=_frame(entities, plan_module.ENTITY_COLUMNS),
         accounts=_frame(accounts, plan_module.ACCOUNT_COLUMNS),
         website_filings=_frame(websites, plan_module.WEBSITE_COLUMNS),
         domains=_frame(domains, plan_module.DOMAIN_COLUMNS),
         dispositions=_frame(dispositions, plan_module.DISPOSITION_COLUMNS),
-        links=_frame([], plan_module.LINK_COLUMNS),
+        links=_frame(links or [], plan_module.LINK_COLUMNS),
         input_count=len(dispositions),
     )
 
@@ -114,7 +116,12 @@ def report_plan() -> Plan:
         (10, "a.csv", "line 7", "m8", "out_of_scope",
          "filed on 2019-04-21, on or after the cut-off 2019-01-01", None, None, None),
     ]
-    return _plan(entities, accounts, websites, domains, dispositions)
+    links = [(1, "a.csv", "line 2", "E1", "same_certificate", f"ORG:{USCC[8:17]}"),
+             (2, "a.csv", "line 3", "E1", "name_fallback", "name:浙江省|某某科技"),
+             (3, "a.csv", "line 4", "E2", "same_certificate", f"RID:{RIC}"),
+             (4, "b.jsonl", "line 1", "E2", "same_certificate", f"RID:{RIC}"),
+             (5, "b.jsonl", "line 2", "E3", "shared_filing_number", "沪ICP备11112222号")]
+    return _plan(entities, accounts, websites, domains, dispositions, links)
 
 
 def gx_results() -> dict[str, dict]:
@@ -169,6 +176,7 @@ def in_memory_data(run_id: str = "20250101T080000Z-aaaa0001") -> ReportData:
         domains=plan.domains,
         history=history,
         validations=gx_results(),
+        entity_links=plan.links,
     )
 
 
@@ -185,40 +193,115 @@ def in_memory_data(run_id: str = "20250101T080000Z-aaaa0001") -> ReportData:
     ("certificate number missing; its filing number points to several entities",
      "certificate number missing"),
     ("product not migrated: 邮箱", "product not migrated"),
-    (None, sec.NO_REASON),
-    ("", sec.NO_REASON),
+    (None, NO_REASON),
+    ("", NO_REASON),
 ])
 def test_reasons_group_by_their_rule(reason, group):
-    assert sec.reason_group(reason) == group
+    assert reason_group(reason) == group
 
 
 def test_sections_reconcile_split_merge_and_mask():
-    s = sec.build_sections(in_memory_data())
-    rec = s.reconciliation.set_index("source")
-    assert rec.loc["total", "records_in"] == 10 and rec["balanced"].all()
-    assert rec.loc["a.csv"].to_dict() == {"records_in": 6, "loaded": 3, "duplicate": 0,
-                                          "out_of_scope": 2, "quarantined": 0,
-                                          "needs_review": 1, "balanced": True}
-    assert s.members_split.rows.to_dict("records") == [
+    c = summary_dict(in_memory_data())
+    rec = {r["source"]: r for r in c["reconciliation"]["by_source"]}
+    assert c["reconciliation"]["records_in"] == 10 and c["reconciliation"]["balanced"]
+    assert rec["a.csv"] == {"source": "a.csv", "records_in": 6, "loaded": 3, "duplicate": 0,
+                            "out_of_scope": 2, "quarantined": 0, "needs_review": 1,
+                            "balanced": True}
+    assert c["members_split"] == {"total": 1, "rows": [
         {"member_id": "m1", "entities": 2, "accounts": 3,
-         "entity_names": [HOSTILE_SCRIPT, HOSTILE_ATTR]}]
-    assert s.members_split.total == 1
-    assert s.entities_merged.rows[["entity_id", "member_ids"]].to_dict("records") == [
-        {"entity_id": "E1", "member_ids": ["m1", "m2"]}]
-    assert s.multi_domain.rows["domains"].tolist() == [
-        ["a.example.cn", "xn--fiqs8s.cn (中国.cn)"]]
-    assert s.multi_domain.rows["domain_count"].tolist() == [2] and s.multi_domain.total == 1
-    assert s.accounts_by_kind == {"filing": 2, "resources": 1, "filing_and_resources": 1}
-    assert s.accounts_by_real_name == {"required": 2, "not required": 2}
-    assert s.entities_by_type == {"enterprise": 2, "individual": 1}
-    assert s.conflicts.rows["website_filing_number"].tolist() == ["浙ICP备99999999号-1"]
-    assert (s.conflicts.total, s.conflicts_open) == (1, 1)
-    quarantine = s.quarantine.rows.set_index("reason")
-    assert set(quarantine.index) == {"invalid resident_id #", "record_readable"}
-    assert (s.quarantine.total, s.quarantined) == (2, 2)
-    shown = json.dumps(s.quarantine.rows["samples"].tolist(), ensure_ascii=False)
+         "entity_names": [HOSTILE_SCRIPT, HOSTILE_ATTR]}]}
+    assert [(e["entity_id"], e["member_ids"]) for e in c["entities_merged"]["rows"]] == [
+        ("E1", ["m1", "m2"])]
+    sites = c["multi_domain_websites"]
+    assert [(w["domains"], w["domain_count"]) for w in sites["rows"]] == [
+        (["a.example.cn", "xn--fiqs8s.cn (中国.cn)"], 2)] and sites["total"] == 1
+    assert c["accounts_by_kind"] == {"filing": 2, "resources": 1, "filing_and_resources": 1}
+    assert c["accounts_by_real_name"] == {"required": 2, "not required": 2}
+    assert c["entities_by_type"] == {"enterprise": 2, "individual": 1}
+    assert [r["website_filing_number"] for r in c["conflicts"]["rows"]] == [
+        "浙ICP备99999999号-1"]
+    assert (c["conflicts"]["total"], c["conflicts"]["open"]) == (1, 1)
+    assert {q["reason"] for q in c["quarantine"]["rows"]} == {"invalid resident_id #",
+                                                              "record_readable"}
+    assert (c["quarantine"]["total"], c["quarantine"]["records"]) == (2, 2)
+    shown = json.dumps(c["quarantine"]["rows"], ensure_ascii=False)
     assert CERTS[3] not in shown and "3301**********123X" in shown
-    assert s.warnings == 1
+    assert c["records_with_warnings"] == 1
+
+
+def test_loaded_records_by_link_kind_with_the_risky_ones_listed():
+    """Every link kind counted; the records joined by name, by a shared filing number or
+    with an invalid certificate listed by source and line, their key masked only when it
+    is a certificate."""
+    data = in_memory_data()
+    links = summary_dict(data)["links"]
+    assert links["by_kind"] == [
+        {"link_kind": "same_certificate", "loaded": 2, "duplicate": 1},
+        {"link_kind": "org_code_in_uscc", "loaded": 0, "duplicate": 0},
+        {"link_kind": "upgraded_15_digit_id", "loaded": 0, "duplicate": 0},
+        {"link_kind": "shared_filing_number", "loaded": 1, "duplicate": 0},
+        {"link_kind": "name_fallback", "loaded": 1, "duplicate": 0},
+        {"link_kind": "review_decision", "loaded": 0, "duplicate": 0}]
+    assert links["risky"] == {"total": 2, "rows": [
+        {"source": "a.csv", "locator": "line 3", "website_filing_number": W2,
+         "entity_id": "E1", "link_kind": "name_fallback", "risk": "name fallback",
+         "link_key": "name:浙江省|某某科技"},
+        {"source": "b.jsonl", "locator": "line 2", "website_filing_number": W4,
+         "entity_id": "E3", "link_kind": "shared_filing_number",
+         "risk": "invalid certificate, linked by number", "link_key": "沪ICP备11112222号"}]}
+    page = render_report(data)
+    listed = page[page.index('<section id="links">'):]
+    listed = listed[:listed.index("</section>")]
+    assert 'href="#links"' in page and "Entity links (risky: 2)" in listed
+    for shown in ("a.csv", "line 3", W2, "E1", "name fallback", "沪ICP备11112222号",
+                  "invalid certificate, linked by number"):
+        assert shown in listed, shown
+    assert RIC not in page and "RID:" + mask(RIC) not in listed  # safe links are counted only
+    from icp_migrate.reports.sections.links import link_key
+
+    assert link_key(f"RID:{RIC}") == "RID:" + mask(RIC) and RIC not in link_key(f"RID:{RIC}")
+    assert link_key("ORG:MA2XXXXX1") == "ORG:" + mask("MA2XXXXX1")
+    assert link_key("website:浙ICP备27316638号-1") == "website:浙ICP备27316638号-1"
+
+
+def test_expectations_name_failing_records_by_source_and_line_not_row_id():
+    """The record suite flags rows 6 and 7 by row id; the page, the GX page and the
+    oracle name them `b.jsonl:line 3` and `b.jsonl:<the hostile locator>`."""
+    from icp_migrate.reports.gx_docs import render_gx_docs
+
+    data = in_memory_data()
+    page = render_report(data)
+    docs = render_gx_docs(data.run["run_id"], *data.parts["validation"])
+    for html in (page, docs):
+        assert "b.jsonl:line 3" in html
+        assert "row_id 6" not in html and "row_id 7" not in html and "row_id" not in html
+    # a row the dispositions do not hold keeps its id rather than vanishing
+    validations = gx_results()
+    validations["records"]["results"][0]["result"]["unexpected_index_list"] = [
+        {"row_id": 6}, {"row_id": 99}]
+    located = data.parts["validation"][1]
+    docs = render_gx_docs("r", validations, located[located["row_id"] == 6])
+    assert "b.jsonl:line 3, row_id 99" in docs
+
+
+def test_sections_are_one_unit_each_with_its_query_and_its_oracle_check():
+    """Each section of SECTIONS has its store query (ReportQueries.<name>), its oracle
+    check, its anchor in the navigation, and its own keys in summary.json."""
+    names = [s.name for s in SECTIONS]
+    assert list(ORACLE) == names and len(set(names)) == len(names)
+    for name in names:
+        assert callable(getattr(ReportQueries, name, None)), name
+    data = in_memory_data()
+    page = render_report(data)
+    keys: list[str] = []
+    for section in SECTIONS:
+        assert f'<a href="#{section.anchor}">' in page
+        assert f'<section id="{section.anchor}">' in section.html(data.parts[section.name],
+                                                                  data.facts)
+        own = list(section.json(data.parts[section.name], data.facts))
+        assert own and not set(own) & set(keys), section.name
+        keys += own
+    assert list(summary_dict(data)) == ["schema_version", "run", *keys]
 
 
 # -- files from a store --------------------------------------------------------------------
@@ -310,11 +393,13 @@ def frames_data(engine, counted: ReportData) -> ReportData:
             dispositions=read("SELECT * FROM record_dispositions WHERE run_id = :run"),
             entities=read("SELECT * FROM entities"), accounts=read("SELECT * FROM accounts"),
             websites=read("SELECT * FROM website_filings"),
-            domains=read("SELECT * FROM domains"), history=counted.history,
-            decisions=read("SELECT * FROM review_decisions"), validations=counted.validations,
+            domains=read("SELECT * FROM domains"), history=counted.parts["history"],
+            decisions=read("SELECT * FROM review_decisions"),
+            validations=counted.parts["validation"][0],
             ledger=read("SELECT * FROM conflicts"),
             competitors=read("SELECT * FROM conflict_competitors"),
-            runs=read("SELECT run_id, started_at FROM runs"))
+            runs=read("SELECT run_id, started_at FROM runs"),
+            entity_links=read("SELECT * FROM entity_links WHERE run_id = :run"))
 
 
 def assert_counted_as_pandas(engine, run_id: str) -> dict:
@@ -322,10 +407,15 @@ def assert_counted_as_pandas(engine, run_id: str) -> dict:
     summary.json content and the same page. Returns the content."""
     counted = read_report_data(engine, run_id)
     reference = frames_data(engine, counted)
-    content = summary_dict(counted, sec.build_sections(counted))
-    assert content == summary_dict(reference, sec.build_sections(reference))
-    assert render_report(counted, sec.build_sections(counted)) == render_report(
-        reference, sec.build_sections(reference))
+    for section in SECTIONS:  # section by section: a difference names its section
+        mine, theirs = counted.parts[section.name], reference.parts[section.name]
+        assert section.json(mine, counted.facts) == section.json(theirs, reference.facts), \
+            section.name
+        assert section.html(mine, counted.facts) == section.html(theirs, reference.facts), \
+            section.name
+    content = summary_dict(counted)
+    assert content == summary_dict(reference)
+    assert render_report(counted) == render_report(reference)
     return content
 
 
@@ -505,9 +595,72 @@ def test_near_names_of_organizations_are_possible_matches_never_individuals(engi
         assert uscc_for(n) not in text
 
 
+def test_possible_matches_pair_this_runs_organizations_with_earlier_ones(engine, tmp_path):
+    """The possible-matches section is complete: an organization of this run is paired with
+    a near name loaded by an earlier run (and that run's rebuilt report lists the pair too);
+    a near name in another province, or with the same name, is no possible match."""
+    def plan_of(*rows: tuple[int, str, str]) -> Plan:
+        return run_rules(canonical_frame([record(
+            website_filing_number=f"浙ICP备{n:08d}号-1", domains=f"p{n}.example.cn",
+            member_id=f"m{n}", entity_name=name, province=province, cert_type="uscc",
+            cert_number=uscc_for(n)) for n, name, province in rows]))
+
+    first = plan_of((51, "星辰科技有限公司", "浙江"))
+    second = plan_of((52, "星尘科技有限公司", "浙江"), (53, "星尘科技有限公司", "江苏"),
+                     (54, "辰星网络有限公司", "浙江"))
+    start_run(engine, "p1", T0, ["one.csv"])
+    load_plan(engine, "p1", first, {"records_in": 1, "loaded": 1})
+    start_run(engine, "p2", T0 + timedelta(hours=1), ["two.csv"])
+    load_plan(engine, "p2", second, {"records_in": 3, "loaded": 3})
+    ids = {**dict(zip(first.entities["name"], first.entities["entity_id"], strict=True)),
+           **dict(zip(second.entities["province"] + second.entities["name"],
+                      second.entities["entity_id"], strict=True))}
+    pair = sorted([(ids["星辰科技有限公司"], "星辰科技有限公司"),
+                   (ids["浙江省星尘科技有限公司"], "星尘科技有限公司")])
+    expected = {"total": 1, "rows": [{"entity_id_a": pair[0][0], "name_a": pair[0][1],
+                                      "entity_id_b": pair[1][0], "name_b": pair[1][1],
+                                      "province": "浙江省", "distance": 1}]}
+    for run_id in ("p2", "p1"):
+        assert assert_counted_as_pandas(engine, run_id)["possible_matches"] == expected
+        page = write_report(engine, tmp_path / "reports", run_id).index.read_text("utf-8")
+        listed = page[page.index('<section id="possible-matches">'):]
+        listed = listed[:listed.index("</section>")]
+        assert "Possible matches (not merged, 1)" in listed
+        assert pair[0][0] in listed and pair[1][0] in listed
+        assert ids["江苏省星尘科技有限公司"] not in listed and "辰星网络" not in listed
+
+
+def test_ids_filing_numbers_files_and_encodings_are_never_masked(engine, tmp_path):
+    """Only certificate and phone numbers and e-mail local parts are masked: the run id,
+    entity and account ids, filing numbers, file names, paths and encodings stay whole in
+    the page, the GX page, summary.json and the artifact."""
+    run_id = "20250301T080000Z-5a7c9e01"
+    site, entity, account = "浙ICP备27316638号-1", "ent_0a1b2c3d4e5f6a7b", "acc_9f8e7d6c5b4a3921"
+    phone, email = "13812345678", "zhang.san@example.com"
+    plan = report_plan()
+    plan.dispositions.loc[5, "reasons"] = (
+        f"record_readable: /data/legacy/2015_export.csv line 7: bytes neither utf-8 nor "
+        f"gb18030; filing {site} of {entity} ({account}), certificate {USCC}, "
+        f"phone {phone}, e-mail {email}")
+    plan.dispositions.loc[7, "reasons"] = f"website filing number {site} claimed by {entity}"
+    start_run(engine, run_id, T0, ["/data/legacy/2015_export.csv"])
+    load_plan(engine, run_id, plan, {"records_in": 10})
+    save_validations(engine, run_id, gx_results())
+    files = write_report(engine, tmp_path / "reports", run_id)
+    text = _all_text(tmp_path / "reports") + summary_markdown(files.content, files.index)
+    for whole in (run_id, site, entity, account, "/data/legacy/2015_export.csv",
+                  "2015_export.csv", "gb18030", "utf-8", "b.jsonl:line 3"):
+        assert whole in text, whole
+    for part in ("gb***30", "2731****", "0a1b*", "20250301T0*"):
+        assert part not in text, part
+    for personal in (USCC, phone, "zhang.san@"):
+        assert personal not in text, personal
+    assert mask(USCC) in text and mask(phone) in text and "z***@example.com" in text
+
+
 def test_hostile_strings_are_escaped_everywhere():
     data = in_memory_data()
-    page = render_report(data, sec.build_sections(data))
+    page = render_report(data)
     for hostile in (HOSTILE_SCRIPT, HOSTILE_ATTR, "<b>某</b>"):
         assert hostile not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -516,11 +669,11 @@ def test_hostile_strings_are_escaped_everywhere():
     assert "secret" not in page  # source URLs shown without their password
     from icp_migrate.reports.gx_docs import render_gx_docs
 
-    docs = render_gx_docs(data.run["run_id"], data.validations)
+    docs = render_gx_docs(data.run["run_id"], *data.parts["validation"])
     assert HOSTILE_SCRIPT not in docs and USCC not in docs and "&lt;script&gt;" in docs
     from icp_migrate.reports.summary_json import summary_dict
 
-    markdown = summary_markdown(summary_dict(data, sec.build_sections(data)), Path("x.html"))
+    markdown = summary_markdown(summary_dict(data), Path("x.html"))
     assert "<script>" not in markdown and "<img" not in markdown
 
 

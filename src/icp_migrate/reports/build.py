@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from icp_migrate.reports.data import latest_run_id, read_report_data
 from icp_migrate.reports.gx_docs import render_gx_docs
 from icp_migrate.reports.html import GX_PAGE, render_report
-from icp_migrate.reports.sections import build_sections
 from icp_migrate.reports.summary_json import render_summary, summary_dict
 
 DEFAULT_REPORTS_DIR = "reports"
@@ -37,14 +36,13 @@ def write_report(engine: Engine, out_dir: str | Path = DEFAULT_REPORTS_DIR,
     """
     run_id = run_id or latest_run_id(engine)
     data = read_report_data(engine, run_id)
-    sections = build_sections(data)
     folder = Path(out_dir) / run_id
     files = ReportFiles(run_id=run_id, folder=folder, index=folder / "index.html",
                         summary=folder / "summary.json", gx=folder / GX_PAGE,
-                        content=summary_dict(data, sections))
-    write_file(files.gx, render_gx_docs(run_id, data.validations))
-    write_file(files.summary, render_summary(data, sections, files.content))
-    write_file(files.index, render_report(data, sections))
+                        content=summary_dict(data))
+    write_file(files.gx, render_gx_docs(run_id, *data.parts["validation"]))
+    write_file(files.summary, render_summary(data, files.content))
+    write_file(files.index, render_report(data))
     return files
 
 

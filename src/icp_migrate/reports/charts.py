@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from icp_migrate.reports.page import FONTS
+
 DISPOSITION_COLORS = {
     "loaded": "#2e7d32",
     "duplicate": "#81c784",
@@ -20,8 +22,8 @@ FAILED_COLOR = "#c62828"
 _ROW = 22  # px per bar
 _LABEL = 290  # px for the labels left of horizontal bars
 _BARS = 380  # px for the longest bar
-_FONT = 'font-family="sans-serif" font-size="12"'
-_SMALL = 'font-family="sans-serif" font-size="9"'
+_FONT = f'font-family="{FONTS}" font-size="12"'
+_SMALL = f'font-family="{FONTS}" font-size="9"'
 
 
 def _label(text: str, limit: int = 42) -> str:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from icp_migrate.masking import mask_text
+from icp_migrate.reports.masks import mask_shown
+from icp_migrate.store.validations import flagged_row_ids
 
 SUITE_COLUMNS = ["suite", "success", "evaluated", "successful", "unsuccessful"]
 EXPECTATION_COLUMNS = [
@@ -33,8 +34,18 @@ def suite_rows(validations: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SUITE_COLUMNS)
 
 
-def expectation_rows(validations: dict[str, dict]) -> pd.DataFrame:
-    """One row per expectation: its rule name, what it checks, and the counts it found."""
+def where(locators: pd.DataFrame) -> dict[int, str]:
+    """Row id -> `source:locator` (`a.csv:line 3`) of `locators` (row_id, source, locator):
+    how the report names a record GX flagged."""
+    return {int(i): f"{'' if s is None else s}:{'' if loc is None else loc}"
+            for i, s, loc in zip(locators["row_id"], locators["source"], locators["locator"],
+                                 strict=True)}
+
+
+def expectation_rows(validations: dict[str, dict],
+                     located: dict[int, str] | None = None) -> pd.DataFrame:
+    """One row per expectation: its rule name, what it checks, and the counts it found;
+    the records the record suite flags named by `located` (row id -> source:locator)."""
     rows = []
     for suite, result in _ordered(validations):
         for item in result.get("results") or []:
@@ -53,7 +64,7 @@ def expectation_rows(validations: dict[str, dict]) -> pd.DataFrame:
                 "unexpected_count": body.get("unexpected_count"),
                 "unexpected_percent": body.get("unexpected_percent"),
                 "observed": _value(body.get("observed_value")),
-                "examples": _examples(body),
+                "examples": _examples(item, located or {}),
             })
     return pd.DataFrame(rows, columns=EXPECTATION_COLUMNS, dtype=object)  # counts stay int
 
@@ -91,20 +102,19 @@ def _value(value: Any) -> str:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
                                                              default=str)
-    return mask_text(text)
+    return mask_shown(text)
 
 
-def _examples(body: dict) -> str:
-    """A few failing values (plan suites) or row ids (record suite), masked."""
+def _examples(item: dict, located: dict[int, str]) -> str:
+    """A few failing values (plan suites, masked) or records (record suite: source:line,
+    `row_id N` for a row the run's dispositions do not hold)."""
+    body = item.get("result") or {}
     values = body.get("partial_unexpected_list")
-    if not values:
-        index = body.get("unexpected_index_list") or []
-        if len(index) == 1 and isinstance(index[0], dict) and len(index[0]) == 1:
-            # the record suite: failing row ids, one list per key column
-            (column, keys), = index[0].items()
-            values = [f"{column} {k}" for k in (keys if isinstance(keys, list) else [keys])]
-        else:
-            values = index
-    shown = [_value(v) for v in list(values)[:EXAMPLES]]
+    if values:
+        shown = [_value(v) for v in list(values)[:EXAMPLES]]
+    else:
+        values = flagged_row_ids(item) or body.get("unexpected_index_list") or []
+        shown = [located.get(v, f"row_id {v}") if isinstance(v, int) else _value(v)
+                 for v in list(values)[:EXAMPLES]]
     more = len(values) - len(shown)
     return ", ".join(shown) + (f" … (+{more})" if more > 0 else "")

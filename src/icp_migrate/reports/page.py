@@ -11,11 +11,16 @@ from html import escape
 
 import pandas as pd
 
+# fonts with Chinese glyphs by name (Linux, Adobe, macOS, Windows) before the generic one,
+# so names, provinces and filing numbers never show as empty boxes
+FONTS = ("'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', "
+         "sans-serif")
 MAX_ROWS = 1000  # rows a table shows: a page stays readable on a million-record run
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
        "form-action 'none'")
 STYLE = """
-body{font-family:sans-serif;margin:0 auto;max-width:1200px;padding:0 16px 40px;color:#222}
+body{font-family:""" + FONTS.replace("'", '"') + """;margin:0 auto;max-width:1200px;
+padding:0 16px 40px;color:#222}
 h1{font-size:22px;margin:18px 0 4px}h2{font-size:18px;border-bottom:1px solid #ccc;
 padding-bottom:4px;margin-top:28px}h3{font-size:15px;margin:16px 0 6px}
 table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}

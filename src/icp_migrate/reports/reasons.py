@@ -1,4 +1,4 @@
-"""Reason texts grouped by the rule behind them, and masked for display."""
+"""Reason texts grouped by the rule behind them (masked for display)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from functools import lru_cache
 
 import pandas as pd
 
-from icp_migrate.masking import mask_text
+from icp_migrate.reports.masks import mask_shown
 
 NO_REASON = "(none)"
 _PREFIX = re.compile(r"[:;(（]")
-_DOMAIN = re.compile(r"(?<![\w.-])((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})(?![\w.-])")
 _NUMBERS = re.compile(r"[0-9A-Za-z]*\d[\w\-/.]*")  # any token holding a digit
 
 
@@ -30,7 +29,7 @@ def reason_group(reason: object) -> str:
 @lru_cache(maxsize=8192)
 def _head_group(head: str) -> str:
     """Masking a head is the costly part; a run's reasons share a handful of heads."""
-    return mask_text(_NUMBERS.sub("#", head)) or NO_REASON
+    return mask_shown(_NUMBERS.sub("#", head)) or NO_REASON
 
 
 def group_reasons(texts: pd.DataFrame,
@@ -53,10 +52,3 @@ def group_reasons(texts: pd.DataFrame,
             counts[key] = counts.get(key, 0) + int(n)
     return pd.DataFrame([(d, r, n) for (d, r), n in counts.items()],
                         columns=["disposition", "reason", "records"])
-
-
-def mask_reason(text: str) -> str:
-    """`mask_text` outside domain names: a domain is public and is what a conflict is about,
-    and a certificate number never holds a dot."""
-    parts = _DOMAIN.split(text)
-    return "".join(part if i % 2 else mask_text(part) for i, part in enumerate(parts))

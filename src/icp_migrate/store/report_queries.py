@@ -1,5 +1,7 @@
 """What a run's report counts in the store: GROUP BY queries and the first rows of each
-list, never the run's records one by one (`reports/data.py` makes the ReportData of them).
+list, never the run's records one by one. One public query per report section, named after
+the section (`reports/sections/<name>.py` calls it): the counted sections here, the lists'
+in ListQueries (`report_lists.py`). What two sections share is read once (`_once`).
 
 The same SQL runs on SQLite and PostgreSQL. Lists are ordered by code point on both
 (`Backend.code_points`: PostgreSQL compares with `COLLATE "C"`, SQLite's default BINARY is
@@ -8,7 +10,7 @@ the same order), so a store gives the same report whatever its database's locale
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,12 +18,10 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from icp_migrate.store.backend import backend_of
-from icp_migrate.store.report_lists import KEPT, RUN, ListQueries
+from icp_migrate.store.report_lists import RUN, RUN_ENTITIES, ListQueries
 from icp_migrate.store.runs import run_row
-from icp_migrate.store.validations import read_validations
+from icp_migrate.store.validations import failing_row_ids, read_validations
 
-# for `x IN (…)` only: no DISTINCT, the database dedupes IN lists itself
-_RUN_ENTITIES = f"SELECT entity_id FROM record_dispositions WHERE {KEPT}"
 _REAL_NAME = "CASE WHEN real_name_verification_required THEN 'required' ELSE 'not required' END"
 
 
@@ -47,6 +47,13 @@ class ReportQueries(ListQueries):
         # code point order on both backends (see the module docstring); grouping by bytes
         # is also cheaper for PostgreSQL than by a locale (the groups are the same)
         self.c = backend_of(connection).code_points
+        self._read: dict[str, Any] = {}
+
+    def _once(self, name: str, read: Callable[[], Any]) -> Any:
+        """`read()` once per report: sections may share what one query gives."""
+        if name not in self._read:
+            self._read[name] = read()
+        return self._read[name]
 
     def frame(self, sql: str, counts: tuple[str, ...] = (), **params: object) -> pd.DataFrame:
         """The rows of `sql` as objects, the `counts` columns as int64; lists bind as IN."""
@@ -69,53 +76,54 @@ class ReportQueries(ListQueries):
     def run(self) -> dict[str, Any] | None:
         return run_row(self.connection, self.run_id)
 
-    def validations(self) -> dict[str, dict]:
-        return read_validations(self.connection, self.run_id)
+    # -- one query per section, named after it -------------------------------------------
 
-    def dispositions(self) -> pd.DataFrame:
+    def reconciliation(self) -> pd.DataFrame:
         """source, disposition, records, with_reasons, with_warnings: one row a pair."""
-        return self.frame(
+        return self._once("dispositions", lambda: self.frame(
             "SELECT source, disposition, COUNT(*) AS records, COUNT(reasons) AS with_reasons, "
             f"COUNT(warnings) AS with_warnings FROM record_dispositions WHERE {RUN} "
-            "GROUP BY disposition, source", counts=("records", "with_reasons", "with_warnings"))
+            "GROUP BY disposition, source", counts=("records", "with_reasons", "with_warnings")))
 
-    def reason_texts(self) -> pd.DataFrame:
-        """disposition, reasons (one row a distinct text), records, first_row (row id)."""
-        return self.frame(
+    def reasons(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """disposition, reasons (one row a distinct text), records, first_row (row id); and
+        the reconciliation's counts (records without a reason are the rest of them)."""
+        texts = self._once("reason_texts", lambda: self.frame(
             "SELECT disposition, reasons, COUNT(*) AS records, MIN(row_id) AS first_row "
             f"FROM record_dispositions WHERE {RUN} AND reasons IS NOT NULL "
-            "GROUP BY disposition, reasons", counts=("records", "first_row"))
+            "GROUP BY disposition, reasons", counts=("records", "first_row")))
+        return texts, self.reconciliation()
 
-    def entity_parts(self) -> pd.DataFrame:
-        """part, a, b, n: the run's entities (found once) by type (a) and province (b) as
-        part 'entities', their accounts by kind and real-name requirement as 'accounts'."""
-        return self.frame(
-            "WITH run_entities AS (SELECT entity_id, entity_type, province FROM entities "
-            f"WHERE entity_id IN ({_RUN_ENTITIES})) "
-            "SELECT 'entities' AS part, entity_type AS a, province AS b, COUNT(*) AS n "
-            "FROM run_entities GROUP BY entity_type, province UNION ALL "
-            f"SELECT 'accounts', account_kind, {_REAL_NAME}, COUNT(*) FROM accounts "
-            "WHERE entity_id IN (SELECT entity_id FROM run_entities) "
-            f"GROUP BY account_kind, {_REAL_NAME}", counts=("n",))
+    def entities(self) -> pd.DataFrame:
+        """entity_type, province, entities: the run's entities (of its loaded and duplicate
+        records) found once."""
+        return self._entity_parts("entities", ["entity_type", "province", "entities"])
 
-    def decided(self) -> int:
-        """Records held for review whose conflict a person has decided since."""
-        if not self._scalar("SELECT COUNT(*) FROM (SELECT 1 FROM review_decisions LIMIT 1) d"):
-            return 0  # no decision at all: no need to read the run's records
-        return self._scalar(
-            "SELECT COUNT(*) FROM record_dispositions r JOIN review_decisions d "
-            f"ON d.conflict_key = r.conflict_key WHERE r.{RUN} "
-            "AND r.disposition = 'needs_review'")
+    def accounts(self) -> pd.DataFrame:
+        """account_kind, real_name ('required' or 'not required'), accounts: those of the
+        run's entities."""
+        return self._entity_parts("accounts", ["account_kind", "real_name", "accounts"])
 
-    def organizations(self) -> pd.DataFrame:
+    def possible_matches(self) -> pd.DataFrame:
         """entity_id, name, province, in_run (1: an entity of the run) of the store's
         organizations with a certificate, name and province."""
         return self.frame(
             "SELECT entity_id, name, province, CASE WHEN entity_id IN "
-            f"({_RUN_ENTITIES}) THEN 1 ELSE 0 END AS in_run FROM entities "
+            f"({RUN_ENTITIES}) THEN 1 ELSE 0 END AS in_run FROM entities "
             "WHERE (entity_type IS NULL OR entity_type <> 'individual') "
             "AND cert_number IS NOT NULL AND name IS NOT NULL AND province IS NOT NULL",
             counts=("in_run",))
+
+    def validation(self, examples: int) -> tuple[dict[str, dict], pd.DataFrame]:
+        """Suite name -> GX result of the run; and row_id, source, locator of the first
+        `examples` rows each record expectation found (GX knows rows by row id only)."""
+        validations = read_validations(self.connection, self.run_id)
+        ids = failing_row_ids(validations, examples)
+        if not ids:
+            return validations, pd.DataFrame(columns=["row_id", "source", "locator"])
+        return validations, self.frame(
+            f"SELECT row_id, source, locator FROM record_dispositions WHERE {RUN} "
+            "AND row_id IN :ids", counts=("row_id",), ids=ids)
 
     def history(self, runs: int) -> pd.DataFrame:
         """The `runs` runs started up to this one, the latest first, with their counts."""
@@ -124,3 +132,17 @@ class ReportQueries(ListQueries):
             "quarantined, needs_review FROM runs "
             "WHERE started_at <= (SELECT started_at FROM runs WHERE run_id = :run) "
             f"ORDER BY started_at DESC, run_id DESC LIMIT {int(runs)}")
+
+    def _entity_parts(self, part: str, columns: list[str]) -> pd.DataFrame:
+        """One query for both: the run's entities by type (a) and province (b) as part
+        'entities', their accounts by kind and real-name requirement as 'accounts'."""
+        parts = self._once("entity_parts", lambda: self.frame(
+            "WITH run_entities AS (SELECT entity_id, entity_type, province FROM entities "
+            f"WHERE entity_id IN ({RUN_ENTITIES})) "
+            "SELECT 'entities' AS part, entity_type AS a, province AS b, COUNT(*) AS n "
+            "FROM run_entities GROUP BY entity_type, province UNION ALL "
+            f"SELECT 'accounts', account_kind, {_REAL_NAME}, COUNT(*) FROM accounts "
+            "WHERE entity_id IN (SELECT entity_id FROM run_entities) "
+            f"GROUP BY account_kind, {_REAL_NAME}", counts=("n",)))
+        return parts.loc[parts["part"] == part, ["a", "b", "n"]].set_axis(
+            columns, axis=1).reset_index(drop=True)
