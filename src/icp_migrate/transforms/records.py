@@ -11,8 +11,15 @@ from .dates import parse_dates
 from .domains import explode_domains
 from .icp_numbers import normalize_filing_numbers
 from .provinces import normalize_provinces
-from .text import blank_to_none, join_texts, squash
-from .text_fast import compact_column, map_bulk, simple_squash, squash_column
+from .text import (
+    blank_to_none,
+    compact_column,
+    join_texts,
+    map_bulk,
+    simple_squash,
+    squash,
+    squash_column,
+)
 
 
 def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
