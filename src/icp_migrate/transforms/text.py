@@ -120,6 +120,8 @@ def join_groups(keys: pd.Series, values: pd.Series, sep: str) -> pd.Series:
     return pd.Series(joined.to_numpy(zero_copy_only=False), index=pd.Index(uniques, dtype=object),
                      dtype=object)
 
+
+# The bulk path: simple values (see the module docstring) cleaned with pyarrow.
 _SIMPLE = r"^[\x{20}-\x{7e}\x{3000}\x{4e00}-\x{9fff}\x{ff01}-\x{ff5e}]*$"
 _WIDE = r"[\x{3000}\x{ff01}-\x{ff5e}]"
 WIDE_CHARS = "\u3000" + "".join(map(chr, range(0xFF01, 0xFF5F)))
@@ -154,12 +156,14 @@ def simple_squash(text: pa.Array) -> pa.Array:
 
 
 def simple_compact(text: pa.Array) -> pa.Array:
+    """compact of nfkc'd simple values."""
     return pc.replace_substring(text, " ", "")
 
 
 def map_bulk(values: pd.Series, bulk: Callable[[pa.Array], pa.Array],
              func: Callable[[Any], Any]) -> pd.Series:
-    """map_unique(values, func), where `bulk` computes func for the nfkc'd simple values."""
+    """`func` of each non-null value (as map_unique gives it): `bulk` computes it for the
+    nfkc'd simple values in one pass, `func` itself, once per distinct value, the rest."""
     text = as_arrow(values)
     if text is None:
         return map_unique(values, func)
@@ -173,12 +177,12 @@ def map_bulk(values: pd.Series, bulk: Callable[[pa.Array], pa.Array],
 
 
 def squash_column(values: pd.Series) -> pd.Series:
-    """map_unique(values, squash)."""
+    """squash of each value (null stays null), in bulk with the per-value fallback."""
     return map_bulk(values, lambda t: simple_squash(t), squash)
 
 
 def compact_column(values: pd.Series) -> pd.Series:
-    """map_unique(values, compact)."""
+    """compact of each value (null stays null), in bulk with the per-value fallback."""
     return map_bulk(values, simple_compact, compact)
 
 
