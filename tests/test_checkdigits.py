@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from stdnum.cn import ric, uscc
-from stdnum.iso7064 import mod_11_10
 
 from icp_migrate.transforms import checkdigits as cd
+from oracles import mod_11_10, ric, uscc
 
 USCC_CHARS = cd.USCC_ALPHABET
 uscc_like = st.text(alphabet=USCC_CHARS + "IOZ-a ", min_size=16, max_size=19)

@@ -59,8 +59,13 @@ def problems(seen: dict[str, tuple[pd.DataFrame, frames.Schema]]) -> dict[str, l
     return {name: p for name, p in found.items() if p}
 
 
+def built(rows: list[dict]) -> pd.DataFrame:
+    """builders.canonical_frame in the canonical dtypes, as to_canonical gives them."""
+    return frames.conform(canonical_frame(rows), frames.CANONICAL)
+
+
 def test_the_pure_chain_on_small_batches_matches_the_declared_frames():
-    first, planned = chain(canonical_frame([
+    first, planned = chain(built([
         record(read_error="broken CSV row: 2 fields where the header has 18"),
         record(product="邮箱", cert_type="uscc", cert_number=A, website_filing_number=site(1)),
         record(filed_on="2015-02-30", cert_type="uscc", cert_number=A,
@@ -77,7 +82,7 @@ def test_the_pure_chain_on_small_batches_matches_the_declared_frames():
     assert len(planned.conflicts) and len(planned.links) and len(planned.website_filings)
     snapshot = Plan(entities=planned.entities, accounts=planned.accounts,
                     website_filings=planned.website_filings, domains=planned.domains)
-    second, replanned = chain(canonical_frame([
+    second, replanned = chain(built([
         record(cert_type="uscc", cert_number=A, website_filing_number=site(7), has_cloud="true",
                admin_email="a@x.cn", cloud_admin_email="a@x.cn")]), snapshot)
     assert len(replanned.changes)
@@ -107,28 +112,57 @@ def test_an_empty_plan_matches_the_declared_frames():
 
 
 def test_check_names_each_problem():
-    declared = schema("t", ("n", "flag", "text", "day", "at", "any"), {
-        "n": Kind.INT, "flag": Kind.BOOL, "day": Kind.DATE, "at": Kind.TIMESTAMP,
-        "any": Kind.OBJECT})
-    good = pd.DataFrame({"n": [1, 2], "flag": [True, False], "text": ["a", None],
-                         "day": [dt.date(2015, 3, 2), None],
-                         "at": pd.to_datetime(["2015-03-02", None]), "any": [object(), 1]})
+    declared = schema("t", ("n", "flag", "text", "day"), {
+        "n": Kind.INT, "flag": Kind.BOOL, "day": Kind.DATE})
+    good = pd.DataFrame({"n": [1, 2], "flag": [True, False],
+                         "text": pd.Series(["a", None], dtype=object),
+                         "day": pd.to_datetime(["2015-03-02", None]).astype("datetime64[ns]")})
     assert check(good, declared) == []
-    assert check(good.astype(object), declared) == ["t.at: timestamp column of dtype object"]
-    bad = good.assign(flag=["true", False], text=[1, "a"], day=["2015-03-02", None],
-                      extra=1).drop(columns="n")
+    assert check(good.astype(object), declared) == [
+        "t.n: int column of dtype object, declared int64",
+        "t.flag: bool column of dtype object, declared bool",
+        "t.day: date column of dtype object, declared datetime64[ns]"]
+    bad = good.assign(text=pd.Series([1, float("nan")], dtype=object),
+                      day=[dt.date(2015, 3, 2), None], extra=1).drop(columns="n")
     assert check(bad, declared) == [
         "t: missing columns ['n']",
         "t: extra columns ['extra']",
-        "t.flag: bool column of dtype object holding 1 values of type ['str']",
-        "t.text: text column of dtype object holding 1 values of type ['int']",
-        "t.day: date column of dtype str holding 1 values of type ['str']",
+        "t.text: text column holding 1 nulls of type ['float'], not None",
+        "t.day: date column of dtype object, declared datetime64[ns]",
     ]
-    assert check(good.assign(flag=[True, None]), declared) == [
-        "t.flag: bool column of dtype object holding 1 nulls"]
-    assert check(good[["flag", "n", "text", "day", "at", "any"]], declared)[0].startswith(
+    assert check(good.assign(text=pd.Series([1, None], dtype=object)), declared) == [
+        "t.text: text column holding 1 values of type ['int']"]
+    assert check(good.assign(text=pd.Series(["a", None], dtype="str")), declared) == [
+        "t.text: text column of dtype str, declared object"]
+    assert check(good.assign(day=pd.to_datetime(["2015-03-02", None]).astype(
+        "datetime64[s]")), declared) == [
+        "t.day: date column of dtype datetime64[s], declared datetime64[ns]"]
+    assert check(good[["flag", "n", "text", "day"]], declared)[0].startswith(
         "t: columns out of order")
     assert check(good.assign(extra=1), schema("t", ("n",), closed=False, default=Kind.INT)) == []
+
+
+def test_conform_gives_the_declared_dtypes_and_keeps_the_values():
+    declared = schema("t", ("n", "flag", "text", "day"), {
+        "n": Kind.INT, "flag": Kind.BOOL, "day": Kind.DATE})
+    loose = pd.DataFrame({"n": pd.Series([1, 2], dtype=object),
+                          "flag": pd.Series([True, False], dtype=object),
+                          "text": pd.Series(["a", float("nan")], dtype="str"),
+                          "day": pd.Series([dt.date(2015, 3, 2), None], dtype=object)})
+    got = frames.conform(loose, declared)
+    assert check(got, declared) == []
+    assert got["n"].tolist() == [1, 2] and got["flag"].tolist() == [True, False]
+    assert got["text"].tolist() == ["a", None]
+    assert got["day"].tolist()[0] == pd.Timestamp("2015-03-02") and pd.isna(got["day"][1])
+    assert check(loose, declared) != []  # conform returns a new frame
+    with pytest.raises(ValueError, match="nulls in a bool column"):
+        frames.conform(loose.assign(flag=[True, None]), declared)
+
+
+def test_empty_plan_frames_have_the_declared_dtypes():
+    assert Plan().dispositions.dtypes["row_id"] == "int64"
+    assert str(Plan().website_filings.dtypes["filed_on"]) == "datetime64[ns]"
+    assert str(Plan().entities.dtypes["has_cloud_resources"]) == "bool"
 
 
 def test_a_schema_names_only_its_columns():

@@ -1,26 +1,29 @@
-"""The declared schema of every frame passed between stages: its columns, in order, and the
-kind of each column. A test-time contract (tests/test_frames.py): `check` is never called
-by the flow.
+"""The declared schema of every frame passed between stages: its columns, in order, and one
+pandas dtype per column. Producers end with `conform(frame, schema)` (the dtypes made
+exact at the boundary); `check(frame, schema)` lists the differences (tests/test_frames.py).
 
-The names come from the column tuples of canonical.py and plan.py; only the kinds are
+The names come from the column tuples of canonical.py and plan.py; only the dtypes are
 added here. The frames no tuple names yet (records, record_domains, screened) are
 declared here, once.
 
-Kinds are judged by value, not dtype: the plan's frames are object columns by design
-(plan.empty_frame, `.astype(object)`), so an object column of bools is a bool column.
-A null (None, NaN, NA, NaT) is allowed in text and date columns, never in bool or int
-columns. Problems name columns and Python types, never values (values may be personal
-data).
+Dtypes (one per column, the same in every frame that has the column's meaning):
+- text: `object` holding `str` or None (never NaN/NA). Not pandas 3's pyarrow `str`: the
+  normalizers and rules hand columns to pyarrow compute, numpy and Python sets as object
+  arrays, so a `str` frame pays a conversion at every stage (measured on 100k records:
+  normalize 3.0 -> 5.6 s, decide 3.2 -> 6.8 s). Arrow-backed text pays off only once every
+  stage works in Arrow (docs/performance.md).
+- bool: `bool` (never null); row ids and change sequence numbers: `int64`.
+- dates: `datetime64[ns]` at midnight (NaT for null), in records and website_filings
+  alike; the store writes them as DATE.
+Problems name columns, dtypes and Python types, never values (values may be personal data).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-import numpy as np
 import pandas as pd
 
 from .canonical import BOOKKEEPING, RAW_FIELDS
@@ -37,12 +40,14 @@ from .plan import (
 
 
 class Kind(Enum):
-    TEXT = "text"  # str, or null
-    BOOL = "bool"  # True/False, never null
-    INT = "int"  # an integer (not a bool), never null
-    DATE = "date"  # datetime.date values (or datetime64), or null
-    TIMESTAMP = "timestamp"  # a datetime64 column (NaT for null)
-    OBJECT = "object"  # anything: not checked
+    TEXT = "object"  # str or None
+    BOOL = "bool"  # never null
+    INT = "int64"  # never null
+    DATE = "datetime64[ns]"  # dates at midnight, NaT for null
+
+    @property
+    def dtype(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def schema(name: str, columns: tuple[str, ...], kinds: Mapping[str, Kind] | None
     return Schema(name, tuple((c, kinds.get(c, default)) for c in columns), closed)
 
 
-BOOL, INT, DATE, TIMESTAMP = Kind.BOOL, Kind.INT, Kind.DATE, Kind.TIMESTAMP
+BOOL, INT, DATE = Kind.BOOL, Kind.INT, Kind.DATE
 
 # readers -> to_canonical -> (row ids given) normalize_records
 CANONICAL = schema("canonical", BOOKKEEPING + RAW_FIELDS, {"row_id": INT})
@@ -93,7 +98,7 @@ RECORD_COLUMNS = BOOKKEEPING + (
     "homepage", "admin_email", "cloud_admin_email", "has_cloud", "warnings")
 RECORDS = schema("records", RECORD_COLUMNS, {
     "row_id": INT, "in_scope_product": BOOL, "is_person": BOOL, "cert_upgraded": BOOL,
-    "cert_valid": BOOL, "has_cloud": BOOL, "filed_on": TIMESTAMP})
+    "cert_valid": BOOL, "has_cloud": BOOL, "filed_on": DATE})
 RECORD_DOMAINS = schema("record_domains", ("row_id", "domain", "unicode_domain"),
                         {"row_id": INT})
 # screen -> decide: steps 1-3 (disposition and reasons null for the records left)
@@ -136,47 +141,62 @@ def check(frame: pd.DataFrame, schema: Schema) -> list[str]:
         if name in present and present.count(name) == 1:
             problem = _kind_problem(frame[name], kind)
             if problem:
-                problems.append(f"{schema.name}.{name}: {kind.value} column {problem}")
+                problems.append(f"{schema.name}.{name}: {kind.name.lower()} column {problem}")
     return problems
 
 
 def _kind_problem(values: pd.Series, kind: Kind) -> str | None:
     dtype = values.dtype
-    if kind is Kind.OBJECT:
-        return None
-    if kind is Kind.TIMESTAMP:
-        return None if pd.api.types.is_datetime64_any_dtype(dtype) else f"of dtype {dtype}"
-    if kind is Kind.DATE and pd.api.types.is_datetime64_any_dtype(dtype):
-        return None
-    if kind is Kind.TEXT and isinstance(dtype, pd.StringDtype):
-        return None  # a string dtype holds str or its null
-    if kind is Kind.BOOL and dtype.kind == "b":
-        return None if not values.isna().any() else "holding nulls"
-    if kind is Kind.INT and pd.api.types.is_integer_dtype(dtype) and not \
-            pd.api.types.is_bool_dtype(dtype):
-        return None if not values.isna().any() else "holding nulls"
-    nulls = values.isna()
-    if kind in (Kind.BOOL, Kind.INT) and nulls.any():
-        return f"of dtype {dtype} holding {int(nulls.sum())} nulls"
-    accepted = _ACCEPTS[kind]
-    wrong = values[~nulls].map(lambda v: not accepted(v))
-    if wrong.any():
-        types = sorted({type(v).__name__ for v in values[~nulls][wrong]})
-        return f"of dtype {dtype} holding {int(wrong.sum())} values of type {types}"
+    if str(dtype) != kind.dtype:
+        return f"of dtype {dtype}, declared {kind.dtype}"
+    if kind is not Kind.TEXT:
+        return None  # bool and int64 hold no null; datetime64[ns] holds NaT
+    array = values.to_numpy()
+    present = pd.notna(array)
+    nulls = array[~present]
+    wrong_nulls = sum(1 for v in nulls if v is not None)
+    if wrong_nulls:
+        kinds = sorted({type(v).__name__ for v in nulls if v is not None})
+        return f"holding {wrong_nulls} nulls of type {kinds}, not None"
+    wrong = [type(v).__name__ for v in array[present] if type(v) is not str]
+    if wrong:
+        return f"holding {len(wrong)} values of type {sorted(set(wrong))}"
     return None
 
 
-def _is_bool(v: object) -> bool:
-    return isinstance(v, bool | np.bool_)
+def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """The frame with each declared column in its declared dtype (nulls of a text column
+    made None). Values are kept: a bool or int64 column must hold no null, a date column
+    only dates (datetime64, Timestamps, datetime.date or ISO text)."""
+    out = frame.copy(deep=False)
+    for name, kind in schema.columns:
+        if name not in out.columns:
+            continue
+        column = out[name]
+        if kind is Kind.TEXT:
+            array = column.to_numpy(dtype=object)  # no copy for an object column
+            nulls = pd.isna(array)
+            if column.dtype != object or any(v is not None for v in array[nulls]):
+                array = array.copy()
+                array[nulls] = None
+                out[name] = pd.Series(array, index=out.index, dtype=object)
+        elif str(column.dtype) != kind.dtype:
+            if column.isna().any() and kind is not Kind.DATE:
+                raise ValueError(f"{schema.name}.{name}: nulls in a {kind.dtype} column")
+            out[name] = (pd.to_datetime(column) if kind is Kind.DATE else column).astype(
+                kind.dtype)
+    return out
 
 
-def _is_int(v: object) -> bool:
-    return isinstance(v, int | np.integer) and not _is_bool(v)
+def empty(schema: Schema) -> pd.DataFrame:
+    """A frame of no rows with the schema's columns and dtypes."""
+    return pd.DataFrame({name: pd.Series(dtype=kind.dtype) for name, kind in schema.columns})
 
 
-_ACCEPTS = {
-    Kind.TEXT: lambda v: isinstance(v, str),
-    Kind.BOOL: _is_bool,
-    Kind.INT: _is_int,
-    Kind.DATE: lambda v: isinstance(v, dt.date),
-}
+def empty_of(columns: tuple[str, ...]) -> pd.DataFrame:
+    """An empty frame of the declared schema with these columns (plan.empty_frame), else
+    of text columns."""
+    for declared in SCHEMAS.values():
+        if declared.names == tuple(columns):
+            return empty(declared)
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})

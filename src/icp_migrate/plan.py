@@ -62,7 +62,10 @@ LINK_COLUMNS = ("row_id", "source", "locator", "entity_id", "link_kind", "link_k
 
 
 def empty_frame(columns: tuple[str, ...]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    """No rows, in the dtypes frames.py declares for these columns (text: object)."""
+    from .frames import empty_of  # frames.py is built from this module's column tuples
+
+    return empty_of(columns)
 
 
 @dataclass

@@ -1,4 +1,16 @@
-"""CSV exports: a header row, then one record per row; broken rows kept with a reason."""
+"""CSV exports: a header row, then one record per row; broken rows kept with a reason.
+
+One reader with a fallback: plain lines (`plain_lines`) are split in bulk with pyarrow;
+every other line (quotes, a record spanning lines, NUL, CR, a wrong field count, and the
+lines a quote could join) takes the per-line walk (`_records`), which cuts records itself
+so one stray quote cannot swallow the rest of a file and each record keeps its line number.
+
+A line is plain when it has no quote character, no NUL, no carriage return, exactly
+`width - 1` delimiters, and no line that opens a quoted field within the MAX_RECORD_LINES
+before it could have joined it to a record. For such a line the walk's csv parse
+(`_parse`) returns the line split on the delimiter, so the bulk split gives the same
+cells. tests/test_csv_reader.py checks the reader against the walk alone.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +19,10 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..mapping import CsvOptions
-from .csv_fast import plain_lines, split_plain
 from .lines import DecodedLines
 
 # A quoted field may span lines; a stray quote must not swallow the rest of the file.
@@ -90,7 +103,7 @@ def _parse(text: str, width: int, options: CsvOptions) -> tuple[list[str] | None
 def read_csv_records(decoded: DecodedLines, options: CsvOptions) -> pd.DataFrame:
     """Frame with the header's columns plus `locator` and `read_error` (all text).
 
-    Plain lines (csv_fast.py) are split in bulk; the others, in runs, take the walk above.
+    Plain lines are split in bulk; the others, in runs, take the walk above.
     """
     found = header_of(decoded, options)
     assert found is not None, "caller checks the header first"
@@ -132,3 +145,35 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
                     strict=True))
+
+def plain_lines(lines: list[str | None], delimiter: str, quote: str, width: int,
+                reach: int) -> np.ndarray:
+    """Mask of the lines that are plain records (see the module docstring)."""
+    n = len(lines)
+    if n == 0 or width < 2:
+        return np.zeros(n, dtype=bool)
+    text = pa.array(lines, type=pa.large_string())
+    quotes = pc.fill_null(pc.count_substring(text, quote), 0).to_numpy()
+    # a line with an odd number of quotes may join the next reach-1 lines into one record
+    openers = np.flatnonzero(quotes % 2 == 1)
+    window = np.zeros(n + reach + 1, dtype=np.int64)
+    np.add.at(window, openers, 1)
+    np.add.at(window, openers + reach, -1)
+    joinable = np.cumsum(window)[:n] > 0
+    delimiters = pc.fill_null(pc.count_substring(text, delimiter), -1).to_numpy()
+    odd = pc.fill_null(pc.or_(pc.match_substring(text, "\x00"), pc.match_substring(text, "\r")),
+                       True).to_numpy(zero_copy_only=False)
+    return (quotes == 0) & ~joinable & ~odd & (delimiters == width - 1)
+
+
+def split_plain(lines: list[str | None], mask: np.ndarray, delimiter: str,
+                width: int) -> list[np.ndarray]:
+    """The cells of the masked lines, one object array of str per column."""
+    chosen = [line for line, keep in zip(lines, mask, strict=True) if keep]
+    if not chosen:
+        return [np.empty(0, dtype=object) for _ in range(width)]
+    cells = pc.list_flatten(pc.split_pattern(pa.array(chosen, type=pa.large_string()),
+                                             delimiter))
+    flat = cells.to_numpy(zero_copy_only=False)
+    grid = flat.reshape(len(chosen), width)
+    return [grid[:, j].copy() for j in range(width)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..identity import entity_ids
-from ..transforms.text_fast import is_in
+from ..transforms.text import is_in
 from .ledger import arbitrate, outcome
 
 PAIR_COLUMNS = ("entity_id", "claimant", "disposition", "reasons", "conflict_key",

@@ -7,8 +7,7 @@ import hashlib
 
 import pandas as pd
 
-from ..transforms.text import join_groups
-from ..transforms.text_fast import is_in
+from ..transforms.text import is_in, join_groups
 from .ledger import arbitrate, outcome
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..transforms.text_fast import is_in
+from ..transforms.text import is_in
 from .changed import hold_changed
 from .ledger import arbitrate, outcome
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .. import frames
 from ..plan import DISPOSITION_COLUMNS, LINK_COLUMNS, Plan
 from ..transforms.text import join_texts
 from .accounts import plan_accounts
@@ -101,11 +102,12 @@ def decide_records(records: pd.DataFrame, record_domains: pd.DataFrame, screened
     kept_mask = state["disposition"].isin(["loaded", "duplicate"])
     conflicts = conflict_table(state, record_domains, snapshot, settlement.versions)
     return Decision(
-        dispositions=state[list(DISPOSITION_COLUMNS)].astype(object),
-        links=state.loc[kept_mask, list(LINK_COLUMNS)].astype(object).reset_index(drop=True),
+        dispositions=frames.conform(state[list(DISPOSITION_COLUMNS)], frames.DISPOSITIONS),
+        links=frames.conform(state.loc[kept_mask, list(LINK_COLUMNS)].reset_index(drop=True),
+                             frames.LINKS),
         kept=state[kept_mask].reset_index(drop=True),
-        conflicts=conflicts,
-        domains=settlement.domains.reset_index(drop=True),
+        conflicts=frames.conform(conflicts, frames.CONFLICTS),
+        domains=frames.conform(settlement.domains.reset_index(drop=True), frames.DOMAINS),
         causes=settlement.causes,
         removed_domains=settlement.removed_domains,
     )
@@ -116,6 +118,12 @@ def plan_decision(decision: Decision, snapshot: Plan, input_count: int) -> Plan:
     conflicts, and the history of what it replaces in the store."""
     planned = plan_accounts(decision.kept, decision.domains, snapshot)
     planned = finish_plan(planned, snapshot, decision.causes, decision.removed_domains)
+    # the declared dtypes (frames.py) at the plan's boundary
+    planned.entities = frames.conform(planned.entities, frames.ENTITIES)
+    planned.accounts = frames.conform(planned.accounts, frames.ACCOUNTS)
+    planned.website_filings = frames.conform(planned.website_filings, frames.WEBSITE_FILINGS)
+    planned.domains = frames.conform(planned.domains, frames.DOMAINS)
+    planned.changes = frames.conform(planned.changes, frames.CHANGES)
     planned.dispositions = decision.dispositions
     planned.links = decision.links
     planned.conflicts = decision.conflicts

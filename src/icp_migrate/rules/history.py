@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..plan import CHANGE_COLUMNS, WEBSITE_COLUMNS, Plan, empty_frame
-from ..transforms.text_fast import is_in
+from ..transforms.text import is_in
 
 WEBSITE_FIELDS = ("entity_id", "account_id", "product", "website_name", "homepage",
                   "filed_on", "member_id")

@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..plan import Plan
 from ..transforms.icp_numbers import normalize_filing_numbers
-from ..transforms.text_fast import compact_column
+from ..transforms.text import compact_column
 
 
 def known_rows(snapshot: Plan) -> pd.DataFrame:

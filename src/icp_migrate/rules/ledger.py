@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..plan import empty_frame
-from ..transforms.text_fast import is_in
+from ..transforms.text import is_in
 
 VERDICT_COLUMNS = ("key", "conflict_id", "mode", "chosen", "competitors")
 # what a decision does to the claimants it names

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..frames import SCREENED, conform
 from .steps import STEPS, fails
 
 
@@ -38,4 +39,4 @@ def screen(records: pd.DataFrame, failures: pd.DataFrame, cutoff: pd.Timestamp) 
     out = pd.DataFrame({"row_id": records["row_id"]})
     out["disposition"] = np.select(conditions, choices, default=np.array(None))
     out["reasons"] = np.select(conditions, reasons, default=np.array(None))
-    return out
+    return conform(out, SCREENED)

@@ -11,8 +11,7 @@ import pyarrow.compute as pc
 
 from ..canonical import CERT_TYPES, ORGANIZATION_CERTS, PERSON_CERTS
 from .checkdigits import mod_11_10_valid, org_code_valid, ric_check_chars, ric_check_ok, uscc_valid
-from .text import compact
-from .text_fast import map_bulk, simple_compact
+from .text import compact, map_bulk, simple_compact
 
 KEY_PREFIX = {
     "uscc": "ORG:", "org_code": "ORG:", "business_license": "BL:", "resident_id": "RID:",
@@ -31,7 +30,7 @@ def clean_number(raw: str) -> str:
 
 
 def _clean_in_bulk(text: pa.Array) -> pa.Array:
-    """clean_number of nfkc'd simple values (text_fast.py)."""
+    """clean_number of nfkc'd simple values (text.py)."""
     return pc.utf8_upper(pc.replace_substring_regex(simple_compact(text), r"[-_.()]", ""))
 
 

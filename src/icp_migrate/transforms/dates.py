@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .text import compact, map_unique
+from .text import compact_column
 
 _PATTERN = (r"^(?P<y>\d{4})(?:[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?|"
             r"(?P<m8>\d{2})(?P<d8>\d{2}))(?:[T ]?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
@@ -20,7 +20,7 @@ def parse_dates(values: pd.Series) -> pd.Series:
 
 
 def _parse(values: pd.Series) -> pd.Series:
-    text = map_unique(values, compact)
+    text = compact_column(values)
     parts = text.str.extract(_PATTERN)
     month = parts["m"].fillna(parts["m8"])
     day = parts["d"].fillna(parts["d8"])

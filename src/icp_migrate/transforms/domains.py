@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .idn import fast_idna
+from .idn import cjk_forms
 from .text import map_unique_columns, nfkc
 
 SEPARATORS = r"[;；,，、\s]+"
@@ -37,9 +37,9 @@ def clean_domain(raw: str) -> tuple[str | None, str | None, str | None]:
                 return None, None, f"not a domain: {raw[:60]}"
             if "xn--" not in text:
                 return text, text, None
-        fast = fast_idna(text)
-        if fast is not None:
-            return fast[0], fast[1], None
+        forms = cjk_forms(text)  # the common shape; idna for the rest
+        if forms is not None:
+            return forms[0], forms[1], None
         alabel = idna.encode(text, uts46=True).decode("ascii")
         return alabel, idna.decode(alabel), None
     except (idna.IDNAError, UnicodeError, ValueError):

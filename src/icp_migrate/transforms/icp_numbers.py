@@ -9,8 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .text import compact, map_unique_columns
-from .text_fast import as_arrow, simple_compact, simple_nfkc
+from .text import as_arrow, compact, map_unique_columns, simple_compact, simple_nfkc
 
 AUTHORITIES = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝蜀黔滇藏陕陇青宁新"
 # legacy data sometimes writes the province's common abbreviation instead
@@ -66,7 +65,7 @@ _BULK = (rf"^(?P<auth>[{AUTHORITIES}{''.join(ALIASES)}])ICP备(?P<digits>[0-9]+)
 def parse_filing_numbers(values: pd.Series) -> pd.DataFrame:
     """map_unique_columns(values, parse_filing_number, (entity, website, problem)).
 
-    Simple values (text_fast.py) that parse as a filing number are parsed in bulk; the
+    Simple values (text.py) that parse as a filing number are parsed in bulk; the
     rest (licences, problems, unusual characters) by parse_filing_number itself.
     """
     text = as_arrow(values)

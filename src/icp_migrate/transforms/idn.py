@@ -1,12 +1,13 @@
 """A-label and Unicode forms of the Chinese domains legacy data holds, without `idna`'s cost.
 
+The common-shape step of domains.clean_domain (one implementation with a fallback).
 `idna.encode(..., uts46=True)` + `idna.decode` cost ~0.3 ms a domain (a million records:
 about a minute). For the common shape, labels of CJK Unified Ideographs and ASCII letters
 and digits, every check they make is known to pass: the ideographs are PVALID in IDNA 2008
 and valid (unmapped) in UTS 46, left-to-right, NFC-stable and never combining. Such a
 domain's A-label is `xn--` + Punycode per label and its Unicode form is itself. Anything
-else (another script, a hyphen, a length limit near) returns None: the caller asks `idna`.
-tests/test_domains_fast.py proves the two agree.
+else (another script, a hyphen, a length limit near) returns None: clean_domain then asks
+`idna`, the fallback for those rare values. tests/test_domains.py proves the two agree.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ MAX_LABEL = 63
 MAX_DOMAIN = 253
 
 
-def fast_idna(text: str) -> tuple[str, str] | None:
+def cjk_forms(text: str) -> tuple[str, str] | None:
     """(A-label form, Unicode form) of a lower-case domain, or None when `idna` must decide.
 
     `text` holds U-labels (non-ASCII) or A-labels (`xn--…`) or plain ASCII labels.

@@ -6,6 +6,7 @@ import pandas as pd
 
 from ..canonical import RAW_FIELDS
 from ..errors import MappingError
+from ..frames import EXTRACTED, conform
 from ..mapping import Mapping, value_key
 from .text import blank_to_none, map_unique
 
@@ -31,7 +32,7 @@ def to_canonical(frame: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
     if unreadable.any():
         # an unreadable record keeps only what identifies where it is
         out.loc[unreadable, list(RAW_FIELDS)] = None
-    return out
+    return conform(out, EXTRACTED)
 
 
 def _coalesce(columns: list[pd.Series], index: pd.Index) -> pd.Series:

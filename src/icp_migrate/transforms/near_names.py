@@ -28,7 +28,7 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from .text_fast import compact_column
+from .text import compact_column
 
 MAX_EDITS = 2
 PAIR_COLUMNS = ["entity_id_a", "name_a", "entity_id_b", "name_b", "province", "distance"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .text import compact, map_unique
+from .text import compact, compact_column
 
 # full name, short name, abbreviation(s) (the first is the ICP filing authority's)
 PROVINCES = [
@@ -34,6 +34,7 @@ def province_name(raw: str) -> str | None:
 
 def normalize_provinces(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(full names, with unknown values kept as given) and a mask of unknown values."""
-    named = map_unique(values, province_name)
+    compacted = compact_column(values)
+    named = compacted.map(_LOOKUP)  # province_name of each value
     unknown = values.notna() & named.isna()
-    return named.where(~unknown, map_unique(values, compact)).astype(object), unknown
+    return named.where(~unknown, compacted).astype(object), unknown

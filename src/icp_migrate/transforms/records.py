@@ -6,13 +6,21 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from ..canonical import ENTITY_TYPES, PERSON_CERTS, PRODUCTS
+from ..frames import RECORD_DOMAINS, RECORDS, conform
 from .certificates import normalize_certificates
 from .dates import parse_dates
 from .domains import explode_domains
 from .icp_numbers import normalize_filing_numbers
 from .provinces import normalize_provinces
-from .text import blank_to_none, join_texts, squash
-from .text_fast import compact_column, map_bulk, simple_squash, squash_column
+from .text import (
+    blank_to_none,
+    compact_column,
+    join_texts,
+    map_bulk,
+    simple_squash,
+    squash,
+    squash_column,
+)
 
 
 def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -74,7 +82,8 @@ def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     out["warnings"] = join_texts(warnings, raw.index)
     readable = out["read_error"].isna()
     out.loc[~readable, "warnings"] = None
-    return out, record_domains[record_domains["row_id"].isin(out.loc[readable, "row_id"])]
+    kept_domains = record_domains[record_domains["row_id"].isin(out.loc[readable, "row_id"])]
+    return conform(out, RECORDS), conform(kept_domains, RECORD_DOMAINS)
 
 
 def _email(values: pd.Series) -> pd.Series:

@@ -1,4 +1,5 @@
-"""The vectorised domain paths give exactly what clean_domain and idna give, value by value."""
+"""domains.py (bulk ASCII path, cjk_forms, idna for the rest) equals clean_domain and idna
+value by value."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icp_migrate.transforms import domains as dom
-from icp_migrate.transforms.idn import fast_idna
-from icp_migrate.transforms.text import map_unique_columns
+from icp_migrate.transforms.idn import cjk_forms
+from oracles import clean_domain_each, idna_pair, split_domains_each
 
-NAMES = ("domain", "unicode_domain", "problem")
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 ASCII_LABEL = st.text("abcxyz019-", min_size=1, max_size=12)
 CJK_LABEL = st.text(st.one_of(CJK, st.sampled_from("ab09")), min_size=1, max_size=8)
@@ -32,28 +32,20 @@ TOKENS = st.lists(_label(), min_size=1, max_size=5).map(".".join) | st.lists(
     st.one_of(_label(), ODD), max_size=6).map("".join)
 
 
-def _idna_pair(text: str) -> tuple[str, str] | None:
-    try:
-        alabel = idna.encode(text, uts46=True).decode("ascii")
-        return alabel, idna.decode(alabel)
-    except (idna.IDNAError, UnicodeError, ValueError):
-        return None
-
-
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(CJK_LABEL | ASCII_LABEL, min_size=1, max_size=4).map(".".join) | TOKENS)
-def test_fast_idna_agrees_with_idna(text):
+def test_cjk_forms_agrees_with_idna(text):
     text = text.lower()
-    fast = fast_idna(text)
+    fast = cjk_forms(text)
     if fast is not None:
-        assert fast == _idna_pair(text)
+        assert fast == idna_pair(text)
 
 
-def test_fast_idna_takes_the_common_shapes():
-    assert fast_idna("中文网.中国") == _idna_pair("中文网.中国")
-    assert fast_idna("xn--fiq228c.cn") == _idna_pair("xn--fiq228c.cn")
-    assert fast_idna("abc中文.com") == _idna_pair("abc中文.com")
-    assert fast_idna("xn---bbk.cn") is None  # not canonical: idna decides (and rejects)
+def test_cjk_forms_takes_the_common_shapes():
+    assert cjk_forms("中文网.中国") == idna_pair("中文网.中国")
+    assert cjk_forms("xn--fiq228c.cn") == idna_pair("xn--fiq228c.cn")
+    assert cjk_forms("abc中文.com") == idna_pair("abc中文.com")
+    assert cjk_forms("xn---bbk.cn") is None  # not canonical: idna decides (and rejects)
 
 
 def test_cjk_block_is_valid_and_unmapped_in_idna():
@@ -63,17 +55,13 @@ def test_cjk_block_is_valid_and_unmapped_in_idna():
         idna.core.check_label(char)
 
 
-def _clean_each(tokens: pd.Series) -> pd.DataFrame:
-    return map_unique_columns(tokens, dom.clean_domain, NAMES)
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(TOKENS, min_size=1, max_size=20))
 def test_clean_domains_equals_clean_domain_per_token(values):
     tokens = pd.Series(values, dtype=object)
     got = dom.clean_domains(tokens)
-    pd.testing.assert_frame_equal(got, _clean_each(tokens).set_axis(tokens.index))
-    assert got.map(type).equals(_clean_each(tokens).map(type))
+    pd.testing.assert_frame_equal(got, clean_domain_each(tokens).set_axis(tokens.index))
+    assert got.map(type).equals(clean_domain_each(tokens).map(type))
 
 
 def test_clean_domains_table():
@@ -81,13 +69,8 @@ def test_clean_domains_table():
               "中文.中国", "XN--FIQ228C.CN", "bad_domain.cn", "", "-a.cn", "a..cn", "ex ample"]
     tokens = pd.Series(values, dtype=object, index=pd.Index(range(10, 21), name="row_id"))
     got = dom.clean_domains(tokens)
-    want = _clean_each(pd.Series(values, dtype=object)).set_axis(tokens.index)
+    want = clean_domain_each(pd.Series(values, dtype=object)).set_axis(tokens.index)
     pd.testing.assert_frame_equal(got, want)
-
-
-def _split_each(domains: pd.Series) -> pd.Series:
-    tokens = domains.dropna().str.split(dom.SEPARATORS).explode().dropna()
-    return tokens[tokens != ""]
 
 
 SEPARATED = st.lists(st.one_of(TOKENS, st.sampled_from([" ", ";", "；", ",", "，", "、", "\t",
@@ -101,7 +84,8 @@ def test_split_tokens_equals_the_regex_split(values):
     domains = pd.Series(values, dtype=object, name="domains")
     row_ids = pd.Series(range(100, 100 + len(values)), name="row_id")
     got = dom.split_tokens(row_ids, domains)
-    want = _split_each(pd.Series(values, dtype=object, index=pd.Index(row_ids, name="row_id")))
+    index = pd.Index(row_ids, name="row_id")
+    want = split_domains_each(pd.Series(values, dtype=object, index=index))
     assert got.tolist() == want.tolist()
     assert got.index.tolist() == want.index.tolist()
 

@@ -1,4 +1,5 @@
-"""The CSV reader's bulk path gives the frame the line-by-line walk alone gives."""
+"""The CSV reader (bulk split of plain lines, per-line walk for the rest) gives the frame the
+walk alone gives, and whole-file decoding what per-line decoding gives."""
 
 from __future__ import annotations
 
@@ -6,34 +7,19 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from icp_migrate.mapping import CsvOptions, builtin_mappings
+from icp_migrate.mapping import builtin_mappings
 from icp_migrate.readers import csv_reader
 from icp_migrate.readers import lines as lines_module
 from icp_migrate.readers.lines import DecodedLines, decode_lines
+from oracles import csv_walk_only
 
 OPTIONS = next(m.csv for m in builtin_mappings() if m.reader == "csv")
 HEADER = "a,b,c,d"
 
 
-def walk_only(decoded: DecodedLines, options: CsvOptions) -> pd.DataFrame:
-    """The reader before its bulk path: every line through csv_reader._records."""
-    header_index, header = csv_reader.header_of(decoded, options)
-    blank = [None] * len(header)
-    locators, errors, rows = [], [], []
-    for index, cells, error in csv_reader._records(decoded, header_index + 1, len(header),
-                                                   options):
-        locators.append(f"line {index + 1}")
-        errors.append(error)
-        rows.append(cells if cells is not None else blank)
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame["locator"] = locators
-    frame["read_error"] = errors
-    return frame
-
-
 def assert_same(decoded: DecodedLines) -> None:
     got = csv_reader.read_csv_records(decoded, OPTIONS)
-    want = walk_only(decoded, OPTIONS)
+    want = csv_walk_only(decoded, OPTIONS)
     pd.testing.assert_frame_equal(got, want)
     assert got.map(type).equals(want.map(type))
 
@@ -65,7 +51,7 @@ def test_single_column_files_take_the_walk():
     header_index, header = csv_reader.header_of(decoded, OPTIONS)
     got = csv_reader.read_csv_records(decoded, OPTIONS)
     assert got["only"].tolist() == ["x", "y"] and header == ["only"] and header_index == 0
-    pd.testing.assert_frame_equal(got, walk_only(decoded, OPTIONS))
+    pd.testing.assert_frame_equal(got, csv_walk_only(decoded, OPTIONS))
 
 
 @settings(max_examples=2000, deadline=None)

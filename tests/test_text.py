@@ -1,4 +1,4 @@
-"""Bulk text clean-ups (pyarrow) give exactly what the per-value Python functions give."""
+"""text.py's column clean-ups (bulk, with the per-value fallback) equal the per-value oracles."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icp_migrate.transforms.icp_numbers import _NAMES, parse_filing_number, parse_filing_numbers
-from icp_migrate.transforms.text import compact, map_unique, map_unique_columns, squash
-from icp_migrate.transforms.text_fast import WIDE_CHARS, compact_column, squash_column
+from icp_migrate.transforms.text import (
+    WIDE_CHARS,
+    compact,
+    compact_column,
+    map_unique,
+    squash,
+    squash_column,
+)
+from oracles import each, each_columns, join_texts_by_stacking
 
 PIECES = st.sampled_from(["浙", "川", "ICP", "icp", "备", "備", "证", "号", "-", "－", "—", " ",
                           "\u3000", "\t", "\u200b", "0", "7", "０", "９", "12345678", "ｉｃｐ",
@@ -41,22 +48,22 @@ def same(got: pd.Series | pd.DataFrame, want: pd.Series | pd.DataFrame) -> None:
 @given(st.lists(st.one_of(st.none(), TEXT), min_size=1, max_size=30))
 def test_squash_and_compact_columns(values):
     column = pd.Series(values, dtype=object)
-    same(squash_column(column), map_unique(column, squash))
-    same(compact_column(column), map_unique(column, compact))
+    same(squash_column(column), each(column, squash))
+    same(compact_column(column), each(column, compact))
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.none(), FILING, TEXT), min_size=1, max_size=30))
 def test_filing_numbers_in_bulk(values):
     column = pd.Series(values, dtype=object)
-    same(parse_filing_numbers(column), map_unique_columns(column, parse_filing_number, _NAMES))
+    same(parse_filing_numbers(column), each_columns(column, parse_filing_number, _NAMES))
 
 
 @pytest.mark.parametrize("values", [[], [None], [None, None], ["", " "]])
 def test_edge_columns(values):
     column = pd.Series(values, dtype=object)
-    same(squash_column(column), map_unique(column, squash))
-    same(parse_filing_numbers(column), map_unique_columns(column, parse_filing_number, _NAMES))
+    same(squash_column(column), each(column, squash))
+    same(parse_filing_numbers(column), each_columns(column, parse_filing_number, _NAMES))
 
 
 def test_a_column_of_other_values_fails_as_before():
@@ -79,17 +86,9 @@ def test_certificate_numbers_and_emails_in_bulk(values):
 
     column = pd.Series(values, dtype=object)
     same(certificates.map_bulk(column, certificates._clean_in_bulk, certificates.clean_number),
-         map_unique(column, certificates.clean_number))
+         each(column, certificates.clean_number))
     cleaned = records.blank_to_none(column)
-    same(records._email(column), map_unique(cleaned, lambda v: squash(v).lower()))
-
-
-def _join_texts_by_stacking(parts: list[pd.Series], index: pd.Index) -> pd.Series:
-    frame = pd.concat([p.reindex(index) for p in parts], axis=1, keys=range(len(parts)))
-    stacked = frame.stack()
-    stacked = stacked[stacked.map(lambda v: isinstance(v, str) and v != "")]
-    joined = stacked.astype(str).groupby(level=0).agg("; ".join)
-    return joined.reindex(index).astype(object)
+    same(records._email(column), each(cleaned, lambda v: squash(v).lower()))
 
 
 PART = st.lists(st.one_of(st.none(), st.just(float("nan")), st.sampled_from(["", "a", "b c"])),
@@ -104,7 +103,7 @@ def test_join_texts_equals_stacking(columns):
     index = pd.Index([3, 1, 4, 5, 9])
     parts = [pd.Series(c, index=index, dtype=object) for c in columns]
     parts[0] = parts[0].iloc[1:]  # a part may cover only some rows
-    same(join_texts(parts, index), _join_texts_by_stacking(parts, index))
+    same(join_texts(parts, index), join_texts_by_stacking(parts, index))
 
 
 @settings(max_examples=300, deadline=None)
