@@ -70,8 +70,10 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
         with clock.stage("validate"):
             check = tasks.validate_plan(planned)
         run.validations.update({f"plan_{table}": r for table, r in check.results.items()})
-        summary = run.summary(planned, check)  # PlanValidationError: nothing loaded
-        if not dry_run:
+        summary = run.summary(planned, check, known)  # PlanValidationError: nothing loaded
+        if dry_run:
+            run.write_preview()
+        else:
             with clock.stage("load"):
                 tasks.load(run.engine, run.run_id, planned, summary)
                 del planned  # the report reads the store

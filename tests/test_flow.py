@@ -123,11 +123,31 @@ def _later_batch(tables: dict[str, pd.DataFrame], tmp_path: Path):
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_dry_run_loads_nothing(samples, tmp_path):
+def test_dry_run_loads_nothing_and_previews_what_it_would_change(samples, tmp_path):
     url = f"sqlite:///{tmp_path / 'dry.db'}"
-    summary = migrate(sources=sources(samples), target=url, dry_run=True)
+    reports = tmp_path / "reports"
+    summary = migrate(sources=sources(samples), target=url, dry_run=True,
+                      reports_dir=str(reports))
     assert summary.status == "dry_run" and summary.records_in > 0
     assert not (tmp_path / "dry.db").exists()
+    # on an empty target every entity, account and website is new
+    assert summary.changes["new entity"] == summary.entities
+    assert summary.changes["new account"] == sum(summary.accounts.values())
+    assert summary.changes["website in a new account"] == summary.websites
+    preview = pd.read_csv(reports / summary.run_id / "preview.csv", dtype=str)
+    assert preview["change"].value_counts().to_dict() == {
+        k: v for k, v in summary.changes.items() if v}
+    # loaded for real, the same batch again would change nothing
+    loaded = migrate(sources=sources(samples), target=url, reports_dir=str(reports))
+    assert loaded.changes == summary.changes
+    before = dump(url)
+    again = migrate(sources=sources(samples), target=url, dry_run=True,
+                    reports_dir=str(reports))
+    assert again.changes["new entity"] == again.changes["new account"] == 0
+    assert again.changes["website in a new account"] == 0
+    assert again.changes["website added to an existing account"] == 0
+    after = dump(url)
+    assert all(before[name].equals(after[name]) for name in before)  # nothing written
 
 
 @pytest.mark.usefixtures("prefect_harness")

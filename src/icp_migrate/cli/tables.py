@@ -33,6 +33,11 @@ def print_summary(console: Console, summary: RunSummary) -> None:
                   f"{summary.multi_domain_websites:,}")
     table.add_row("records with warnings", f"{summary.warnings:,}")
     console.print(table)
+    changed = {kind: n for kind, n in summary.changes.items() if n}
+    if summary.changes:
+        verb = "would change" if summary.status == "dry_run" else "changed"
+        told = ", ".join(f"{kind} {n:,}" for kind, n in changed.items()) or "nothing"
+        console.print(Text(printable(f"the target {verb}: {told}")))
     if summary.seconds:
         console.print("stage seconds: " + ", ".join(f"{k} {v:.2f}"
                                                     for k, v in summary.seconds.items()))

@@ -24,14 +24,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from ..errors import PlanValidationError
 from ..plan import Plan
+from ..rules.preview import preview, preview_counts
 from ..store.load import fail_run, start_run
 from ..store.lock import target_lock
 from ..store.snapshot import read_snapshot
-from ..store.target import display_url, target_engine
+from ..store.target import database_file, display_url, target_engine
 from .summary import RunSummary, summarize
 
 if TYPE_CHECKING:
@@ -70,8 +72,8 @@ class StageClock:
 def open_engine(target: str, dry_run: bool) -> AbstractContextManager[Engine | None]:
     """The store's engine for the run (the one an inbox tick holds open, if it does); None
     for a dry run on a SQLite file that does not exist."""
-    if dry_run and target.startswith("sqlite:///") and not Path(
-            target[len("sqlite:///"):]).exists():
+    file = database_file(target)
+    if dry_run and file is not None and not Path(file).exists():
         return nullcontext(None)
     return target_engine(target)
 
@@ -102,6 +104,7 @@ class MigrateRun:
         self.clock = StageClock()
         self.validations: dict[str, dict] = {}  # suite name -> GX result, kept with the report
         self.engine: Engine | None = None
+        self.changes: pd.DataFrame | None = None  # what the plan changes (rules/preview.py)
         self._report = report
         self._held = ExitStack()  # the engine, then the run lock: released in reverse order
 
@@ -124,18 +127,33 @@ class MigrateRun:
         if self.engine is not None and recorded is not None:
             start_run(self.engine, self.run_id, self.started, recorded.sources, recorded)
 
-    def summary(self, planned: Plan, check: PlanCheck) -> RunSummary:
-        """The run's summary (its `seconds` filled as the later stages end); raises
-        PlanValidationError when a plan-level expectation failed (nothing is loaded)."""
+    def summary(self, planned: Plan, check: PlanCheck, known: Plan) -> RunSummary:
+        """The run's summary (its `seconds` filled as the later stages end), with what the
+        plan changes in the target (`known`); raises PlanValidationError when a plan-level
+        expectation failed (nothing is loaded)."""
         status = "dry_run" if self.dry_run else "completed"
         summary = summarize(self.run_id, display_url(self.target), planned, status)
         summary.seconds = self.clock.seconds
+        self.changes = preview(planned, known)
+        summary.changes = preview_counts(self.changes)
         if not check.success:
             summary.status = "failed"
             summary.failed_expectations = list(check.failed)
             raise PlanValidationError("plan-level expectations failed, nothing loaded: "
                                       + "; ".join(check.failed))
         return summary
+
+    def write_preview(self) -> Path | None:
+        """A dry run's preview: every change the plan would make, one CSV row each
+        (`<reports_dir>/<run_id>/preview.csv`; ids whole, no personal data)."""
+        if self.changes is None:
+            return None
+        folder = Path(self.reports_dir) / self.run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "preview.csv"
+        self.changes.to_csv(path, index=False, encoding="utf-8")
+        log.info("preview: %d changes, written to %s", len(self.changes), path)
+        return path
 
     def __enter__(self) -> MigrateRun:
         return self
