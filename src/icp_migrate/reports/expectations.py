@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from icp_migrate.reports.masks import mask_shown
+from icp_migrate.masking import mask_text
 from icp_migrate.store.validations import flagged_row_ids
 
 SUITE_COLUMNS = ["suite", "success", "evaluated", "successful", "unsuccessful"]
@@ -102,7 +102,7 @@ def _value(value: Any) -> str:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
                                                              default=str)
-    return mask_shown(text)
+    return mask_text(text)
 
 
 def _examples(item: dict, located: dict[int, str]) -> str:

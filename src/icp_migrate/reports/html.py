@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from html import escape
 
+from icp_migrate.masking import mask_text
 from icp_migrate.reports.data import ReportData
-from icp_migrate.reports.masks import mask_shown
 from icp_migrate.reports.page import note, page
 from icp_migrate.reports.sections import SECTIONS
 from icp_migrate.reports.sections.validation import GX_PAGE
@@ -43,7 +43,7 @@ def _run_facts(data: ReportData) -> str:
              ("finished", run["finished_at"] or "—"),
              ("sources", "\n".join(display_url(s) if "://" in s else s for s in sources))]
     if run.get("error"):
-        facts.append(("error", mask_shown(str(run["error"]))))
+        facts.append(("error", mask_text(str(run["error"]))))
     items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v)).replace(chr(10), '<br>')}</dd>"
                     for k, v in facts)
     return f"<dl>{items}</dl>"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from icp_migrate.reports.masks import mask_shown
+from icp_migrate.masking import mask_text
 from icp_migrate.reports.page import note
 
 LIST_ROWS = 200  # rows of each list section (members split, conflicts, …); totals count all
@@ -51,7 +51,7 @@ def nullable(value: object) -> object:
 def masked(value: object) -> str:
     """A reason or warning as shown: certificate and phone numbers masked."""
     shown = text(value)
-    return mask_shown(shown) if shown else ""
+    return mask_text(shown) if shown else ""
 
 
 # -- HTML --------------------------------------------------------------------------------

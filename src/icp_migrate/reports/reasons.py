@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from icp_migrate.reports.masks import mask_shown
+from icp_migrate.masking import mask_text
 
 NO_REASON = "(none)"
 _PREFIX = re.compile(r"[:;(（]")
@@ -29,7 +29,7 @@ def reason_group(reason: object) -> str:
 @lru_cache(maxsize=8192)
 def _head_group(head: str) -> str:
     """Masking a head is the costly part; a run's reasons share a handful of heads."""
-    return mask_shown(_NUMBERS.sub("#", head)) or NO_REASON
+    return mask_text(_NUMBERS.sub("#", head)) or NO_REASON
 
 
 def group_reasons(texts: pd.DataFrame,

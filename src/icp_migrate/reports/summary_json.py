@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from icp_migrate.masking import mask_text
 from icp_migrate.reports.data import ReportData
-from icp_migrate.reports.masks import mask_shown
 from icp_migrate.reports.sections import SECTIONS
 from icp_migrate.store.target import display_url
 
@@ -24,7 +24,7 @@ def summary_dict(data: ReportData) -> dict[str, Any]:
             "status": run["status"],
             "started_at": run["started_at"],
             "finished_at": run["finished_at"],
-            "error": mask_shown(str(run["error"])) if run.get("error") else None,
+            "error": mask_text(str(run["error"])) if run.get("error") else None,
             "target": data.target,
             "sources": [display_url(x) if "://" in x else x for x in sources],
         },
