@@ -200,6 +200,9 @@ def test_duplicates_merge_domains_into_the_first():
                domains="a.cn;b.cn", website_name="second"),
     ])
     assert dispositions(plan) == ["loaded", "duplicate"]
+    # the reason names the first record by its source and line, as an editor shows it
+    assert plan.dispositions["reasons"].iat[1] == (
+        "same website seen earlier in this run (test.csv line 2); domains merged")
     assert plan.website_filings["website_name"].tolist() == ["first"]
     assert sorted(plan.domains["domain"]) == ["a.cn", "b.cn"]
     assert set(plan.domains["website_filing_number"]) == {site(1)}

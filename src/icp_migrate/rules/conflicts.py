@@ -62,7 +62,8 @@ def settle(attached: pd.DataFrame, record_domains: pd.DataFrame, known_websites:
     order = sites[live]
     repeat = order.duplicated(["entity_id", "website_filing_number"])
     first = order.drop_duplicates(["entity_id", "website_filing_number"])
-    first_locator = first.set_index("website_filing_number")["locator"]
+    first_locator = first.set_index("website_filing_number")["source"].astype(str) + " " + (
+        first.set_index("website_filing_number")["locator"].astype(str))
     again = repeat[repeat].index
     out.loc[again, "disposition"] = "duplicate"
     out.loc[again, "reasons"] = ("same website seen earlier in this run ("

@@ -36,8 +36,8 @@ GROUPING_COLUMNS = ("row_id", "cert_valid", "cert_key", "cert_type", "cert_numbe
                     "cert_upgraded", "cert_problem", "is_person", "name_key",
                     "entity_filing_number", "website_entity_number", "website_filing_number")
 # What settle reads of an attached record.
-SETTLE_COLUMNS = ("entity_id", "website_filing_number", "locator", "website_name", "filed_on",
-                  "member_id")
+SETTLE_COLUMNS = ("entity_id", "website_filing_number", "source", "locator", "website_name",
+                  "filed_on", "member_id")
 
 
 def _with_screening(records: pd.DataFrame, screened: pd.DataFrame) -> pd.DataFrame:
