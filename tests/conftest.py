@@ -38,20 +38,25 @@ PG_TEST_URL = os.environ.get(
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[Engine]:
     """An engine on the test database, checked once a session: skip, or fail on CI, if down."""
-    engine = create_engine(PG_TEST_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        engine.dispose()
-        cause = str(exc.orig).strip().splitlines()[0]
-        reason = (
-            f"PostgreSQL not reachable at {make_url(PG_TEST_URL).render_as_string()} ({cause}); "
-            "start it or set ICP_MIGRATE_TEST_PG_URL"
-        )
-        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
+    engine = _server_engine(PG_TEST_URL, "PostgreSQL", "start it or set ICP_MIGRATE_TEST_PG_URL")
     yield engine
     engine.dispose()
+
+
+def _server_engine(url: str, server: str, advice: str) -> Engine:
+    """An engine on a test server that answers; if it does not (or its driver is missing):
+    a skip with the reason, or on CI (`CI=true`) a failure."""
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return engine
+    except (OperationalError, ImportError) as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = f"{server} not reachable at {make_url(url).render_as_string()} ({cause}); {advice}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 @pytest.fixture
@@ -80,17 +85,8 @@ MYSQL_TEST_URL = os.environ.get(
 def mysql_admin() -> Iterator[Engine]:
     """An engine on the MariaDB test server, checked once a session: skip, or fail on CI
     (`CI=true`), if it is down or its driver is missing."""
-    try:
-        engine = create_engine(MYSQL_TEST_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except (OperationalError, ImportError) as exc:
-        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        reason = (
-            f"MariaDB not reachable at {make_url(MYSQL_TEST_URL).render_as_string()} "
-            f"({cause}); start it, install pymysql or set ICP_MIGRATE_TEST_MYSQL_URL"
-        )
-        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
+    engine = _server_engine(MYSQL_TEST_URL, "MariaDB",
+                            "start it, install pymysql or set ICP_MIGRATE_TEST_MYSQL_URL")
     yield engine
     engine.dispose()
 
