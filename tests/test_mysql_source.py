@@ -224,6 +224,7 @@ def test_a_database_that_cannot_be_reached_is_one_line_with_the_password_hidden(
     shown = url.render_as_string(hide_password=True)
     assert message.startswith(f"{shown}: cannot connect to the database (")
     assert cause in message and "\n" not in message
+    assert "((" not in message  # the driver's (code, "message") tuple is unwrapped
     assert "s3cret" not in message and ":***@" in message
 
 
@@ -235,3 +236,12 @@ def test_the_cli_prints_one_line_for_a_wrong_password(mysql_admin, tmp_path):
     line = one_line_error(result)
     assert "cannot connect to the database" in line and "Access denied" in line
     assert "s3cret" not in result.stderr + result.stdout and ":***@" in line
+
+
+def test_a_mysql_url_without_a_driver_uses_pymysql(mysql_url):
+    """`mysql://…` (no driver named) reads as `mysql+pymysql://…`: the driver installed."""
+    copy_legacy(mysql_url, charset="utf8mb4")
+    bare = "mysql://" + mysql_url.split("://", 1)[1]
+    _frame, records = read(bare)
+    _want_frame, want_records = read(SAMPLE_DB)
+    same_values(records, want_records)

@@ -142,12 +142,32 @@ def _check_csv_header(spec: SourceSpec, decoded: DecodedLines, mapping: Mapping)
         raise SourceError(f"{spec.label}: header only, no records")
 
 
+# The drivers installed with icp-migrate, for URLs that name none (`mysql://…`).
+_DRIVERS = {"mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql",
+            "postgresql": "postgresql+psycopg"}
+
+
+def with_driver(url: str) -> str:
+    """`url` naming an installed driver where it names none (`mysql://` → `mysql+pymysql://`)."""
+    scheme, sep, rest = url.partition("://")
+    return f"{_DRIVERS[scheme]}{sep}{rest}" if sep and scheme in _DRIVERS else url
+
+
+def _reason(exc: BaseException) -> str:
+    """A driver error's message, without PyMySQL's `(code, "message")` tuple around it."""
+    cause = getattr(exc, "orig", None) or exc
+    args = getattr(cause, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        return f"{args[1]} (error {args[0]})"
+    return str(cause).strip().splitlines()[0]
+
+
 def _open_database(spec: SourceSpec, url: str, forced: Mapping | None) -> OpenedSource:
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(with_driver(url))
         tables = set(sa.inspect(engine).get_table_names())
     except (sa.exc.SQLAlchemyError, ImportError, ValueError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = _reason(exc)
         raise SourceError(f"{spec.label}: cannot connect to the database ({reason})") from None
     if forced is not None:
         mapping = forced
