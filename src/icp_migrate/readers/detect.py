@@ -156,7 +156,7 @@ def with_driver(url: str) -> str:
 def _reason(exc: BaseException) -> str:
     """A driver error's message, without PyMySQL's `(code, "message")` tuple around it."""
     cause = getattr(exc, "orig", None) or exc
-    args = getattr(cause, "args", ())
+    args: tuple[object, ...] = tuple(getattr(cause, "args", ()))
     if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
         return f"{args[1]} (error {args[0]})"
     return str(cause).strip().splitlines()[0]
