@@ -200,12 +200,25 @@ def test_duplicates_merge_domains_into_the_first():
                domains="a.cn;b.cn", website_name="second"),
     ])
     assert dispositions(plan) == ["loaded", "duplicate"]
-    # the reason names the first record by its source and line, as an editor shows it
+    # the reason names the first record by its line, as an editor shows it
     assert plan.dispositions["reasons"].iat[1] == (
-        "same website seen earlier in this run (test.csv line 2); domains merged")
+        "same website seen earlier in this run (line 2); domains merged")
     assert plan.website_filings["website_name"].tolist() == ["first"]
     assert sorted(plan.domains["domain"]) == ["a.cn", "b.cn"]
     assert set(plan.domains["website_filing_number"]) == {site(1)}
+
+
+def test_a_duplicate_from_another_file_names_that_file_and_line():
+    first = canonical_frame([record(cert_type="uscc", cert_number=A,
+                                    website_filing_number=site(1))], source="/in/a.csv")
+    again = canonical_frame([record(cert_type="uscc", cert_number=A,
+                                    website_filing_number=site(1))], source="/in/b.jsonl")
+    both = pd.concat([first, again], ignore_index=True)
+    both["row_id"] = range(len(both))
+    plan = run_rules(both)
+    assert dispositions(plan) == ["loaded", "duplicate"]
+    assert plan.dispositions["reasons"].iat[1] == (
+        "same website seen earlier in this run (a.csv line 2); domains merged")
 
 
 def test_one_member_with_several_entities_gets_one_account_each():

@@ -62,13 +62,18 @@ def settle(attached: pd.DataFrame, record_domains: pd.DataFrame, known_websites:
     order = sites[live]
     repeat = order.duplicated(["entity_id", "website_filing_number"])
     first = order.drop_duplicates(["entity_id", "website_filing_number"])
-    first_locator = first.set_index("website_filing_number")["source"].astype(str) + " " + (
-        first.set_index("website_filing_number")["locator"].astype(str))
+    firsts = first.set_index("website_filing_number")
     again = repeat[repeat].index
+    number = order.loc[again, "website_filing_number"]
+    # the first record by its line, and by its file's name too when it is another file's
+    first_source = number.map(firsts["source"]).astype(str)
+    other_file = first_source != order.loc[again, "source"].astype(str)
+    where = number.map(firsts["locator"]).astype(str).where(
+        ~other_file, first_source.map(_file_name) + " " + number.map(firsts["locator"])
+        .astype(str))
     out.loc[again, "disposition"] = "duplicate"
-    out.loc[again, "reasons"] = ("same website seen earlier in this run ("
-                                 + order.loc[again, "website_filing_number"].map(first_locator)
-                                 .astype(str) + "); domains merged")
+    out.loc[again, "reasons"] = ("same website seen earlier in this run (" + where
+                                 + "); domains merged")
 
     kept_rows = out.loc[live, "row_id"]  # a record that lost a domain is not among them
     planned, warnings = _assign_domains(listed[listed["row_id"].isin(kept_rows)], free_domains)
@@ -211,3 +216,8 @@ def _assign_domains(listed: pd.DataFrame, known_domains: pd.DataFrame):
         listed.loc[elsewhere, "row_id"]).agg("; ".join)
     planned = listed[~elsewhere].drop_duplicates("domain")
     return planned[["domain", "unicode_domain", "website_filing_number"]], warnings
+
+
+def _file_name(source: str) -> str:
+    """A source as a person names it: a file's name (a URL as it is)."""
+    return source if "://" in source else source.replace("\\", "/").rsplit("/", 1)[-1]
