@@ -186,3 +186,38 @@ def test_version_and_help_without_type_noise(tmp_path):
         assert shown.returncode == 0, shown.stderr
         assert "Usage:" in shown.stdout
         assert not re.search(r"<(bool|str|path|int|list\[str\])>|\{\w+\}", shown.stdout), command
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["records", "export", "--disposition", "lost"], 2,
+     "--disposition must be one of loaded|duplicate|out_of_scope|quarantined|needs_review, "
+     "not 'lost'"),
+    (["records", "export", "--disposition", "loaded"], 1, "no run recorded in sqlite:///"),
+    (["records", "export", "--disposition", "loaded", "--run", "r9"], 2, "no run 'r9' in"),
+    (["plan", "export", "--out", "plan.txt"], 2, "--out plan.txt: a file must end in .csv"),
+])
+def test_export_errors_are_one_line(tmp_path, args, code, message):
+    from icp_migrate.store.target import open_target
+
+    open_target(f"sqlite:///{tmp_path / 't.db'}").dispose()  # a store without runs
+    result = cli(*args, "--target", "t.db", cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    assert message in one_line_error(result)
+
+
+def test_exports_write_to_stdout_or_a_file(tmp_path):
+    from icp_migrate.reports.plan_export import COLUMNS
+    from icp_migrate.store.target import open_target
+
+    open_target(f"sqlite:///{tmp_path / 't.db'}").dispose()
+    results = [subprocess.run([*CLI, *args, "--target", "t.db"], cwd=tmp_path,
+                              capture_output=True, timeout=300)
+               for args in (["plan", "export", "--out", "-"],
+                            ["plan", "export", "--out", "p.json"])]
+    assert [r.returncode for r in results] == [0, 0], results[0].stderr + results[1].stderr
+    assert results[0].stdout == ("\ufeff" + ",".join(COLUMNS) + "\r\n").encode()  # the CSV
+    assert results[1].stdout.decode().startswith("wrote p.json: 0 accounts, 0 website filings")
+    assert json.loads((tmp_path / "p.json").read_bytes()) == []
+    shown = cli("records", "export", "--help", cwd=tmp_path)
+    assert shown.returncode == 0 and "--disposition" in shown.stdout
+    assert not re.search(r"<(bool|str|path|int|list\[str\])>|\{\w+\}", shown.stdout)

@@ -1,4 +1,5 @@
-"""The account plan export: one entry per account, masked, stable to the byte."""
+"""The account plan export: one row per website filing under its account (JSON: accounts
+with their websites and domains), masked, stable to the byte."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import csv
 import io
 import json
 import shutil
-from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from icp_migrate.cli import app
 from icp_migrate.masking import mask
-from icp_migrate.reports.plan_export import COLUMNS, export_plan, plan_entries, to_csv, to_json
+from icp_migrate.reports.plan_export import COLUMNS, export_plan, plan_rows, to_csv, to_json
 from icp_migrate.store.load import load_plan, start_run
 from icp_migrate.store.target import open_target
 from test_flow import SAMPLES, sources
@@ -25,9 +25,16 @@ from test_reports import HOSTILE_ATTR, RIC, T0, USCC, W1, W2, W3, W4, _frame, re
 ACCOUNTS = ("account_id", "account_kind", "real_name_verification_required", "entity_id",
             "entity_type", "entity_name", "cert_type", "cert_number", "province",
             "entity_filing_number")
+WEBSITES = ("website_filing_number", "account_id", "website_name", "product", "filed_on",
+            "member_id")
 
 
-def test_entries_on_inline_frames():
+def _csv_rows(data: bytes) -> list[dict[str, str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_rows_on_inline_frames():
     accounts = _frame([
         ("A2", "resources", True, "E1", "enterprise", "=HYPERLINK(\"x\")", "uscc", USCC, "浙江省",
          None),
@@ -35,72 +42,102 @@ def test_entries_on_inline_frames():
          None),
         ("A0", "filing", False, "E0", "individual", "王伟", "resident_id", RIC, None, None),
     ], ACCOUNTS)
-    websites = pd.DataFrame({"website_filing_number": [W2, W1, W3],
-                             "account_id": ["A1", "A1", "A0"]})
-    domains = pd.DataFrame({"domain": ["b.cn", "a.cn", "a.cn"], "account_id": ["A1", "A1", "A1"]})
-    members = pd.DataFrame({"entity_id": ["E1", "E1", "E0", "E1"],
-                            "member_id": ["m2", "m1", "m9", "m1"]})
-    entries = plan_entries(accounts, websites, domains, members)
-    assert list(entries.columns) == list(COLUMNS)
-    assert entries["account_id"].tolist() == ["A0", "A1", "A2"]  # entity, then kind
-    a1 = entries.set_index("account_id").loc["A1"]
-    assert a1["website_filing_numbers"] == [W1, W2] and a1["domains"] == ["a.cn", "b.cn"]
-    assert a1["member_ids"] == ["m1", "m2"] and a1["cert_number_masked"] == mask(USCC)
-    # a resources account holds no filings: nothing to import, no member to log in with
-    a2 = entries.set_index("account_id").loc["A2"]
-    assert a2["website_filing_numbers"] == [] and a2["member_ids"] == []
-    assert a2["real_name_verification_required"] is True
+    websites = _frame([(W2, "A1", "-站二", "domain", "2016-03-02", "m2"),
+                       (W1, "A1", "站一", "domain", "2015-03-02", "m1"),
+                       (W3, "A0", "店", "winport_shop", None, "m9")], WEBSITES)
+    domains = pd.DataFrame({"domain": ["b.cn", "xn--fiqs8s.cn", "a.cn"],
+                            "unicode_domain": ["b.cn", "中国.cn", None],
+                            "website_filing_number": [W2, W1, W1]})
+    rows = plan_rows(accounts, websites, domains)
+    assert list(rows.columns) == list(COLUMNS)
+    # entity, then account kind, then website; the resources account once, websites blank
+    assert list(zip(rows["account_id"], rows["website_filing_number"], strict=True)) == [
+        ("A0", W3), ("A1", W1), ("A1", W2), ("A2", None)]
+    assert rows["domains"][1] == [{"domain": "a.cn", "unicode_domain": None},
+                                  {"domain": "xn--fiqs8s.cn", "unicode_domain": "中国.cn"}]
+    assert rows["domains"][0] == [] and rows["member_id"][2] == "m2"
+    assert rows["cert_number_masked"][1] == mask(USCC)
 
-    data = to_csv(entries)
-    assert data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[1]["website_filing_numbers"] == f"{W1};{W2}"
-    assert rows[1]["entity_name"] == "'=HYPERLINK(\"x\")"  # never a formula in Excel
-    assert rows[0]["real_name_verification_required"] == "false"
-    decoded = json.loads(to_json(entries))
-    assert decoded[1]["entity_name"] == "=HYPERLINK(\"x\")" and decoded[1]["domains"] == [
-        "a.cn", "b.cn"]
-    for blob in (data.decode("utf-8-sig"), to_json(entries).decode()):
+    table = _csv_rows(to_csv(rows))
+    assert [r["website_filing_number"] for r in table] == [W3, W1, W2, ""]
+    assert table[1]["domains"] == "a.cn;xn--fiqs8s.cn (中国.cn)"
+    assert table[2]["domains"] == "b.cn" and table[2]["filed_on"] == "2016-03-02"
+    assert table[2]["website_name"] == "'-站二"  # never a formula in Excel
+    assert table[1]["entity_name"] == "'=HYPERLINK(\"x\")"
+    assert table[0]["real_name_verification_required"] == "false"
+    assert table[3]["real_name_verification_required"] == "true"
+    assert (table[3]["member_id"], table[3]["domains"], table[3]["product"]) == ("", "", "")
+
+    accounts_json = json.loads(to_json(rows))
+    assert [a["account_id"] for a in accounts_json] == ["A0", "A1", "A2"]
+    a1 = accounts_json[1]
+    assert a1["entity_name"] == "=HYPERLINK(\"x\")" and a1["cert_number_masked"] == mask(USCC)
+    assert [w["website_filing_number"] for w in a1["websites"]] == [W1, W2]
+    assert a1["websites"][1] == {"website_filing_number": W2, "website_name": "-站二",
+                                 "product": "domain", "filed_on": "2016-03-02",
+                                 "domains": [{"domain": "b.cn", "unicode_domain": "b.cn"}],
+                                 "member_id": "m2"}
+    assert accounts_json[2]["websites"] == []
+    for blob in (to_csv(rows).decode("utf-8-sig"), to_json(rows).decode()):
         assert USCC not in blob and RIC not in blob
 
 
-def test_export_from_the_store_gathers_members_of_every_run(target_url, tmp_path):
+def test_export_from_the_store(target_url, tmp_path):
     engine = open_target(target_url)
     try:
         plan = report_plan()
         start_run(engine, "r1", T0, ["a.csv"])
         load_plan(engine, "r1", plan, {"records_in": plan.input_count})
-        # a later run brings W1 again from another member, as a duplicate
-        later = report_plan()
-        later.dispositions = later.dispositions.iloc[:1].assign(member_id="m9",
-                                                                disposition="duplicate")
-        later.input_count = 1
-        start_run(engine, "r2", T0 + timedelta(hours=1), ["c.csv"])
-        load_plan(engine, "r2", later, {"records_in": 1})
-        path, count = export_plan(engine, tmp_path, "json")
+        path, _, accounts, websites = export_plan(engine, tmp_path / "plan.json")
+        csv_path, data, _, _ = export_plan(engine, tmp_path)
     finally:
         engine.dispose()
-    assert path == tmp_path / "account_plan.json" and count == 4
+    assert path == tmp_path / "plan.json" and (accounts, websites) == (4, 4)
+    assert csv_path == tmp_path / "account_plan.csv" and csv_path.read_bytes() == data
     entries = {e["account_id"]: e for e in json.loads(path.read_text(encoding="utf-8"))}
-    assert entries["A1"]["member_ids"] == ["m1", "m2", "m9"]
-    assert entries["A1"]["website_filing_numbers"] == [W1, W2]
-    assert entries["A1"]["domains"] == ["a.example.cn", "b.example.cn", "xn--fiqs8s.cn"]
-    assert entries["A1R"]["website_filing_numbers"] == []
-    assert entries["A2"]["entity_name"] == HOSTILE_ATTR and entries["A2"]["member_ids"] == ["m1"]
-    assert entries["A3"]["website_filing_numbers"] == [W4]
+    assert list(entries) == ["A1", "A1R", "A2", "A3"]
+    a1 = entries["A1"]["websites"]
+    assert [(w["website_filing_number"], w["member_id"], w["filed_on"]) for w in a1] == [
+        (W1, "m1", "2015-03-02"), (W2, "m2", "2016-03-02")]
+    assert a1[0]["domains"] == [{"domain": "a.example.cn", "unicode_domain": "a.example.cn"},
+                                {"domain": "xn--fiqs8s.cn", "unicode_domain": "中国.cn"}]
+    assert a1[0]["website_name"] == HOSTILE_ATTR
+    assert entries["A1R"]["websites"] == [] and entries["A1R"]["account_kind"] == "resources"
+    assert entries["A2"]["entity_name"] == HOSTILE_ATTR
+    assert entries["A2"]["websites"][0]["domains"] == [
+        {"domain": "shop.example.cn", "unicode_domain": None}]
     assert entries["A3"]["real_name_verification_required"] is True
-    assert USCC not in path.read_text(encoding="utf-8")
+    assert [w["website_filing_number"] for w in entries["A3"]["websites"]] == [W4]
+    table = _csv_rows(data)
+    assert [(r["account_id"], r["website_filing_number"]) for r in table] == [
+        ("A1", W1), ("A1", W2), ("A1R", ""), ("A2", W3), ("A3", W4)]
+    assert table[0]["domains"] == "a.example.cn;xn--fiqs8s.cn (中国.cn)"
+    assert USCC not in path.read_text(encoding="utf-8") and USCC not in table[0].values()
+
+
+def _export(url: str, *args: str) -> bytes:
+    result = CliRunner().invoke(app, ["plan", "export", *args, "--target", url])
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes
 
 
 def _export_both(url: str, out: Path) -> dict[str, bytes]:
-    runner = CliRunner()
-    found = {}
-    for fmt in ("csv", "json"):
-        result = runner.invoke(app, ["plan", "export", "--format", fmt, "--out", str(out),
-                                     "--target", url])
-        assert result.exit_code == 0, result.output
-        found[fmt] = (out / f"account_plan.{fmt}").read_bytes()
-    return found
+    _export(url, "--out", str(out / "plan.csv"))
+    _export(url, "--format", "json", "--out", str(out))  # a folder: account_plan.json
+    return {"csv": (out / "plan.csv").read_bytes(),
+            "json": (out / "account_plan.json").read_bytes()}
+
+
+def _store_tables(url: str) -> dict[str, pd.DataFrame]:
+    engine = sa.create_engine(url)
+    try:
+        return {name: pd.read_sql(sa.text(query), engine) for name, query in {
+            "accounts": "SELECT account_id FROM accounts",
+            "websites": "SELECT website_filing_number, account_id FROM website_filings",
+            "domains": "SELECT domain, unicode_domain, website_filing_number FROM domains",
+        }.items()}
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -115,24 +152,49 @@ def test_reexport_after_an_unchanged_rerun_is_byte_identical(target_url, tmp_pat
     migrate(sources=sources(samples), target=target_url, reports_dir=reports)
     second = _export_both(target_url, tmp_path / "second")
     assert first == second
+    assert _export(target_url, "--out", "-") == second["csv"]  # stdout: the same bytes
 
-    engine = sa.create_engine(target_url)
-    try:
-        with engine.connect() as connection:
-            accounts = connection.execute(sa.text("SELECT COUNT(*) FROM accounts")).scalar_one()
-            sites = connection.execute(sa.text(
-                "SELECT website_filing_number FROM website_filings")).scalars().all()
-    finally:
-        engine.dispose()
-    entries = json.loads(second["json"])
-    assert len(entries) == accounts
-    listed = [w for e in entries for w in e["website_filing_numbers"]]
-    assert sorted(listed) == sorted(sites)  # every website once, in exactly one account
-    assert all(e["member_ids"] for e in entries if e["website_filing_numbers"])
-    assert len(list(csv.reader(io.StringIO(second["csv"].decode("utf-8-sig"))))) == accounts + 1
+    store = _store_tables(target_url)
+    accounts = json.loads(second["json"])
+    assert sorted(a["account_id"] for a in accounts) == sorted(store["accounts"]["account_id"])
+    listed = {w["website_filing_number"]: (a["account_id"], w) for a in accounts
+              for w in a["websites"]}
+    # every stored website exactly once, under its own account
+    assert sum(len(a["websites"]) for a in accounts) == len(store["websites"]) == len(listed)
+    assert {n: a for n, (a, _) in listed.items()} == dict(
+        zip(store["websites"]["website_filing_number"], store["websites"]["account_id"],
+            strict=True))
+    # every stored domain exactly once, under its own website, with its Unicode form
+    exported = sorted((d["domain"], d["unicode_domain"] or "", number)
+                      for number, (_, w) in listed.items() for d in w["domains"])
+    stored = store["domains"].fillna("")
+    assert exported == sorted(zip(stored["domain"], stored["unicode_domain"],
+                                  stored["website_filing_number"], strict=True))
+    assert any(d.startswith("xn--") for d, _, _ in exported)  # not a vacuous check
+    assert all(w["member_id"] for _, w in listed.values())
+
+    table = _csv_rows(second["csv"])
+    assert b"NaN" not in second["json"] and "nan" not in {v for r in table for v in r.values()}
+    empty = [a for a in accounts if not a["websites"]]
+    assert len(table) == len(store["websites"]) + len(empty)  # accounts without websites once
+    assert sorted(r["account_id"] for r in table if not r["website_filing_number"]) == sorted(
+        a["account_id"] for a in empty)
+    for row in table:
+        if row["website_filing_number"]:
+            _, website = listed[row["website_filing_number"]]
+            assert row["domains"] == ";".join(
+                d["domain"] if d["unicode_domain"] in (None, d["domain"])
+                else f"{d['domain']} ({d['unicode_domain']})" for d in website["domains"])
+    assert any(" (" in r["domains"] for r in table)
 
 
-def test_bad_format_is_a_usage_error(tmp_path):
-    result = CliRunner().invoke(app, ["plan", "export", "--format", "xml", "--target",
+@pytest.mark.parametrize(("args", "message"), [
+    (["--format", "xml"], "--format must be one of csv, json"),
+    (["--out", "plan.xlsx"], "a file must end in .csv or .json"),
+    (["--out", "plan.csv", "--format", "json"], "is a .csv file but --format is json"),
+])
+def test_bad_format_or_out_is_a_usage_error(tmp_path, args, message):
+    result = CliRunner().invoke(app, ["plan", "export", *args, "--target",
                                       f"sqlite:///{tmp_path / 't.db'}"])
-    assert result.exit_code == 2 and "--format must be one of csv, json" in result.output
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "t.db").exists()  # refused before the target was opened

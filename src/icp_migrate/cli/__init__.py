@@ -27,6 +27,7 @@ app.command()(store.show)
 app.command()(store.report)
 app.command()(explain.explain)
 app.add_typer(store.plan_app, name="plan")
+app.add_typer(store.records_app, name="records")
 app.command()(serve.serve)
 app.add_typer(review.review_app, name="review")
 

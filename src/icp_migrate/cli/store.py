@@ -1,7 +1,9 @@
-"""What the target store holds: `show`, `report` (a past run's report) and `plan export`."""
+"""What the target store holds: `show`, `report` (a past run's report), `plan export` and
+`records export`."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,8 +12,8 @@ from typing import Annotated, Any
 import typer
 
 from .. import settings
-from ..errors import UsageError
-from .output import guarded, out
+from .output import guarded
+from .output import out as out_console
 
 
 @contextmanager
@@ -32,7 +34,7 @@ def show(
     def body() -> None:
         from .tables import print_store
 
-        print_store(out, settings.target_url(target), limit)
+        print_store(out_console, settings.target_url(target), limit)
 
     guarded(body)
 
@@ -50,9 +52,15 @@ def report(
 
         with target_engine(target, read_only=True) as engine:
             files = write_report(engine, out_dir, run_id)
-        out.print(f"wrote {files.index} and {files.summary.name}", highlight=False)
+        out_console.print(f"wrote {files.index} and {files.summary.name}", highlight=False)
 
     guarded(body)
+
+
+def _to_stdout(data: bytes) -> None:
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
 
 
 plan_app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -61,19 +69,56 @@ plan_app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 @plan_app.command("export")
 def plan_export(
-    fmt: Annotated[str, typer.Option("--format", help="csv (UTF-8 with BOM) or json")] = "csv",
-    out_dir: Annotated[Path, typer.Option("--out", help="folder to write account_plan.* to")]
-    = Path("."),
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="csv (UTF-8 with BOM) or json (default: from --out's suffix, else csv)")]
+    = None,
+    out: Annotated[str, typer.Option(
+        "--out", help="FILE (.csv or .json), - for stdout, or a folder to write "
+        "account_plan.<format> to")] = ".",
     target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
 ) -> None:
-    """Write the import team's worklist: one entry per planned account."""
+    """Write the import team's worklist: one row per website filing under its account."""
     def body() -> None:
-        from ..reports.plan_export import FORMATS, export_plan
+        from ..reports.plan_export import export_plan, output_of
 
-        if fmt not in FORMATS:
-            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        output_of(out, fmt)  # a bad --out or --format before the target is opened
         with target_engine(target, read_only=True) as engine:
-            path, count = export_plan(engine, out_dir, fmt)
-        out.print(f"wrote {path}: {count:,} accounts", highlight=False)
+            path, data, accounts, websites = export_plan(engine, out, fmt)
+        if path is None:
+            _to_stdout(data)
+            return
+        out_console.print(f"wrote {path}: {accounts:,} accounts, {websites:,} website filings",
+                          highlight=False)
+
+    guarded(body)
+
+
+records_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                          help="The records of a run, by disposition.")
+
+
+@records_app.command("export")
+def records_export(
+    disposition: Annotated[str, typer.Option(
+        help="quarantined, needs_review, duplicate, out_of_scope or loaded")],
+    run_id: Annotated[str | None, typer.Option("--run", help="run id (default: the latest)")]
+    = None,
+    out: Annotated[str, typer.Option("--out", help="CSV file to write (UTF-8 with BOM); "
+                                     "- or none: stdout")] = "-",
+    target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
+) -> None:
+    """Write every record of a disposition in a run: where it is, its reasons and warnings."""
+    def body() -> None:
+        from ..reports.records_export import check_disposition, export_records
+
+        check_disposition(disposition)
+        path = None if out == "-" else Path(out)
+        with target_engine(target, read_only=True) as engine:
+            run, data, count = export_records(engine, disposition, run_id, path)
+        if path is None:
+            _to_stdout(data)
+            return
+        out_console.print(f"wrote {path}: {count:,} {disposition} records of run {run}",
+                          highlight=False)
 
     guarded(body)

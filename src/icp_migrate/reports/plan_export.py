@@ -1,9 +1,12 @@
-"""The import team's worklist: one entry per planned account, from the store.
+"""The import team's worklist: one row per website filing under its account, from the store.
 
-Each entry names the account, its entity (certificate masked), whether real-name
-verification is required, the websites and domains to import into it, and the legacy
-HiChina member ids the import logs in with. Ordering and text are stable: the same store
-exports the same bytes.
+Each row names the account, its entity (certificate masked), whether real-name
+verification is required, one website filing to import into the account (name, product,
+filing date, the legacy HiChina member id it was filed under) and that website's own
+domains, each `xn--` name with its Unicode form beside it. An account holding no website
+(a `resources` account) is one row with the website columns blank. The JSON is nested:
+one object per account with its `websites`, each with its `domains`. Ordering and text are
+stable: the same store exports the same bytes.
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
 
+from icp_migrate.errors import UsageError
 from icp_migrate.masking import mask
 from icp_migrate.reports.build import write_file
 from icp_migrate.store.exports import read_plan_frames
@@ -23,7 +30,7 @@ from icp_migrate.store.exports import read_plan_frames
 FORMATS = ("csv", "json")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FILE_STEM = "account_plan"
-COLUMNS = (
+ACCOUNT_COLUMNS = (
     "account_id",
     "account_kind",
     "real_name_verification_required",
@@ -34,76 +41,132 @@ COLUMNS = (
     "cert_number_masked",
     "province",
     "entity_filing_number",
-    "website_filing_numbers",
-    "domains",
-    "member_ids",
 )
-LIST_COLUMNS = ("website_filing_numbers", "domains", "member_ids")
-FILING_KINDS = ("filing", "filing_and_resources")  # the accounts filings are imported into
+WEBSITE_COLUMNS = ("website_filing_number", "website_name", "product", "filed_on", "domains",
+                   "member_id")
+COLUMNS = (*ACCOUNT_COLUMNS, *WEBSITE_COLUMNS)
 _KIND_ORDER = {"filing": 0, "filing_and_resources": 1, "resources": 2}
 
 
-def plan_entries(accounts: pd.DataFrame, websites: pd.DataFrame, domains: pd.DataFrame,
-                 members: pd.DataFrame) -> pd.DataFrame:
-    """One row per account (COLUMNS), lists sorted, rows by entity then account kind."""
+def plan_rows(accounts: pd.DataFrame, websites: pd.DataFrame,
+              domains: pd.DataFrame) -> pd.DataFrame:
+    """One row per website filing (COLUMNS) under its account, and one row with blank
+    website columns per account holding none; `domains` is a list of {domain,
+    unicode_domain} sorted by domain. Rows by entity, account kind, account, website."""
     frame = accounts.copy()
     frame["real_name_verification_required"] = frame["real_name_verification_required"].astype(
         bool)
     frame["cert_number_masked"] = frame["cert_number"].map(mask)
-    frame["website_filing_numbers"] = _lists(frame["account_id"], websites, "account_id",
-                                             "website_filing_number")
-    frame["domains"] = _lists(frame["account_id"], domains, "account_id", "domain")
-    by_entity = _lists(frame["entity_id"], members, "entity_id", "member_id")
-    filing = frame["account_kind"].isin(FILING_KINDS)
-    frame["member_ids"] = [m if f else [] for m, f in zip(by_entity, filing, strict=True)]
     frame["kind_order"] = frame["account_kind"].map(_KIND_ORDER).fillna(9)
-    frame = frame.sort_values(["entity_id", "kind_order", "account_id"], ignore_index=True)
-    out = frame[list(COLUMNS)].astype(object)
-    return out.where(out.notna(), None)
+    sites = websites.astype(object).copy()
+    sites["filed_on"] = sites["filed_on"].map(_iso_date)
+    sites["domains"] = _domain_lists(sites["website_filing_number"], domains)
+    merged = frame.merge(sites, on="account_id", how="left", validate="one_to_many")
+    merged = merged.sort_values(["entity_id", "kind_order", "account_id",
+                                 "website_filing_number"], na_position="first",
+                                ignore_index=True)
+    out = merged[list(COLUMNS)].astype(object)
+    out = out.where(out.notna(), None)
+    out["domains"] = [d if isinstance(d, list) else [] for d in out["domains"]]
+    return out
 
 
-def _lists(keys: pd.Series, rows: pd.DataFrame, key: str, value: str) -> list[list[str]]:
-    grouped = rows.dropna(subset=[key, value]).groupby(key)[value].agg(
-        lambda s: sorted({str(v) for v in s}))
-    return [list(grouped.get(k, [])) for k in keys]
+def _iso_date(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value.isoformat()[:10] if isinstance(value, date) else str(value)[:10]
 
 
-def to_csv(entries: pd.DataFrame) -> bytes:
-    """UTF-8 with a BOM (Excel opens it as UTF-8), lists joined with ';'.
+def _domain_lists(numbers: pd.Series, domains: pd.DataFrame) -> list[list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    rows = domains.astype(object).where(domains.notna(), None).sort_values("domain")
+    for domain, unicode_domain, number in rows[
+            ["domain", "unicode_domain", "website_filing_number"]].itertuples(index=False):
+        found.setdefault(str(number), []).append(
+            {"domain": str(domain), "unicode_domain": unicode_domain})
+    return [found.get(str(n), []) for n in numbers]
 
-    A cell Excel would read as a formula gets a leading `'`; the JSON keeps values as they are.
-    """
+
+def nested(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """The JSON form: one object per account (in row order) with its `websites`."""
+    accounts: list[dict[str, Any]] = []
+    for row in rows.to_dict("records"):
+        if not accounts or accounts[-1]["account_id"] != row["account_id"]:
+            accounts.append({**{c: row[c] for c in ACCOUNT_COLUMNS}, "websites": []})
+        if row["website_filing_number"] is not None:
+            accounts[-1]["websites"].append({c: row[c] for c in WEBSITE_COLUMNS})
+    return accounts
+
+
+def domain_text(domains: Iterable[dict[str, Any]]) -> str:
+    """`a.cn;xn--fiqs8s.cn (中国.cn)`: each name, its Unicode form beside it when it differs."""
+    return ";".join(d["domain"] if not d["unicode_domain"] or d["unicode_domain"] == d["domain"]
+                    else f"{d['domain']} ({d['unicode_domain']})" for d in domains)
+
+
+def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """UTF-8 with a BOM (Excel opens it as UTF-8), CRLF lines; a cell Excel would read as a
+    formula gets a leading `'` (legacy names and reasons are free text)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in entries.itertuples(index=False):
+    writer.writerow(columns)
+    for row in rows:
         writer.writerow([_csv_value(v) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def _csv_value(value: object) -> str:
-    if isinstance(value, list):
-        text = ";".join(value)
-    elif isinstance(value, bool):
+    if isinstance(value, bool):
         text = "true" if value else "false"
+    elif value is None or (isinstance(value, float) and value != value):
+        text = ""  # missing (None, or NaN as pandas may give it)
     else:
-        text = "" if value is None else str(value)
-    # Excel runs a cell starting with one of these as a formula (legacy names are free text)
+        text = str(value)
     return "'" + text if text[:1] in _FORMULA_STARTS else text
 
 
-def to_json(entries: pd.DataFrame) -> bytes:
-    records = [dict(zip(COLUMNS, row, strict=True)) for row in entries.itertuples(index=False)]
-    return (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+def to_csv(rows: pd.DataFrame) -> bytes:
+    """The CSV form: COLUMNS, `domains` as `domain_text`; the JSON keeps values as they are."""
+    shown = rows.copy()
+    shown["domains"] = shown["domains"].map(domain_text)
+    return csv_bytes(COLUMNS, shown.itertuples(index=False))
 
 
-def export_plan(engine: Engine, out_dir: str | Path, fmt: str = "csv") -> tuple[Path, int]:
-    """Write `<out_dir>/account_plan.<fmt>`; returns its path and the number of accounts."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
+def to_json(rows: pd.DataFrame) -> bytes:
+    return (json.dumps(nested(rows), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def output_of(out: str | Path | None, fmt: str | None) -> tuple[Path | None, str]:
+    """Where `--out` writes and in which format. `-` is stdout; a name ending in .csv or
+    .json is that file (its format unless --format says otherwise); anything else (an
+    existing folder, `plan/`, a name without a suffix) is a folder that gets
+    account_plan.<format>. The format defaults to csv."""
+    if fmt is not None and fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    text = "." if out is None else str(out)
+    if text == "-":
+        return None, fmt or "csv"
+    path = Path(text)
+    suffix = path.suffix.lower().lstrip(".")
+    if path.is_dir() or text.endswith(("/", "\\")) or not suffix:
+        chosen = fmt or "csv"
+        return path / f"{FILE_STEM}.{chosen}", chosen
+    if suffix not in FORMATS:
+        raise UsageError(f"--out {text}: a file must end in .csv or .json (or give a folder)")
+    if fmt is not None and fmt != suffix:
+        raise UsageError(f"--out {text} is a .{suffix} file but --format is {fmt}")
+    return path, suffix
+
+
+def export_plan(engine: Engine, out: str | Path | None = None,
+                fmt: str | None = None) -> tuple[Path | None, bytes, int, int]:
+    """Write the plan to `out` (see `output_of`; None: stdout, left to the caller); returns
+    the path, the bytes, the number of accounts and of website filings."""
+    path, chosen = output_of(out, fmt)
     frames = read_plan_frames(engine)
-    entries = plan_entries(frames["accounts"], frames["websites"], frames["domains"],
-                           frames["members"])
-    path = Path(out_dir) / f"{FILE_STEM}.{fmt}"
-    write_file(path, to_csv(entries) if fmt == "csv" else to_json(entries))
-    return path, len(entries)
+    rows = plan_rows(frames["accounts"], frames["websites"], frames["domains"])
+    data = to_csv(rows) if chosen == "csv" else to_json(rows)
+    if path is not None:
+        write_file(path, data)
+    return path, data, rows["account_id"].nunique(), int(rows["website_filing_number"].notna()
+                                                          .sum())
