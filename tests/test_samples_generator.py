@@ -24,7 +24,8 @@ from stdnum.iso7064 import mod_11_10
 
 from icp_migrate.samples import CSV_HEADER, GROUND_TRUTH_COLUMNS, SampleSet, generate
 from icp_migrate.samples import checkdigits as cd
-from icp_migrate.samples.people import Factory, a_labels
+from icp_migrate.samples.model import a_labels
+from icp_migrate.samples.people import Factory
 from icp_migrate.samples.truth import DISPOSITIONS, LINKS, resolve
 from icp_migrate.samples.vocab import CERT_TYPE_ZH, ENTITY_TYPE_ZH, PROVINCES
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from . import dirt
 from .dirt import Cycler
-from .people import Entity, Factory, Website, between, pick
+from .model import Entity, Website, between, pick
+from .people import Factory
 from .records import (
     AFTER_CUTOFF,
     BAD_DATE,

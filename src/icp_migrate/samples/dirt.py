@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from .people import Domain, between, pick
+from .model import Domain, between, pick
 from .vocab import Province
 
 T = TypeVar("T")
