@@ -17,7 +17,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from icp_migrate.pipeline.tick_line import next_tick, plural, run_outcome, tick_line
+from icp_migrate.pipeline.tick_line import next_tick, run_outcome, tick_line
+from icp_migrate.wording import plural
 from test_flow import SAMPLES
 
 CLI = [sys.executable, "-m", "icp_migrate.cli"]

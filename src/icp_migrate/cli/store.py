@@ -11,6 +11,7 @@ import typer
 
 from .. import settings
 from ..errors import UsageError
+from ..wording import plural
 from .output import guarded, out
 
 
@@ -74,6 +75,6 @@ def plan_export(
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         with target_engine(target, read_only=True) as engine:
             path, count = export_plan(engine, out_dir, fmt)
-        out.print(f"wrote {path}: {count:,} accounts", highlight=False)
+        out.print(f"wrote {path}: {plural(count, 'account')}", highlight=False)
 
     guarded(body)

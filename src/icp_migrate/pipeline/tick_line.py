@@ -12,11 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from ..masking import printable
-
-
-def plural(count: int, noun: str, many: str | None = None) -> str:
-    """`1 record`, `2 records` (`many` when the plural is not noun + s)."""
-    return f"{count:,} {noun if count == 1 else (many or noun + 's')}"
+from ..wording import plural
 
 
 def next_tick(scheduled: datetime, interval: float | None, cron: str | None,
