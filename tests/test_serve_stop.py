@@ -81,7 +81,7 @@ class Serve:
 
 
 @pytest.mark.slow  # about 100 s each: a Prefect server, then two ticks
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_serve_says_each_tick_and_stops_within_2s_of_a_signal(tmp_path, how):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
