@@ -67,12 +67,40 @@ def test_samples_command_writes_every_layout_and_the_ground_truth(tmp_path):
     assert result.returncode == 0, result.stderr
     names = {p.name for p in (tmp_path / "s").iterdir()}
     assert set(RUN_ORDER) | {"ground_truth.csv", "ground_truth_accounts.csv"} <= names
+    with open(tmp_path / "s" / "ground_truth.csv", encoding="utf-8") as f:
+        records = sum(1 for _ in csv.DictReader(f))
+    # one sentence: what was written, how much of it, where
+    assert result.stdout.strip() == (
+        f"wrote {records} records of 5 entities to {tmp_path / 's'}: hichina_beian.csv, "
+        "hichina_beian_utf8.csv, winport_shops.jsonl, hichina_legacy.db, ground_truth.csv "
+        "and ground_truth_accounts.csv (seed 3)")
+    one = cli("samples", "--out", str(tmp_path / "one"), "--entities", "1", cwd=tmp_path)
+    assert re.match(r"wrote \d+ records? of 1 entity to ", one.stdout), one.stdout
+
+
+def test_counts_are_printed_with_their_plural_and_flags_as_true_false():
+    import numpy as np
+
+    from icp_migrate.cli.tables import _cell
+    from icp_migrate.wording import names, plural
+
+    assert [plural(n, "record") for n in (0, 1, 2, 1500)] == [
+        "0 records", "1 record", "2 records", "1,500 records"]
+    assert [plural(n, "entity", "entities") for n in (1, 40)] == ["1 entity", "40 entities"]
+    assert names(["a"]) == "a" and names(["a", "b", "c"]) == "a, b and c"
+    assert names([str(i) for i in range(9)], limit=3) == "0, 1 and 7 more"
+    assert [_cell(v) for v in (True, False, np.bool_(True), None, float("nan"), 0, "x")] == [
+        "true", "false", "true", "", "", "0", "x"]
 
 
 def test_run_prints_the_summary_then_show_lists_the_store(tmp_path):
     env = {"ICP_MIGRATE_TARGET": str(tmp_path / "out.db")}
-    result = cli("run", *[str(SAMPLES / n) for n in RUN_ORDER], cwd=tmp_path, env=env)
+    result = cli("run", *[str(SAMPLES / n) for n in RUN_ORDER], "--reports", "rep",
+                 cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
+    assert re.search(r"extract \S+: \d+ records as ", result.stderr), result.stderr
+    assert not re.search(r"\b1 (records|entities|accounts|websites|domains)\b",
+                         result.stderr), result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     for word in ("records in", "loaded", "needs_review", "accounts: filing", "websites"):
         assert word in result.stdout
@@ -81,6 +109,10 @@ def test_run_prints_the_summary_then_show_lists_the_store(tmp_path):
     shown = cli("show", cwd=tmp_path, env=env)
     assert shown.returncode == 0, shown.stderr
     assert "website_filings" in shown.stdout and "latest runs" in shown.stdout
+    # the accounts' real-name flag (a Boolean column, 0/1 in SQLite) reads true/false
+    kinds = r"│ (?:filing|resources|filing_and_resources)\s+│ "
+    assert re.search(kinds + r"(?:true|false)\s+│", shown.stdout), shown.stdout
+    assert not re.search(kinds + r"(?:[01]|True|False)\s+│", shown.stdout), shown.stdout
     every_id_printed_can_be_pasted_into_the_next_command(tmp_path, env, result, shown)
 
 
@@ -96,6 +128,7 @@ def every_id_printed_can_be_pasted_into_the_next_command(tmp_path, env, run, sho
     [run_id] = _ids(r"run (\d{8}T\d{6}Z-[0-9a-f]{8}):", run.stdout)
     [index] = _ids(r"report: (\S+/index\.html)", run.stderr)
     assert (tmp_path / index).is_file() and run_id in index
+    assert index == f"rep/{run_id}/index.html"  # run --reports DIR
     report = cli("report", "--run", run_id, "--out", "again", cwd=tmp_path, env=env)
     assert report.returncode == 0, report.stderr
     assert (tmp_path / "again" / run_id / "index.html").is_file()
@@ -124,7 +157,7 @@ def every_id_printed_can_be_pasted_into_the_next_command(tmp_path, env, run, sho
         writer.writerows(rows)
     applied = cli("review", "apply", "review.csv", "--by", "tester", cwd=tmp_path, env=env)
     assert applied.returncode == 0, applied.stderr
-    assert "recorded 1 decisions" in applied.stdout
+    assert "recorded 1 decision\n" in applied.stdout
     decided = json.loads(cli("explain", chosen, "--json", cwd=tmp_path, env=env).stdout)
     [conflict] = [c for c in decided["conflicts"] if c["conflict_id"] == website["conflict_id"]]
     assert (conflict["status"], conflict["decision"], conflict["chosen"],

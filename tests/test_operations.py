@@ -140,7 +140,7 @@ def test_serve_takes_cutoff_mapping_and_settle_and_checks_them(tmp_path, monkeyp
         (MAPPINGS_DIR / "winport_shops_jsonl.yaml").read_text(encoding="utf-8"),
         encoding="utf-8")
     served: list[dict] = []
-    monkeypatch.setattr(serving, "_serve", lambda parameters, cron, interval:
+    monkeypatch.setattr(serving, "_serve", lambda parameters, cron, interval, stop:
                         served.append(parameters))
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # no server started
     monkeypatch.chdir(tmp_path)
@@ -158,7 +158,8 @@ def test_serve_takes_cutoff_mapping_and_settle_and_checks_them(tmp_path, monkeyp
     assert result.exit_code == 0, result.output
     assert served[-1] == {"inbox": str(inbox.resolve()), "target": url,
                           "reports_dir": "reports", "cutoff": "2020-06-30",
-                          "mapping": str(tmp_path / "m.yaml"), "settle": 5.0}
+                          "mapping": str(tmp_path / "m.yaml"), "settle": 5.0,
+                          "interval": 5.0}
     result = runner.invoke(cli.app, [*base, "--mapping", "hichina_beian_csv"])
     assert result.exit_code == 0, result.output
     assert served[-1]["mapping"] == "hichina_beian_csv"

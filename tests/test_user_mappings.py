@@ -135,7 +135,7 @@ def test_unknown_names_list_the_users_layouts_too(user_folder):
     ("- a list\n- not a mapping\n", "(top): expected a mapping of keys"),
     ("name: x\nreader: csv\nfields: [a, b]\ndetect: {columns: [a]}\n",
      "(structure): not a mapping file (AttributeError)"),
-    (LAYOUT.replace("reader: csv", "reader: xls"), "reader: must be csv, jsonl or sql"),
+    (LAYOUT.replace("reader: csv", "reader: xls"), "reader (line 3): must be csv, jsonl or sql"),
 ])
 def test_a_bad_file_in_the_folder_stops_the_run_in_one_line_naming_it(user_folder, samples,
                                                                       tmp_path, content,

@@ -5,91 +5,40 @@ installed as the package `icp_migrate.mappings`), the layouts of the user's fold
 ($ICP_MIGRATE_MAPPINGS, see `available_mappings`), or any YAML file given with
 `--mapping FILE`. Each is loaded into a typed `Mapping` and checked before use: invalid
 YAML, an unknown key, an unknown canonical field or a missing reader option is a
-`MappingError` naming the file and key.
+`MappingError` naming the file, the key and its line, with the valid names beside an unknown
+one; a mapping leaving out a field the rules use is logged once (`mapping_messages`).
 """
 
 from __future__ import annotations
 
 import logging
-import unicodedata
-from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from . import settings
 from .canonical import RAW_FIELDS
 from .errors import MappingError
+from .mapping_messages import key_line, valid_names, warn_unmapped
+from .mapping_model import CsvOptions, Mapping, ReaderKind, SqlOptions, value_key
 
 log = logging.getLogger("icp_migrate")
+__all__ = ["MAPPINGS_DIR", "VOCABULARY_FILE", "CsvOptions", "Mapping", "ReaderKind",
+           "SqlOptions", "available_mappings", "builtin_mappings", "load_mapping",
+           "resolve_mapping", "user_mappings", "value_key"]  # the model: mapping_model
 MAPPINGS_DIR = Path(str(files("icp_migrate.mappings")))  # the built-in layouts
 VOCABULARY_FILE = MAPPINGS_DIR / "_vocabulary.yaml"
-ReaderKind = Literal["csv", "jsonl", "sql"]
 _TOP_KEYS = {"name", "description", "reader", "csv", "sql", "detect", "fields", "constants",
              "values", "required"}
 
 
-@dataclass(frozen=True)
-class CsvOptions:
-    delimiter: str = ","
-    quotechar: str = '"'
-    encodings: tuple[str, ...] = ("utf-8", "gb18030")
-
-
-@dataclass(frozen=True)
-class SqlOptions:
-    query: str
-    key: str
-    locator: str
-    domains_query: str | None = None
-
-
-@dataclass(frozen=True)
-class Mapping:
-    name: str
-    description: str
-    reader: ReaderKind
-    path: Path
-    # canonical field -> source columns (CSV header, dotted JSON path, SQL column); the
-    # first non-blank of several wins
-    fields: dict[str, tuple[str, ...]]
-    detect_columns: tuple[str, ...] = ()
-    detect_tables: tuple[str, ...] = ()
-    constants: dict[str, str] = field(default_factory=dict)
-    values: dict[str, dict[str, str]] = field(default_factory=dict)
-    csv: CsvOptions = CsvOptions()
-    sql: SqlOptions | None = None
-    # canonical fields whose source key a record must carry to be readable (JSON Lines:
-    # a line without them is quarantined as unreadable)
-    required: tuple[str, ...] = ("website_filing_number",)
-
-    def required_paths(self) -> dict[str, tuple[str, ...]]:
-        return {name: self.fields[name] for name in self.required}
-
-    @property
-    def source_columns(self) -> tuple[str, ...]:
-        """Every source column the mapping reads, in a stable order."""
-        seen: dict[str, None] = {}
-        for columns in self.fields.values():
-            seen.update(dict.fromkeys(columns))
-        return tuple(seen)
-
-    def missing_columns(self, available: set[str] | list[str]) -> list[str]:
-        """Source columns the mapping names that a source does not have."""
-        have = set(available)
-        return [c for c in self.source_columns if c not in have]
-
-
-def value_key(raw: str) -> str:
-    """How raw codes are compared with value-map keys."""
-    return unicodedata.normalize("NFKC", raw).strip().lower()
-
-
 def _fail(shown: str, key: str, why: str) -> MappingError:
-    return MappingError(f"mapping {shown}: {key}: {why}")
+    error = MappingError(f"mapping {shown}: {key}: {why}")
+    error.mapping_key, error.why = key, why  # type: ignore[attr-defined]  # for the line
+    return error
 
 
 def _as_tuple(shown: str, key: str, value: Any) -> tuple[str, ...]:
@@ -120,7 +69,8 @@ def load_mapping(path: Path, shown: str | None = None) -> Mapping:
     """Read and check one mapping file; errors name it as `shown` (default: its name)."""
     shown = shown or path.name
     try:
-        data = _yaml(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = _yaml(text)
     except FileNotFoundError:
         raise MappingError(f"mapping file not found: {path}") from None
     except yaml.YAMLError as exc:
@@ -128,15 +78,24 @@ def load_mapping(path: Path, shown: str | None = None) -> Mapping:
     if not isinstance(data, dict):
         raise _fail(shown, "(top)", "expected a mapping of keys")
     try:
-        return _checked(path, shown, data)
+        mapping = _checked(path, shown, data)
     except (AttributeError, TypeError) as exc:  # a list or a value where a map belongs
         raise _fail(shown, "(structure)", f"not a mapping file ({type(exc).__name__})") from None
+    except MappingError as exc:  # the offending key's line, when the file has it
+        key = getattr(exc, "mapping_key", "")
+        line = key_line(text, key) if key else None
+        if line is None:
+            raise
+        raise MappingError(f"mapping {shown}: {key} (line {line}): "
+                           f"{getattr(exc, 'why', '')}") from None
+    warn_unmapped(mapping)
+    return mapping
 
 
 def _checked(path: Path, shown: str, data: dict[str, Any]) -> Mapping:
-    unknown = set(data) - _TOP_KEYS
+    unknown = sorted(map(str, set(data) - _TOP_KEYS))
     if unknown:
-        raise _fail(shown, sorted(unknown)[0], "unknown key")
+        raise _fail(shown, unknown[0], "unknown key " + valid_names(unknown[0], sorted(_TOP_KEYS)))
     for key in ("name", "reader", "fields"):
         if key not in data:
             raise _fail(shown, key, "required")
@@ -147,18 +106,20 @@ def _checked(path: Path, shown: str, data: dict[str, Any]) -> Mapping:
     fields = {}
     for name, columns in raw_fields.items():
         if name not in RAW_FIELDS:
-            raise _fail(shown, f"fields.{name}", "not a canonical field")
+            raise _fail(shown, f"fields.{name}", _not_a_field(name))
         fields[name] = _as_tuple(shown, f"fields.{name}", columns)
     if "website_filing_number" not in fields:
         raise _fail(shown, "fields.website_filing_number", "required")
     constants = {str(k): str(v) for k, v in (data.get("constants") or {}).items()}
     for name in constants:
         if name not in RAW_FIELDS:
-            raise _fail(shown, f"constants.{name}", "not a canonical field")
+            raise _fail(shown, f"constants.{name}", _not_a_field(name))
     values = {f: dict(m) for f, m in _vocabulary().items()}
     for name, table in (data.get("values") or {}).items():
-        if name not in RAW_FIELDS or not isinstance(table, dict):
-            raise _fail(shown, f"values.{name}", "expected a canonical field with a value map")
+        if name not in RAW_FIELDS:
+            raise _fail(shown, f"values.{name}", _not_a_field(name))
+        if not isinstance(table, dict):
+            raise _fail(shown, f"values.{name}", "expected a value map (legacy value: ours)")
         values.setdefault(name, {}).update({value_key(str(k)): str(v) for k, v in table.items()})
     detect = data.get("detect") or {}
     options = _reader_options(shown, reader, data)
@@ -169,13 +130,18 @@ def _checked(path: Path, shown: str, data: dict[str, Any]) -> Mapping:
     required = tuple(data.get("required") or ("website_filing_number",))
     for name in required:
         if name not in fields:
-            raise _fail(shown, f"required.{name}", "not a mapped field")
+            raise _fail(shown, f"required.{name}", "not a mapped field "
+                        + valid_names(str(name), list(fields)))
     return Mapping(
         required=required, name=str(data["name"]),
         description=str(data.get("description", "")), reader=reader,
         path=path, fields=fields, detect_columns=detect_columns, detect_tables=detect_tables,
         constants=constants, values=values, **options,
     )
+
+
+def _not_a_field(name: object) -> str:
+    return "not a canonical field " + valid_names(str(name), RAW_FIELDS)
 
 
 def _reader_options(shown: str, reader: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..wording import plural
 from .output import guarded, out
 from .run import run
 from .store import target_engine
@@ -27,7 +28,7 @@ def review_export(
 
         with target_engine(target, read_only=True) as engine:
             count = export_conflicts(engine, out_file)
-        out.print(f"wrote {out_file}: {count:,} open conflicts; fill in each decision with "
+        out.print(f"wrote {out_file}: {plural(count, 'open conflict')}; fill in each decision with "
                   "one of its allowed values (assign:<id> or reject; keep or replace for a "
                   "changed website; merge:<id> or separate for a certificate pair), then: "
                   f"icp-migrate review apply {out_file}", highlight=False)
@@ -54,9 +55,9 @@ def review_apply(
             decided = read_decisions(decisions_file, open_conflicts(engine))
             reruns = reruns_for(engine, [d.conflict_key for d in decided]) if now else []
             count = apply_decisions(engine, decisions_file, by)
-        out.print(f"recorded {count:,} decisions", highlight=False)
+        out.print(f"recorded {plural(count, 'decision')}", highlight=False)
         if reruns:
-            out.print(f"re-running {len(reruns)} run{'s' if len(reruns) > 1 else ''}: "
+            out.print(f"re-running {plural(len(reruns), 'run')}: "
                       + ", ".join(run_id for run_id, _ in reruns), highlight=False)
         return reruns if count else None
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..wording import names, plural
 from .output import guarded, out
 
 
@@ -20,6 +21,11 @@ def samples(
         from ..samples import generate
 
         result = generate(out_dir, entities=entities, seed=seed)
-        out.print(f"wrote {out_dir}: {result}")
+        files = [p.name for p in (*result.layouts.values(), result.ground_truth,
+                                  result.accounts)]
+        out.print(f"wrote {plural(result.records, 'record')} of "
+                  f"{plural(result.entities, 'entity', 'entities')} to {out_dir}: "
+                  f"{names(files, limit=len(files))} (seed {result.seed})",
+                  highlight=False, soft_wrap=True)
 
     guarded(body)

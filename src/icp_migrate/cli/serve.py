@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +11,7 @@ import typer
 
 from .. import settings
 from ..errors import UsageError
-from .output import guarded, progress_to_stderr
+from .output import err, guarded, progress_to_stderr
 
 
 def serve(
@@ -29,7 +31,8 @@ def serve(
     init: Annotated[bool, typer.Option("--init", help="create the store's tables in a target "
                                        "that already holds other tables")] = False,
 ) -> None:
-    """Serve a Prefect deployment migrating every new file of the inbox on each tick."""
+    """Serve a Prefect deployment migrating every new file of the inbox on each tick (one
+    line per tick on stderr) until SIGTERM or SIGINT (exit code 0)."""
     def body() -> None:
         if (cron is None) == (interval is None):
             raise UsageError("give exactly one of --cron EXPR or --interval SECONDS")
@@ -44,6 +47,11 @@ def serve(
         from ..store.target import open_target
 
         open_target(options.target, init=options.init).dispose()
-        serve_inbox(inbox, options, cron, interval, settle=settle)
+        how = serve_inbox(inbox, options, cron, interval, settle=settle)
+        err.print(f"serve stopped ({how or 'its runner ended'})", highlight=False)
+        if how:  # asked to stop: every process it started has ended; skip Prefect's exit
+            sys.stdout.flush()  # hooks (they would wait on the server just ended)
+            sys.stderr.flush()
+            os._exit(0)
 
     guarded(body)

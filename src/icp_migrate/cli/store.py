@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from .. import settings
+from ..wording import plural
 from .output import guarded
 from .output import out as out_console
 
@@ -87,8 +88,8 @@ def plan_export(
         if path is None:
             _to_stdout(data)
             return
-        out_console.print(f"wrote {path}: {accounts:,} accounts, {websites:,} website filings",
-                          highlight=False)
+        out_console.print(f"wrote {path}: {plural(accounts, 'account')}, "
+                          f"{plural(websites, 'website filing')}", highlight=False)
 
     guarded(body)
 
@@ -118,7 +119,7 @@ def records_export(
         if path is None:
             _to_stdout(data)
             return
-        out_console.print(f"wrote {path}: {count:,} {disposition} records of run {run}",
+        out_console.print(f"wrote {path}: {plural(count, disposition + ' record')} of run {run}",
                           highlight=False)
 
     guarded(body)

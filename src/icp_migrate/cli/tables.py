@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
@@ -65,6 +66,9 @@ def print_store(console: Console, url: str, limit: int) -> None:
             console.print(_table("latest runs: settings", _run_settings(runs)))
             accounts = first_accounts(conn, limit)
             accounts["cert_number"] = accounts["cert_number"].map(mask)
+            # a Boolean column comes back 0/1 from SQLite: shown true/false like any flag
+            accounts["real_name"] = accounts["real_name"].map(
+                lambda v: v if pd.isna(v) else bool(v))
             console.print(_table(f"accounts (first {limit})", accounts))
     finally:
         engine.dispose()
@@ -94,5 +98,12 @@ def _table(title: str, frame: pd.DataFrame) -> Table:
             table.add_column(str(column))
     for row in frame.itertuples(index=False):
         # legacy names may hold markup or control characters: show them as inert text
-        table.add_row(*[Text(printable("" if pd.isna(v) else str(v))) for v in row])
+        table.add_row(*[Text(printable(_cell(v))) for v in row])
     return table
+
+
+def _cell(value: object) -> str:
+    """A table cell's text: blank for a missing value, `true`/`false` for a flag."""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    return "" if pd.isna(value) else str(value)

@@ -139,6 +139,8 @@ class TickFiles:
     fresh: list[Taken] = field(default_factory=list)
     ledger: list[dict] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    set_aside: dict[str, list[str]] = field(default_factory=lambda: {
+        "unreadable": [], "seen before": []})  # file names, for the tick's line
 
     @property
     def staged(self) -> list[str]:
@@ -172,6 +174,7 @@ def sort_files(inbox: str, taken: list[Taken], waiting: list[str], seen: dict[st
         if digest in seen or any(digest == f.digest for f in files.fresh):
             _set_aside(item, SKIPPED,
                        f"same content as {seen.get(digest, 'a file of this tick')}")
+            files.set_aside["seen before"].append(item.path.name)
             continue
         try:
             preflight([str(item.staged)], forced)
@@ -181,6 +184,7 @@ def sort_files(inbox: str, taken: list[Taken], waiting: list[str], seen: dict[st
             files.ledger.append({"content_hash": digest, "file_name": item.path.name,
                                  "status": "failed", "run_id": None, "reason": unreadable,
                                  "seen_at": files.now})
+            files.set_aside["unreadable"].append(item.path.name)
             continue
         files.fresh.append(item)
     counts = files.counts

@@ -34,6 +34,7 @@ from ..store.load import fail_run, start_run
 from ..store.lock import target_lock
 from ..store.snapshot import read_snapshot
 from ..store.target import database_file, display_url, target_engine
+from ..wording import plural
 from .summary import RunSummary, summarize
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ class MigrateRun:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "preview.csv"
         self.changes.to_csv(path, index=False, encoding="utf-8")
-        log.info("preview: %d changes, written to %s", len(self.changes), path)
+        log.info("preview: %s, written to %s", plural(len(self.changes), "change"), path)
         return path
 
     def __enter__(self) -> MigrateRun:

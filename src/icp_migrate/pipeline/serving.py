@@ -3,14 +3,19 @@ Prefect server to serve it from.
 
 Scheduling needs a Prefect server (the ephemeral API has no scheduler). With
 PREFECT_API_URL set, that server is used; otherwise a private one is started on
-127.0.0.1 for as long as `serve` runs.
+127.0.0.1 for as long as `serve` runs (in a session of its own, ended with all its
+processes). SIGTERM and SIGINT only set an event (`stop_requested`) that the serve loop waits
+on; `end_children` then ends whatever process `serve` started.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -33,53 +38,123 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_server(url: str, process: subprocess.Popen, seconds: float) -> bool:
+END_SECONDS = 0.7  # a process asked to end gets this long before it is killed
+
+
+class StopEvent(threading.Event):
+    """Set by SIGTERM or SIGINT; `signal_name` tells which (empty until then)."""
+
+    signal_name = ""
+
+
+def wait_for_server(url: str, process: subprocess.Popen, seconds: float,
+                    stop: threading.Event | None = None) -> bool:
     """Whether the Prefect API at `url` answers its health check within `seconds` (False as
-    soon as its server `process` has ended)."""
+    soon as its server `process` has ended or `stop` is set)."""
     deadline = time.monotonic() + seconds
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
                 if response.status == 200:
                     return True
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             return False
-        time.sleep(0.5)
+        if stop is not None and stop.wait(0.25):
+            return False
+        if stop is None:
+            time.sleep(0.25)
 
 
 @contextmanager
-def local_prefect_server() -> Iterator[str]:
-    """A Prefect server subprocess with a quick scheduler; yields its API URL."""
+def stop_requested() -> Iterator[StopEvent]:
+    """An event set by SIGTERM or SIGINT (their handlers restored after the block)."""
+    stop = StopEvent()
+
+    def handle(signum: int, _frame: object) -> None:
+        stop.signal_name = stop.signal_name or signal.Signals(signum).name
+        stop.set()
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def child_pids() -> set[int]:
+    """The processes this one has started (and theirs), running now."""
+    import psutil
+
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+def end_children(spared: set[int] | frozenset[int] = frozenset()) -> None:
+    """End every process this one started (and theirs) but the `spared` ones, all at once:
+    SIGTERM, then SIGKILL after END_SECONDS for any still running."""
+    import psutil
+
+    children = [p for p in psutil.Process().children(recursive=True) if p.pid not in spared]
+    for child in children:
+        try:
+            child.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(children, timeout=END_SECONDS)
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=END_SECONDS)
+
+
+def _end_session(process: subprocess.Popen) -> None:
+    """End the server and every process of its session (uvicorn and its workers)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            process.wait(timeout=END_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextmanager
+def local_prefect_server(stop: threading.Event | None = None) -> Iterator[str]:
+    """A Prefect server subprocess with a quick scheduler, in a session of its own (a
+    terminal's Ctrl-C reaches `serve`, which ends it); yields its API URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
     env = settings.prefect_server_environment()
     prefect = Path(sys.executable).with_name("prefect")
     process = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1",
                                 "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        if not wait_for_server(url, process, STARTUP_SECONDS):
+        if not wait_for_server(url, process, STARTUP_SECONDS, stop):
+            if stop is not None and stop.is_set():
+                yield url  # stopping: the caller sees `stop` set and serves nothing
+                return
             raise IcpMigrateError("could not start a local Prefect server for serve "
                                   "(set PREFECT_API_URL to use a running one)")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _end_session(process)
 
 
 @contextmanager
-def serving_api() -> Iterator[None]:
+def serving_api(stop: threading.Event | None = None) -> Iterator[None]:
     """A Prefect server to serve from: $PREFECT_API_URL's, else a private one, started for
-    the block and used by this process's client."""
+    the block and used by this process's client (its start given up when `stop` is set)."""
     if settings.prefect_api_url():
         yield
         return
-    with local_prefect_server() as url:
+    with local_prefect_server(stop) as url:
         settings.use_prefect_api(url)
         yield
 

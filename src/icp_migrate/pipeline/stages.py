@@ -25,6 +25,7 @@ from ..store.load import load_plan
 from ..transforms.mapping_apply import to_canonical
 from ..transforms.records import normalize_records
 from ..validation.record_suite import RecordCheck, combine_checks
+from ..wording import plural
 from .run import StageClock
 from .summary import RunSummary
 
@@ -40,8 +41,8 @@ def extract_source(source: str, mapping: str | None) -> pd.DataFrame:
     frame, chosen = read_source(source, forced)
     canonical = to_canonical(frame, chosen)
     broken = int(canonical["read_error"].notna().sum())
-    log.info("extract %s: %d records as %s (%d unreadable)", frame["source"].iat[0]
-             if len(frame) else source, len(canonical), chosen.name, broken)
+    log.info("extract %s: %s as %s (%d unreadable)", frame["source"].iat[0]
+             if len(frame) else source, plural(len(canonical), "record"), chosen.name, broken)
     return canonical
 
 
@@ -51,7 +52,7 @@ def normalize_sources(frames: list[pd.DataFrame], first_row_id: int = 0,
     canonical = pd.concat(frames, ignore_index=True)
     canonical.insert(0, "row_id", range(first_row_id, first_row_id + len(canonical)))
     records, domains = normalize_records(canonical)
-    log.info("normalize: %d records, %d domains", len(records), len(domains))
+    log.info("normalize: %s, %s", plural(len(records), "record"), plural(len(domains), "domain"))
     return records, domains
 
 
@@ -89,7 +90,8 @@ def check_records(records: pd.DataFrame, cutoff: pd.Timestamp) -> RecordCheck:
 def record_failures(records: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, dict]:
     """The records failing the record-level expectations, and the suite's result."""
     check = check_records(records, cutoff)
-    log.info("validate records: %d failed record-level expectations", len(check.failures))
+    log.info("validate records: %s", plural(len(check.failures),
+                                            "failed record-level expectation"))
     return check.failures, check.result
 
 
@@ -130,8 +132,9 @@ def combine_parts(parts: list[SourcePart],
     records = pd.concat([p.records for p in parts], ignore_index=True)
     domains = pd.concat([p.domains for p in parts], ignore_index=True)
     check = combine_checks([p.check for p in parts], offsets)
-    log.info("combine: %d records from %d sources, %d failed record-level expectations",
-             len(records), len(parts), len(check.failures))
+    log.info("combine: %s from %s, %s", plural(len(records), "record"),
+             plural(len(parts), "source"),
+             plural(len(check.failures), "failed record-level expectation"))
     return records, domains, check.failures, check.result
 
 
@@ -141,8 +144,9 @@ def decide_plan(records: pd.DataFrame, domains: pd.DataFrame, failures: pd.DataF
     its parts took."""
     seconds: dict[str, float] = {}
     planned = rules.decide(records, domains, known, cutoff, failures, seconds)
-    log.info("decide: %d entities, %d accounts, %d websites", len(planned.entities),
-             len(planned.accounts), len(planned.website_filings))
+    log.info("decide: %s, %s, %s", plural(len(planned.entities), "entity", "entities"),
+             plural(len(planned.accounts), "account"),
+             plural(len(planned.website_filings), "website"))
     return planned, seconds
 
 
@@ -158,8 +162,9 @@ def check_plan(planned: Plan) -> PlanCheck:
 def load_run(engine: Engine, run_id: str, planned: Plan, summary: RunSummary) -> None:
     """The plan into the target, in one transaction; the run marked completed."""
     load_plan(engine, run_id, planned, summary.counts())
-    log.info("load: %d entities, %d websites, %d dispositions", len(planned.entities),
-             len(planned.website_filings), len(planned.dispositions))
+    log.info("load: %s, %s, %s", plural(len(planned.entities), "entity", "entities"),
+             plural(len(planned.website_filings), "website"),
+             plural(len(planned.dispositions), "disposition"))
 
 
 def write_run_report(engine: Engine, run_id: str, validations: dict[str, dict],

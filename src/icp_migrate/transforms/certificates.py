@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..canonical import CERT_TYPES, ORGANIZATION_CERTS, PERSON_CERTS
+from ..mapping_messages import vocabulary_key
 from .checkdigits import mod_11_10_valid, org_code_valid, ric_check_chars, ric_check_ok, uscc_valid
 from .text import compact, map_bulk, simple_compact
 
@@ -42,6 +43,7 @@ def normalize_certificates(frame: pd.DataFrame) -> pd.DataFrame:
     (identity key, None unless valid), cert_upgraded (a 15-digit ID was upgraded),
     cert_problem (why it is not valid) and cert_warning.
     """
+    layout = frame["layout"] if "layout" in frame else pd.Series(None, index=frame.index)
     number = map_bulk(frame["cert_number"], _clean_in_bulk, clean_number).astype("str")
     number = number.where(number.notna() & (number != ""), None)
     stated = frame["cert_type"].where(frame["cert_type"].isin(CERT_TYPES), None)
@@ -78,11 +80,20 @@ def normalize_certificates(frame: pd.DataFrame) -> pd.DataFrame:
     prefix = resolved.map(KEY_PREFIX).astype(object)  # "str" + all-None object fails
     body = out["cert_number"].where(~resolved.eq("uscc"), out["cert_number"].str[8:17])
     out["cert_key"] = (prefix + body).where(out["cert_valid"], None).astype(object)
-    out["cert_problem"] = _problems(out, stated, frame["cert_type"])
+    out["cert_problem"] = _problems(out, stated, frame["cert_type"], layout)
     area = out["cert_number"].str[:2]
     unknown_area = out["cert_valid"] & resolved.eq("resident_id") & ~area.isin(_PROVINCE_CODES)
     out["cert_warning"] = pd.Series(None, index=frame.index, dtype=object).mask(
         unknown_area, "resident ID area code not in GB/T 2260")
+    # a valid number whose stated type is unknown: kept, and the author told what to add
+    told = out["cert_valid"] & frame["cert_type"].notna() & stated.isna()
+    if told.any():
+        out.loc[told, "cert_warning"] = [
+            ("" if pd.isna(w) else f"{w}; ")
+            + f"certificate type {t!r} is unknown (read as {k} from the number): "
+            + vocabulary_key("cert_type", None if pd.isna(m) else str(m))
+            for w, t, k, m in zip(out.loc[told, "cert_warning"], frame.loc[told, "cert_type"],
+                                  resolved[told], layout[told], strict=True)]
     return out
 
 
@@ -104,14 +115,31 @@ def _resident_ids(out: pd.DataFrame, valid: pd.Series, rows: pd.Series) -> None:
     valid[long_rows] = ric_check_ok(ids.to_numpy(dtype=object)) & plausible.to_numpy()
 
 
-def _problems(out: pd.DataFrame, stated: pd.Series, raw_type: pd.Series) -> pd.Series:
-    """Why a certificate is not valid, in words (None when valid)."""
+def _problems(out: pd.DataFrame, stated: pd.Series, raw_type: pd.Series,
+              layout: pd.Series) -> pd.Series:
+    """Why a certificate is not valid, in words (None when valid).
+
+    A stated type the vocabulary does not know is the problem only when the number's shape
+    did not tell the type either: an 18-digit number of an individual stated as `ID Card` is
+    read as a resident ID, and a bad check digit is then what is wrong with it (the unknown
+    type is told beside it)."""
     problem = pd.Series(None, index=out.index, dtype=object)
     invalid = ~out["cert_valid"]
-    problem[invalid & out["cert_type"].notna()] = (
+    resolved = out["cert_type"].notna()
+    problem[invalid & resolved] = (
         "invalid " + out["cert_type"].astype(str) + " (check digit, length or format)")
-    problem[invalid & out["cert_type"].isna()] = "certificate type unknown or not matching number"
-    unknown_type = invalid & raw_type.notna() & stated.isna()
-    problem[unknown_type] = "unknown certificate type " + raw_type[unknown_type].astype(str)
+    problem[invalid & ~resolved] = "certificate type unknown or not matching number"
+    unknown = raw_type.notna() & stated.isna()
+    if unknown.any():
+        named = pd.Series([f"certificate type {t!r}" for t in raw_type[unknown]],
+                          index=raw_type[unknown].index).reindex(out.index)
+        where = pd.Series([vocabulary_key("cert_type", None if pd.isna(m) else str(m))
+                           for m in layout[unknown]],
+                          index=raw_type[unknown].index).reindex(out.index)
+        untold = invalid & unknown & ~resolved  # the type is all there is to go on
+        problem[untold] = "unknown " + named[untold] + ": " + where[untold]
+        guessed = invalid & unknown & resolved
+        problem[guessed] = (problem[guessed].astype(str) + ", the type read from the number; "
+                            + named[guessed] + " is unknown: " + where[guessed])
     problem[out["cert_number"].isna()] = "certificate number missing"
     return problem

@@ -7,6 +7,7 @@ import pyarrow.compute as pc
 
 from ..canonical import ENTITY_TYPES, PERSON_CERTS, PRODUCTS
 from ..frames import RECORD_DOMAINS, RECORDS, conform
+from ..mapping_messages import vocabulary_key
 from .certificates import normalize_certificates
 from .dates import parse_dates
 from .domains import explode_domains
@@ -41,8 +42,8 @@ def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     person_cert = certs["cert_type"].isin(PERSON_CERTS)
     fallback = pd.Series("organization", index=raw.index).where(~person_cert, "individual")
     out["entity_type"] = entity_type.where(known_type, fallback)
-    warnings.append(_when(entity_type.notna() & ~known_type,
-                          "unknown entity type " + entity_type.astype(str)))
+    warnings.append(_unknown_value("entity_type", "entity type", entity_type,
+                                   entity_type.notna() & ~known_type, raw["layout"]))
     out["is_person"] = out["entity_type"].eq("individual") | person_cert
     for column in certs.columns:
         out[column] = certs[column]
@@ -76,6 +77,9 @@ def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     out["admin_email"] = _email(raw["admin_email"])
     out["cloud_admin_email"] = _email(raw["cloud_admin_email"])
     out["has_cloud"] = raw["has_cloud"].eq("true")
+    warnings.append(_unknown_value("has_cloud", "has_cloud value", raw["has_cloud"],
+                                   raw["has_cloud"].notna() & ~raw["has_cloud"].isin(
+                                       ["true", "false"]), raw["layout"], " (read as no)"))
 
     record_domains, domain_problems = explode_domains(raw[["row_id", "domains"]])
     warnings.append(raw["row_id"].map(domain_problems))
@@ -89,6 +93,18 @@ def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
 def _email(values: pd.Series) -> pd.Series:
     return map_bulk(blank_to_none(values), lambda t: pc.utf8_lower(simple_squash(t)),
                     lambda v: squash(v).lower())
+
+
+def _unknown_value(field: str, what: str, values: pd.Series, unknown: pd.Series,
+                   layout: pd.Series, meaning: str = "") -> pd.Series:
+    """`unknown entity type 'Firm': add it under values.entity_type in mapping M (or
+    _vocabulary.yaml)` where `unknown`, else None."""
+    told = pd.Series(None, index=values.index, dtype=object)
+    if unknown.any():
+        told[unknown] = [f"unknown {what} {v!r}{meaning}: "
+                         + vocabulary_key(field, None if pd.isna(m) else str(m))
+                         for v, m in zip(values[unknown], layout[unknown], strict=True)]
+    return told
 
 
 def _when(mask: pd.Series, text: pd.Series) -> pd.Series:
