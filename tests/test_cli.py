@@ -81,7 +81,7 @@ def test_samples_command_writes_every_layout_and_the_ground_truth(tmp_path):
 def test_counts_are_printed_with_their_plural_and_flags_as_true_false():
     import numpy as np
 
-    from icp_migrate.cli.tables import _cell
+    from icp_migrate.cli.tables import cell_text
     from icp_migrate.wording import names, plural
 
     assert [plural(n, "record") for n in (0, 1, 2, 1500)] == [
@@ -89,7 +89,7 @@ def test_counts_are_printed_with_their_plural_and_flags_as_true_false():
     assert [plural(n, "entity", "entities") for n in (1, 40)] == ["1 entity", "40 entities"]
     assert names(["a"]) == "a" and names(["a", "b", "c"]) == "a, b and c"
     assert names([str(i) for i in range(9)], limit=3) == "0, 1 and 7 more"
-    assert [_cell(v) for v in (True, False, np.bool_(True), None, float("nan"), 0, "x")] == [
+    assert [cell_text(v) for v in (True, False, np.bool_(True), None, float("nan"), 0, "x")] == [
         "true", "false", "true", "", "", "0", "x"]
 
 

@@ -14,6 +14,7 @@ from rich.text import Text
 from ..masking import printable
 from .output import guarded, out
 from .store import target_engine
+from .tables import cell_text
 
 
 def explain(
@@ -41,11 +42,9 @@ def explain(
 
 def _cell(value: object) -> Text:
     """A value as inert text: no markup, no control characters."""
-    if value is None:
-        return Text("")
     if isinstance(value, list):
-        value = ", ".join(str(v) for v in value)
-    return Text(printable(str(value)))
+        return Text(printable(", ".join(cell_text(v) for v in value)))
+    return Text(printable(cell_text(value)))
 
 
 def _table(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...],

@@ -98,11 +98,11 @@ def _table(title: str, frame: pd.DataFrame) -> Table:
             table.add_column(str(column))
     for row in frame.itertuples(index=False):
         # legacy names may hold markup or control characters: show them as inert text
-        table.add_row(*[Text(printable(_cell(v))) for v in row])
+        table.add_row(*[Text(printable(cell_text(v))) for v in row])
     return table
 
 
-def _cell(value: object) -> str:
+def cell_text(value: object) -> str:
     """A table cell's text: blank for a missing value, `true`/`false` for a flag."""
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"

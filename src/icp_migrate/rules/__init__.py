@@ -23,6 +23,7 @@ alike; nothing else assembles the chain.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from time import perf_counter
 
 import pandas as pd
 
@@ -50,8 +51,6 @@ def decide(records: pd.DataFrame, domains: pd.DataFrame, known: Plan, cutoff: pd
     step table computed in pandas. `seconds`, when given, receives the time of each part
     ("group", "plan") added to what it holds.
     """
-    from time import perf_counter
-
     cutoff = pd.Timestamp(cutoff)
     if failures is None:
         failures = expectation_failures(scope_flags(records, cutoff))
