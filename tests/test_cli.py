@@ -146,6 +146,11 @@ def every_id_printed_can_be_pasted_into_the_next_command(tmp_path, env, run, sho
     assert exported.returncode == 0, exported.stderr
     with open(tmp_path / "review.csv", encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
+    # `--out -`: the same CSV on stdout, nothing else there
+    piped = cli("review", "export", "--out", "-", cwd=tmp_path, env=env)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.lstrip("\ufeff") == (tmp_path / "review.csv").read_text(
+        encoding="utf-8-sig")
     website = next(r for r in rows if r["kind"] == "website")
     chosen = website["candidate_ids"].split(";")[0]
     assert chosen in website["candidates"] and website["conflict_id"].startswith("website:")

@@ -10,7 +10,7 @@ import typer
 from ..wording import plural
 from .output import guarded, out
 from .run import run
-from .store import target_engine
+from .store import _to_stdout, target_engine
 
 review_app = typer.Typer(add_completion=False, no_args_is_help=True,
                          help="Conflicts awaiting review: export them, apply decisions.")
@@ -18,15 +18,20 @@ review_app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 @review_app.command("export")
 def review_export(
-    out_file: Annotated[Path, typer.Option("--out", help="CSV to write (UTF-8 with BOM)")]
+    out_file: Annotated[Path, typer.Option("--out", help="CSV to write (UTF-8 with BOM); "
+                                           "- for stdout")]
     = Path("review.csv"),
     target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
 ) -> None:
     """Write every open conflict of the target, one row each, with an empty decision column."""
     def body() -> None:
-        from ..pipeline.review import export_conflicts
+        from ..pipeline.review import conflicts_csv, export_conflicts
 
         with target_engine(target, read_only=True) as engine:
+            if str(out_file) == "-":  # the CSV to stdout, nothing else there
+                text, _count = conflicts_csv(engine)
+                _to_stdout(("\ufeff" + text).encode("utf-8"))
+                return
             count = export_conflicts(engine, out_file)
         out.print(f"wrote {out_file}: {plural(count, 'open conflict')}; fill in each decision with "
                   "one of its allowed values (assign:<id> or reject; keep or replace for a "

@@ -47,6 +47,14 @@ def _described(r: Any) -> str:
 
 def export_conflicts(engine: sa.Engine, out: Path) -> int:
     """Write the open conflicts, one row each, UTF-8 with a BOM (Excel); returns the count."""
+    text, count = conflicts_csv(engine)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8-sig")
+    return count
+
+
+def conflicts_csv(engine: sa.Engine) -> tuple[str, int]:
+    """The open conflicts as CSV text (one row each, an empty decision column), and how many."""
     frame = open_conflicts(engine)
     rows = []
     for conflict_id, group in frame.groupby("conflict_id", sort=True):
@@ -62,9 +70,7 @@ def export_conflicts(engine: sa.Engine, out: Path) -> int:
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(buffer.getvalue(), encoding="utf-8-sig")
-    return len(rows)
+    return buffer.getvalue(), len(rows)
 
 
 @dataclass(frozen=True)
