@@ -38,7 +38,7 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
     """
     options = RunOptions.from_flow(sources, target, mapping, cutoff, dry_run, reports_dir)
     run = MigrateRun(options.target, dry_run=dry_run, reports_dir=reports_dir,
-                     report=tasks.report)
+                     report=tasks.report, sources=options.shown_sources())
     clock, cutoff_ts = run.clock, pd.Timestamp(options.cutoff)
     if distributed:  # each source extracted, normalized and checked on a worker
         with clock.stage("sources"):
@@ -71,12 +71,15 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
             check = tasks.validate_plan(planned)
         run.validations.update({f"plan_{table}": r for table, r in check.results.items()})
         summary = run.summary(planned, check, known)  # PlanValidationError: nothing loaded
-        if dry_run:
-            run.write_preview()
-        else:
+        # A dry run loads and reports too, into its scratch target: its report is the
+        # run's report marked preview, and nothing of it stays in the target.
+        with run.loading() as engine:
             with clock.stage("load"):
-                tasks.load(run.engine, run.run_id, planned, summary)
+                tasks.load(engine, run.run_id, planned, summary)
                 del planned  # the report reads the store
             with clock.stage("report"):
-                tasks.report(run.engine, run.run_id, run.validations, reports_dir)
+                tasks.report(engine, run.run_id, run.validations, reports_dir,
+                             run.shown_target if dry_run else None)
+        if dry_run:
+            run.write_preview()
         return summary

@@ -91,6 +91,8 @@ def load(engine: Engine, run_id: str, planned: Plan, summary: RunSummary) -> Non
 
 
 @stage("report")
-def report(engine: Engine, run_id: str, validations: dict[str, dict], reports_dir: str) -> Path:
-    """Store the run's GX results, write its report files, publish the summary artifacts."""
-    return stages.write_run_report(engine, run_id, validations, reports_dir)
+def report(engine: Engine, run_id: str, validations: dict[str, dict], reports_dir: str,
+           preview_of: str | None = None) -> Path:
+    """Store the run's GX results, write its report files, publish the summary artifacts
+    (`preview_of`: the target a dry run previews; its report is marked so, not published)."""
+    return stages.write_run_report(engine, run_id, validations, reports_dir, preview_of)

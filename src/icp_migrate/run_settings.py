@@ -236,6 +236,11 @@ class RunOptions:
         """The mapping forced on every source; None: each source's layout is detected."""
         return resolve_mapping(self.mapping) if self.mapping else None
 
+    def shown_sources(self) -> list[str]:
+        """The sources as a run's record names them (absolute paths, URLs without passwords),
+        without reading them."""
+        return [recorded_source(s) for s in self.sources]
+
     def recorded(self) -> RunSettings:
         """The settings the run's record keeps (see `record_settings`)."""
         return record_settings(list(self.sources), self.mapping, self.cutoff,

@@ -32,6 +32,7 @@ from ..plan import Plan
 from ..rules.preview import preview, preview_counts
 from ..store.load import fail_run, start_run
 from ..store.lock import target_lock
+from ..store.scratch import scratch_target
 from ..store.snapshot import read_snapshot
 from ..store.target import database_file, display_url, target_engine
 from ..wording import plural
@@ -96,8 +97,9 @@ class MigrateRun:
     locked is recorded `failed` and still gets its report (`<reports_dir>/<run_id>/`)."""
 
     def __init__(self, target: str, *, dry_run: bool, reports_dir: str,
-                 report: Reporter) -> None:
+                 report: Reporter, sources: list[str] | None = None) -> None:
         self.target = target
+        self.sources = sources or []  # as recorded (a dry run's preview shows them)
         self.dry_run = dry_run
         self.reports_dir = reports_dir
         self.started = datetime.now(UTC)
@@ -109,11 +111,17 @@ class MigrateRun:
         self._report = report
         self._held = ExitStack()  # the engine, then the run lock: released in reverse order
 
+    @property
+    def shown_target(self) -> str:
+        """The target's URL without its password."""
+        return display_url(self.target)
+
     def open_target(self) -> Engine | None:
-        """Open the target once for the run and take its run lock (not for a dry run);
-        None for a dry run on a SQLite file that does not exist yet."""
+        """Open the target once for the run and take its run lock (a dry run's too: its
+        preview writes, then rolls back); None for a dry run on a SQLite file that does not
+        exist yet."""
         engine = self._held.enter_context(open_engine(self.target, self.dry_run))
-        if engine is not None and not self.dry_run:
+        if engine is not None:
             try:
                 self._held.enter_context(target_lock(engine))
             except Exception:
@@ -128,12 +136,25 @@ class MigrateRun:
         if self.engine is not None and recorded is not None:
             start_run(self.engine, self.run_id, self.started, recorded.sources, recorded)
 
+    @contextmanager
+    def loading(self) -> Iterator[Engine]:
+        """Where the run loads its plan and builds its report: the target; for a dry run, a
+        scratch target (`store/scratch.py`: the target's data in a transaction rolled back
+        after the report, or an empty store when there is none) holding the run's row."""
+        if not self.dry_run:
+            assert self.engine is not None, "open_target() first"
+            yield self.engine
+            return
+        with scratch_target(self.engine) as engine:
+            start_run(engine, self.run_id, self.started, self.sources)
+            yield engine
+
     def summary(self, planned: Plan, check: PlanCheck, known: Plan) -> RunSummary:
         """The run's summary (its `seconds` filled as the later stages end), with what the
         plan changes in the target (`known`); raises PlanValidationError when a plan-level
         expectation failed (nothing is loaded)."""
         status = "dry_run" if self.dry_run else "completed"
-        summary = summarize(self.run_id, display_url(self.target), planned, status)
+        summary = summarize(self.run_id, self.shown_target, planned, status)
         summary.seconds = self.clock.seconds
         self.changes = preview(planned, known)
         summary.changes = preview_counts(self.changes)

@@ -168,14 +168,17 @@ def load_run(engine: Engine, run_id: str, planned: Plan, summary: RunSummary) ->
 
 
 def write_run_report(engine: Engine, run_id: str, validations: dict[str, dict],
-                     reports_dir: str) -> Path:
-    """Store the run's GX results, write its report files, publish the summary artifacts."""
+                     reports_dir: str, preview_of: str | None = None) -> Path:
+    """Store the run's GX results, write its report files, publish the summary artifacts
+    (`preview_of`: the target a dry run previews, from its scratch target; the report is
+    marked preview and not published: the artifacts are the latest loaded run's)."""
     from ..reports.artifacts import publish_artifacts
     from ..reports.build import write_report
     from ..store.validations import save_validations
 
     save_validations(engine, run_id, validations)
-    files = write_report(engine, reports_dir, run_id)
-    publish_artifacts(files.content, files.index)
-    log.info("report: %s", files.index)
+    files = write_report(engine, reports_dir, run_id, preview_of=preview_of)
+    if preview_of is None:
+        publish_artifacts(files.content, files.index)
+    log.info("%s: %s", "report" if preview_of is None else "preview report", files.index)
     return files.index

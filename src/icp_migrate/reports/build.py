@@ -29,13 +29,14 @@ class ReportFiles:
 
 
 def write_report(engine: Engine, out_dir: str | Path = DEFAULT_REPORTS_DIR,
-                 run_id: str | None = None) -> ReportFiles:
+                 run_id: str | None = None, preview_of: str | None = None) -> ReportFiles:
     """Write `<out_dir>/<run_id>/index.html`, `summary.json` and `gx/index.html`.
 
-    `run_id` None means the latest run. The same store gives the same bytes.
+    `run_id` None means the latest run. The same store gives the same bytes. `preview_of`:
+    the target (display form) a dry run previews; the engine is its scratch target.
     """
     run_id = run_id or latest_run_id(engine)
-    data = read_report_data(engine, run_id)
+    data = read_report_data(engine, run_id, preview_of)
     folder = Path(out_dir) / run_id
     files = ReportFiles(run_id=run_id, folder=folder, index=folder / "index.html",
                         summary=folder / "summary.json", gx=folder / GX_PAGE,

@@ -21,7 +21,8 @@ from icp_migrate.store import runs
 from icp_migrate.store.report_queries import ReportQueries, report_queries
 from icp_migrate.store.target import display_url
 
-__all__ = ["ITEMS_PER_ROW", "LIST_ROWS", "Capped", "ReportData", "latest_run_id",
+PREVIEW = "preview"  # a dry run's report: what the run would make of the target
+__all__ = ["PREVIEW", "ITEMS_PER_ROW", "LIST_ROWS", "Capped", "ReportData", "latest_run_id",
            "read_report_data", "utc_text"]
 
 
@@ -48,12 +49,19 @@ def latest_run_id(engine: Engine) -> str:
     return run_id
 
 
-def read_report_data(engine: Engine, run_id: str) -> ReportData:
-    """Every section of the run's report, counted by the database in one connection."""
+def read_report_data(engine: Engine, run_id: str, preview_of: str | None = None,
+                     ) -> ReportData:
+    """Every section of the run's report, counted by the database in one connection.
+    `preview_of`: the target a dry run previews, `engine` its scratch target; the run's
+    status shows as `preview` (in its facts and its row of the history)."""
     with report_queries(engine, run_id, LIST_ROWS, ITEMS_PER_ROW) as q:
         run = _run(q, engine)
         parts = {section.name: section.read(q) for section in SECTIONS}
-    return ReportData(run=run, target=display_url(engine.url), parts=parts)
+    if preview_of is not None:
+        run["status"] = PREVIEW
+        history = parts["history"]
+        history.loc[history["run_id"] == run_id, "status"] = PREVIEW
+    return ReportData(run=run, target=display_url(preview_of or engine.url), parts=parts)
 
 
 def _run(q: ReportQueries, engine: Engine) -> dict:

@@ -7,7 +7,7 @@ import json
 from html import escape
 
 from icp_migrate.masking import mask_text
-from icp_migrate.reports.data import ReportData
+from icp_migrate.reports.data import PREVIEW, ReportData
 from icp_migrate.reports.page import note, page
 from icp_migrate.reports.sections import SECTIONS
 from icp_migrate.reports.sections.validation import GX_PAGE
@@ -20,8 +20,8 @@ def render_report(data: ReportData) -> str:
     run = data.run
     title = f"ICP migration run {run['run_id']}"
     body = [
-        f"<header><h1>{escape(title)}</h1>{_status(str(run['status']))}{_run_facts(data)}"
-        "</header>",
+        f"<header><h1>{escape(title)}</h1>{_status(str(run['status']))}{_preview(data)}"
+        f"{_run_facts(data)}</header>",
         "<nav>" + "".join(f'<a href="#{s.anchor}">{escape(s.nav)}</a>' for s in SECTIONS)
         + "</nav>",
         *(s.html(data.parts[s.name], data.facts) for s in SECTIONS),
@@ -34,6 +34,14 @@ def render_report(data: ReportData) -> str:
 
 def _status(status: str) -> str:
     return f' <span class="status {escape(status)}">{escape(status)}</span>'
+
+
+def _preview(data: ReportData) -> str:
+    if data.run["status"] != PREVIEW:
+        return ""
+    return note("Preview (a dry run): nothing was loaded. This is the report the run would "
+                "have if it were loaded into the target as it stands now; the changes it "
+                "would make are listed one per row in preview.csv beside this page.")
 
 
 def _run_facts(data: ReportData) -> str:

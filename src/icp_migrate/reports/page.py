@@ -29,6 +29,7 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#2e7d32;font-weight:bold}.bad{color:#c62828;font-weight:bold}
 .status{display:inline-block;padding:2px 10px;border-radius:10px;color:#fff;
 background:#2e7d32}.status.failed{background:#c62828}.status.running{background:#777}
+.status.preview{background:#1565c0}
 .charts{display:flex;flex-wrap:wrap;gap:12px 32px}.chart{max-width:100%;height:auto}
 figure{margin:8px 0}figcaption{font-size:13px;font-weight:bold;margin-bottom:4px}
 nav a{margin-right:12px;font-size:13px}dl{display:grid;grid-template-columns:max-content auto;

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.pool import StaticPool
 
 from icp_migrate.store import copy_load, executemany_load, sqlite_files
 
@@ -50,6 +51,18 @@ class Backend:
         engine = create_engine(sqlite_files.read_only_url(url) if read_only else url)
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
+
+    def pinned_engine(self, url: URL) -> Engine:
+        """An engine whose every checkout is the same one connection, in a transaction
+        opened when it connects that SQLAlchemy never commits nor rolls back (`scratch.py`
+        rolls it back on the driver's connection). SQLite:
+        the driver's implicit transactions off and `BEGIN IMMEDIATE` (so DDL is in it too,
+        and the write lock taken at once); the connection may move between threads."""
+        engine = create_engine(url, poolclass=StaticPool, pool_reset_on_return=None,
+                               connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_on_connect)  # before BEGIN: PRAGMAs
+        event.listen(engine, "connect", _sqlite_begin)
+        return _pinned(engine)
 
     def database_file(self, url: URL) -> str | None:
         """The target's database file (URI filenames without `file:` and query); None
@@ -128,6 +141,11 @@ class _PostgreSQL(Backend):
             event.listen(engine, "connect", _read_only_session)
         return engine
 
+    def pinned_engine(self, url: URL) -> Engine:
+        # psycopg opens the transaction at the first statement, and nothing commits it
+        return _pinned(create_engine(url, poolclass=StaticPool, pool_reset_on_return=None,
+                                     connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}))
+
     def database_file(self, url: URL) -> str | None:
         return None
 
@@ -139,7 +157,14 @@ class _PostgreSQL(Backend):
             yield connection
 
     def read_snapshot(self, connection: Connection, hash_joins: bool = False) -> None:
-        connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        from psycopg import pq
+
+        raw: Any = connection.connection.driver_connection
+        # On a pinned engine (a preview) the transaction is already open, and writes:
+        # it is its own snapshot
+        if raw.info.transaction_status == pq.TransactionStatus.IDLE:
+            connection.exec_driver_sql(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         if hash_joins:
             # Just after a load the planner has no statistics on the run's rows (autovacuum
             # analyzes them later) and would probe an index once per record; hash joins
@@ -169,6 +194,23 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys = ON")  # off by default in SQLite, per connection
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _pinned(engine: Engine) -> Engine:
+    """Nothing commits or rolls back the engine's transaction but its owner (`scratch.py`,
+    on the DBAPI connection): SQLAlchemy's commits and rollbacks are no-ops."""
+    engine.dialect.do_commit = _kept  # type: ignore[method-assign]
+    engine.dialect.do_rollback = _kept  # type: ignore[method-assign]
+    return engine
+
+
+def _kept(_dbapi_connection: Any) -> None:
+    """The transaction stays open."""
+
+
+def _sqlite_begin(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # no implicit BEGIN / COMMIT by the driver
+    dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 def _read_only_session(dbapi_connection: Any, _record: Any) -> None:

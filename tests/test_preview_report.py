@@ -1,0 +1,80 @@
+"""A dry run's report: the run's own report built from a scratch target (the target's
+data in a transaction rolled back after it), marked preview; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from test_flow import dump, migrate, sources
+
+
+def summary_json(reports: Path, run_id: str) -> dict:
+    """summary.json with the run's id as RUN and its times left out."""
+    text = (reports / run_id / "summary.json").read_text(encoding="utf-8")
+    content = json.loads(text.replace(run_id, "RUN"))
+    for run in [content["run"], *content["history"]]:
+        run.pop("started_at"), run.pop("finished_at", None)
+    return content
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_dry_run_reports_what_its_load_would_and_leaves_the_target_as_it_was(
+        samples, target_url, tmp_path):
+    reports = tmp_path / "reports"
+    migrate(sources=sources(samples)[:1], target=target_url, reports_dir=str(reports))
+    before = dump(target_url)
+
+    preview = migrate(sources=sources(samples), target=target_url, dry_run=True,
+                      reports_dir=str(reports))
+    after = dump(target_url)
+    assert all(before[name].equals(after[name]) for name in before)  # nothing stayed
+    folder = reports / preview.run_id
+    assert {p.name for p in folder.iterdir()} == {"index.html", "summary.json", "gx",
+                                                  "preview.csv"}
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert '<span class="status preview">preview</span>' in page
+    assert "Preview (a dry run): nothing was loaded" in page
+
+    loaded = migrate(sources=sources(samples), target=target_url, reports_dir=str(reports))
+    previewed, real = summary_json(reports, preview.run_id), summary_json(reports, loaded.run_id)
+    assert previewed["run"].pop("status") == "preview"
+    assert real["run"].pop("status") == "completed"
+    assert previewed["history"][-1].pop("status") == "preview"
+    assert real["history"][-1].pop("status") == "completed"
+    assert previewed == real  # every section as the load then made it
+    assert previewed["reconciliation"]["records_in"] == preview.records_in
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_dry_run_on_a_new_sqlite_file_reports_from_an_empty_store(samples, tmp_path):
+    reports, target = tmp_path / "reports", tmp_path / "new.db"
+    preview = migrate(sources=sources(samples), target=f"sqlite:///{target}", dry_run=True,
+                      reports_dir=str(reports))
+    assert not target.exists()
+    content = json.loads((reports / preview.run_id / "summary.json").read_text("utf-8"))
+    assert content["run"]["status"] == "preview"
+    assert content["run"]["target"] == f"sqlite:///{target}"  # not the scratch file
+    assert [run["run_id"] for run in content["history"]] == [preview.run_id]
+
+
+def test_a_scratch_target_rolls_back_whatever_ends_its_block(target_url):
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from icp_migrate.store.load import start_run
+    from icp_migrate.store.scratch import rolled_back
+    from icp_migrate.store.target import target_engine
+
+    with target_engine(target_url) as engine:
+        with pytest.raises(RuntimeError, match="midway"), rolled_back(engine.url) as scratch:
+            start_run(scratch, "run-1", datetime.now(UTC), ["a.csv"])  # commits: a no-op
+            with scratch.connect() as connection:  # another checkout: the same transaction
+                count = connection.execute(sa.text("SELECT count(*) FROM runs")).scalar()
+            assert count == 1
+            raise RuntimeError("midway")
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM runs")).scalar() == 0
