@@ -24,7 +24,7 @@ from test_reports import HOSTILE_ATTR, RIC, T0, USCC, W1, W2, W3, W4, _frame, re
 
 ACCOUNTS = ("account_id", "account_kind", "real_name_verification_required", "entity_id",
             "entity_type", "entity_name", "cert_type", "cert_number", "province",
-            "entity_filing_number")
+            "entity_filing_number", "admin_email")
 WEBSITES = ("website_filing_number", "account_id", "website_name", "product", "filed_on",
             "member_id")
 
