@@ -24,7 +24,7 @@ from test_reports import HOSTILE_ATTR, RIC, T0, USCC, W1, W2, W3, W4, _frame, re
 
 ACCOUNTS = ("account_id", "account_kind", "real_name_verification_required", "entity_id",
             "entity_type", "entity_name", "cert_type", "cert_number", "province",
-            "entity_filing_number")
+            "entity_filing_number", "admin_email")
 WEBSITES = ("website_filing_number", "account_id", "website_name", "product", "filed_on",
             "member_id")
 
@@ -172,6 +172,9 @@ def test_reexport_after_an_unchanged_rerun_is_byte_identical(target_url, tmp_pat
                                   stored["website_filing_number"], strict=True))
     assert any(d.startswith("xn--") for d, _, _ in exported)  # not a vacuous check
     assert all(w["member_id"] for _, w in listed.values())
+    # the accounts' administrator e-mails, their local parts masked by default
+    shown = [a["admin_email"] for a in accounts if a["admin_email"]]
+    assert shown and all("***@" in e for e in shown)
 
     table = _csv_rows(second["csv"])
     assert b"NaN" not in second["json"] and "nan" not in {v for r in table for v in r.values()}

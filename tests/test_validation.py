@@ -191,6 +191,7 @@ def clean_plan() -> Plan:
                 "entity_id": ["E1", "E1", "E2"],
                 "account_kind": ["filing", "resources", "filing_and_resources"],
                 "real_name_verification_required": [False, True, True],
+                "admin_email": ["a@x.cn", "ops@x.cn", None],
             }
         ),
         website_filings=pd.DataFrame(

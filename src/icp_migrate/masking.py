@@ -2,7 +2,8 @@
 logs, reports, errors, and values made safe to print on a terminal.
 
 Two ways in. Where a value is known to be personal (a certificate column, a phone column,
-the number of a `RID:`/`ORG:`… identity key) it is masked whole: `mask`, `mask_key`.
+the number of a `RID:`/`ORG:`… identity key) it is masked whole: `mask`, `mask_key`; a
+value known to be an e-mail address keeps its domain: `mask_email`.
 Free text (messages, reasons, paths) is masked only where a token has the shape of a
 certificate or phone number (`mask_text`); ids (`ent_…`, `acc_…`, run ids), ICP filing
 numbers, locators (`sites.site_id=10000001`), paths and encoding names pass untouched."""
@@ -27,6 +28,17 @@ def mask(value: object) -> str:
     else:
         return "*" * n
     return text[:keep] + "*" * (n - 2 * keep) + text[-keep:]
+
+
+def mask_email(value: object) -> str | None:
+    """`zhang.san@example.com` -> `z***@example.com` (the local part masked, as `mask_text`
+    masks e-mails in free text); a value without `@` is masked whole; None stays None."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    local, at, domain = str(value).rpartition("@")
+    if not at:
+        return mask(domain)
+    return f"{local[:1]}***@{domain}"
 
 
 def mask_series(values: pd.Series) -> pd.Series:

@@ -22,7 +22,13 @@ ENTITY_COLUMNS = (
     "resources_admin_differs",
     "entity_number_stated",  # entity_filing_number was stated by a record (not derived)
 )
-ACCOUNT_COLUMNS = ("account_id", "entity_id", "account_kind", "real_name_verification_required")
+ACCOUNT_COLUMNS = (
+    "account_id",
+    "entity_id",
+    "account_kind",
+    "real_name_verification_required",
+    "admin_email",  # the account's administrator (rules/accounts.py: account_admin_emails)
+)
 WEBSITE_COLUMNS = (
     "website_filing_number",
     "account_id",

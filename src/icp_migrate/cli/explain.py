@@ -86,8 +86,8 @@ def print_explanation(console: Console, model: dict[str, Any]) -> None:
                     for a in model["accounts"]]
         if accounts:
             console.print(_table("accounts", accounts, (
-                "account_id", "account_kind", "real_name_verification_required", "why",
-                "websites"), whole=("account_id", "account_kind")))
+                "account_id", "account_kind", "real_name_verification_required", "admin_email",
+                "why", "websites"), whole=("account_id", "account_kind")))
         else:
             _line(console, "accounts: none (the entity is not loaded)")
     _records(console, model)

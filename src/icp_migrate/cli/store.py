@@ -76,6 +76,10 @@ def plan_export(
     out: Annotated[str, typer.Option(
         "--out", help="FILE (.csv or .json), - for stdout, or a folder to write "
         "account_plan.<format> to")] = ".",
+    unmasked_emails: Annotated[bool, typer.Option(
+        "--unmasked-emails", help="give each account's administrator e-mail whole (what the "
+        "import team types to create the account); masked (z***@example.cn) by default")]
+    = False,
     target: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the target store")] = None,
 ) -> None:
     """Write the import team's worklist: one row per website filing under its account."""
@@ -84,7 +88,8 @@ def plan_export(
 
         output_of(out, fmt)  # a bad --out or --format before the target is opened
         with target_engine(target, read_only=True) as engine:
-            path, data, accounts, websites = export_plan(engine, out, fmt)
+            path, data, accounts, websites = export_plan(engine, out, fmt,
+                                                         unmasked_emails=unmasked_emails)
         if path is None:
             _to_stdout(data)
             return

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from ..errors import UsageError
-from ..masking import mask, mask_key, mask_text
+from ..masking import mask, mask_email, mask_key, mask_text
 from ..rules.steps import STEPS
 from ..store import explain as store
 from ..transforms.icp_numbers import parse_filing_number
@@ -167,6 +167,7 @@ def _account(a: Any, entity: dict[str, Any], websites: pd.DataFrame) -> dict[str
                                     if len(own) else [])]
     return {"account_id": a.account_id, "account_kind": a.account_kind,
             "real_name_verification_required": bool(a.real_name_verification_required),
+            "admin_email": mask_email(_text(a.admin_email)),
             "why": account_reason(a.account_kind, bool(entity.get("has_cloud_resources")),
                                   bool(entity.get("resources_admin_differs"))),
             "websites": listed}

@@ -1,12 +1,16 @@
 """The import team's worklist: one row per website filing under its account, from the store.
 
 Each row names the account, its entity (certificate masked), whether real-name
-verification is required, one website filing to import into the account (name, product,
-filing date, the legacy HiChina member id it was filed under) and that website's own
-domains, each `xn--` name with its Unicode form beside it. An account holding no website
-(a `resources` account) is one row with the website columns blank. The JSON is nested:
-one object per account with its `websites`, each with its `domains`. Ordering and text are
-stable: the same store exports the same bytes.
+verification is required, the account's administrator e-mail (the resources
+administrator's for a `resources` account, the filing administrator's otherwise; its local
+part masked unless `unmasked_emails`: personal data leaves the store masked, and only the
+import team, who types it to create the account, asks for it whole), one website filing
+to import into the account (name, product, filing date, the legacy HiChina member id it
+was filed under) and that website's own domains, each `xn--` name with its Unicode form
+beside it. An account holding no website (a `resources` account) is one row with the
+website columns blank. The JSON is nested: one object per account with its `websites`,
+each with its `domains`. Ordering and text are stable: the same store exports the same
+bytes.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from icp_migrate.errors import UsageError
-from icp_migrate.masking import mask
+from icp_migrate.masking import mask, mask_email
 from icp_migrate.reports.build import write_file
 from icp_migrate.store.exports import read_plan_frames
 
@@ -41,6 +45,7 @@ ACCOUNT_COLUMNS = (
     "cert_number_masked",
     "province",
     "entity_filing_number",
+    "admin_email",
 )
 WEBSITE_COLUMNS = ("website_filing_number", "website_name", "product", "filed_on", "domains",
                    "member_id")
@@ -48,15 +53,18 @@ COLUMNS = (*ACCOUNT_COLUMNS, *WEBSITE_COLUMNS)
 _KIND_ORDER = {"filing": 0, "filing_and_resources": 1, "resources": 2}
 
 
-def plan_rows(accounts: pd.DataFrame, websites: pd.DataFrame,
-              domains: pd.DataFrame) -> pd.DataFrame:
+def plan_rows(accounts: pd.DataFrame, websites: pd.DataFrame, domains: pd.DataFrame,
+              unmasked_emails: bool = False) -> pd.DataFrame:
     """One row per website filing (COLUMNS) under its account, and one row with blank
     website columns per account holding none; `domains` is a list of {domain,
-    unicode_domain} sorted by domain. Rows by entity, account kind, account, website."""
+    unicode_domain} sorted by domain. Rows by entity, account kind, account, website.
+    `admin_email` has its local part masked unless `unmasked_emails`."""
     frame = accounts.copy()
     frame["real_name_verification_required"] = frame["real_name_verification_required"].astype(
         bool)
     frame["cert_number_masked"] = frame["cert_number"].map(mask)
+    emails = frame["admin_email"].astype(object)
+    frame["admin_email"] = emails if unmasked_emails else emails.map(mask_email)
     frame["kind_order"] = frame["account_kind"].map(_KIND_ORDER).fillna(9)
     sites = websites.astype(object).copy()
     sites["filed_on"] = sites["filed_on"].map(_iso_date)
@@ -158,13 +166,15 @@ def output_of(out: str | Path | None, fmt: str | None) -> tuple[Path | None, str
     return path, suffix
 
 
-def export_plan(engine: Engine, out: str | Path | None = None,
-                fmt: str | None = None) -> tuple[Path | None, bytes, int, int]:
+def export_plan(engine: Engine, out: str | Path | None = None, fmt: str | None = None,
+                unmasked_emails: bool = False) -> tuple[Path | None, bytes, int, int]:
     """Write the plan to `out` (see `output_of`; None: stdout, left to the caller); returns
-    the path, the bytes, the number of accounts and of website filings."""
+    the path, the bytes, the number of accounts and of website filings. E-mails are
+    masked unless `unmasked_emails`."""
     path, chosen = output_of(out, fmt)
     frames = read_plan_frames(engine)
-    rows = plan_rows(frames["accounts"], frames["websites"], frames["domains"])
+    rows = plan_rows(frames["accounts"], frames["websites"], frames["domains"],
+                     unmasked_emails)
     data = to_csv(rows) if chosen == "csv" else to_json(rows)
     if path is not None:
         write_file(path, data)

@@ -22,11 +22,21 @@ def plan_accounts(kept: pd.DataFrame, domains: pd.DataFrame, snapshot: Plan) -> 
     Entity attributes and cloud flags combine what the store holds with the new records:
     the store's entity comes first among equals, so a later batch never downgrades a
     USCC to an old organization code, and cloud flags only widen.
+
+    Each account's `admin_email` is picked like the entity's province (`_entities`): the
+    first e-mail known among the entity's rows ordered by certificate rank (a merge's
+    preferred record first), then the store's row, then input order. A filing or
+    filing_and_resources account takes the records' `admin_email` (the store's: its filing
+    account's e-mail); a resources account the `cloud_admin_email` of the records whose
+    resources administrator differs from the filing one (the store's: its resources
+    account's e-mail). So a rerun picks what the store holds, an account stored without
+    an e-mail (before revision 0007) gets the records' one, and only a better-described
+    record replaces a stored e-mail (a history row, rules/history.py).
     """
-    entities = _entities(kept, snapshot.entities)
+    entities, emails = _entities(kept, snapshot.entities, snapshot.accounts)
     filing_ids = pd.Series([filing_account_id_for(e) for e in entities["entity_id"]],
                            index=entities["entity_id"].to_numpy(), dtype=object)
-    accounts = _accounts(entities, filing_ids)
+    accounts = _accounts(entities, filing_ids, emails)
     loaded = kept[kept["disposition"].eq("loaded")]
     websites = pd.DataFrame({
         "website_filing_number": loaded["website_filing_number"],
@@ -52,7 +62,12 @@ def sorted_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.take(order).reset_index(drop=True)
 
 
-def _entities(kept: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+def _entities(kept: pd.DataFrame, stored: pd.DataFrame,
+              stored_accounts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The entities (ENTITY_COLUMNS) and each entity's administrator e-mails
+    (`entity_id`, `filing_email`, `resources_email`), picked in one order."""
+    differs = (kept["has_cloud"] & kept["cloud_admin_email"].notna()
+               & kept["cloud_admin_email"].ne(kept["admin_email"]))
     new = pd.DataFrame({
         "entity_id": kept["entity_id"],
         "entity_type": kept["entity_type"],
@@ -64,8 +79,9 @@ def _entities(kept: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
             kept["website_entity_number"]),
         "stated_number": kept["entity_filing_number"],
         "has_cloud_resources": kept["has_cloud"],
-        "resources_admin_differs": kept["has_cloud"] & kept["cloud_admin_email"].notna()
-        & kept["cloud_admin_email"].ne(kept["admin_email"]),
+        "resources_admin_differs": differs,
+        "filing_email": kept["admin_email"],
+        "resources_email": kept["cloud_admin_email"].where(differs, None),
         "order": 1 + kept["row_id"].astype("int64"),
         # a merge decision names the certificate the merged entity goes under
         "preferred": kept["preferred"] if "preferred" in kept else False,
@@ -73,6 +89,7 @@ def _entities(kept: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     old = stored[stored["entity_id"].isin(new["entity_id"])]
     old = old.assign(order=0, stated_number=old["entity_filing_number"].where(
         old["entity_number_stated"].fillna(False).astype(bool), None))
+    old = old.merge(_stored_emails(stored_accounts), on="entity_id", how="left")
     rows = pd.concat([old, new], ignore_index=True)
     rank = rows["cert_type"].map(CERT_RANK).fillna(NO_CERT_RANK).to_numpy(dtype="float64",
                                                                          copy=True)
@@ -84,7 +101,7 @@ def _entities(kept: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     starts = _run_starts(codes)  # each entity's best row
     entities = pd.DataFrame({"entity_id": np.asarray(ids, dtype=object)})
     for column in ("entity_type", "name", "cert_type", "cert_number", "province",
-                   "entity_filing_number"):
+                   "entity_filing_number", "filing_email", "resources_email"):
         values = rows[column].to_numpy(dtype=object)[order]
         if column in ("cert_type", "cert_number"):  # from one record, never mixed
             entities[column] = values[starts]
@@ -107,7 +124,18 @@ def _entities(kept: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     for column in ("has_cloud_resources", "resources_admin_differs"):  # any row's flag
         flags = rows[column].fillna(False).to_numpy(dtype=bool)[order]
         entities[column] = np.bincount(codes, weights=flags, minlength=len(ids)) > 0
-    return entities[list(ENTITY_COLUMNS)].astype(object)
+    emails = entities[["entity_id", "filing_email", "resources_email"]].astype(object)
+    return entities[list(ENTITY_COLUMNS)].astype(object), emails
+
+
+def _stored_emails(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Each stored entity's filing and resources account e-mails (None when not held)."""
+    resources = accounts["account_kind"].eq("resources")
+    emails = accounts["admin_email"].astype(object)
+    frame = pd.DataFrame({"entity_id": accounts["entity_id"],
+                          "filing_email": emails.where(~resources, None),
+                          "resources_email": emails.where(resources, None)})
+    return frame.groupby("entity_id", sort=False).first().reset_index()
 
 
 def _run_starts(codes: np.ndarray) -> np.ndarray:
@@ -117,7 +145,8 @@ def _run_starts(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
 
 
-def _accounts(entities: pd.DataFrame, filing_ids: pd.Series) -> pd.DataFrame:
+def _accounts(entities: pd.DataFrame, filing_ids: pd.Series,
+              emails: pd.DataFrame) -> pd.DataFrame:
     cloud = entities["has_cloud_resources"].astype(bool)
     differs = entities["resources_admin_differs"].astype(bool) & cloud
     filing = pd.DataFrame({
@@ -125,12 +154,14 @@ def _accounts(entities: pd.DataFrame, filing_ids: pd.Series) -> pd.DataFrame:
         "entity_id": entities["entity_id"],
         "account_kind": np.where(cloud & ~differs, "filing_and_resources", "filing"),
         "real_name_verification_required": cloud & ~differs,
+        "admin_email": emails["filing_email"].to_numpy(),
     })
     resources = pd.DataFrame({
         "account_id": entities.loc[differs, "entity_id"].map(resources_account_id_for),
         "entity_id": entities.loc[differs, "entity_id"],
         "account_kind": "resources",
         "real_name_verification_required": True,
+        "admin_email": emails.loc[differs, "resources_email"].to_numpy(),
     })
     accounts = pd.concat([filing, resources], ignore_index=True)[list(ACCOUNT_COLUMNS)]
     return sorted_by(accounts, "account_id").astype(object)

@@ -3,7 +3,9 @@
 A known website changes only by a review decision (`assign` moves it, `replace` loads a
 new version); otherwise the store's row stays as it is. Domains move with decisions or
 are removed with the version they belonged to; account kinds and real-name flags widen
-by rule 4.
+by rule 4. An account's administrator e-mail filled in where the store held none (an
+account loaded before revision 0007) replaces nothing and is no change; a stored e-mail
+replaced by another (a better-described record, rules/accounts.py) is.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from ..transforms.text import is_in
 WEBSITE_FIELDS = ("entity_id", "account_id", "product", "website_name", "homepage",
                   "filed_on", "member_id")
 ACCOUNT_RULE = "rule 4: cloud resources (account flags only widen)"
+# The account fields whose change is an "account kind changed" (rules/preview.py).
+ACCOUNT_KIND_FIELDS = ("account_kind", "real_name_verification_required")
+EMAIL_RULE = "rule 4: the administrator e-mail of the best-described record"
 
 
 def keep_known_websites(planned: pd.DataFrame, stored: pd.DataFrame,
@@ -97,12 +102,19 @@ def _domains(new: pd.DataFrame, old: pd.DataFrame, causes: dict[str, str],
 def _accounts(new: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:
     both = new.merge(old, on="account_id", suffixes=("", "_old"))
     rows = []
-    for name in ("account_kind", "real_name_verification_required"):
+    for name in ACCOUNT_KIND_FIELDS:
         differs = both[f"{name}_old"].astype(str).ne(both[name].astype(str))
         before, after = _text(both.loc[differs, f"{name}_old"]), _text(both.loc[differs, name])
         rows.append(pd.DataFrame({
             "subject": "account", "subject_key": both.loc[differs, "account_id"],
             "field": name, "old_value": before, "new_value": after, "cause": ACCOUNT_RULE}))
+    # an e-mail filled in where none was stored is no change; one replaced is
+    before, after = _text(both["admin_email_old"]), _text(both["admin_email"])
+    replaced = before.notna() & after.notna() & before.ne(after)
+    rows.append(pd.DataFrame({
+        "subject": "account", "subject_key": both.loc[replaced, "account_id"],
+        "field": "admin_email", "old_value": before[replaced], "new_value": after[replaced],
+        "cause": EMAIL_RULE}))
     return pd.concat(rows, ignore_index=True)
 
 

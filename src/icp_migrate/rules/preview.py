@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..masking import mask_email
 from ..plan import Plan
+from .history import ACCOUNT_KIND_FIELDS
 
 PREVIEW_COLUMNS = ("change", "key", "entity_id", "account_id", "detail")
 PREVIEW_KINDS = (
@@ -71,13 +73,19 @@ def _conflicts(planned: Plan, known: Plan) -> list[pd.DataFrame]:
 
 def _history(planned: Plan) -> list[pd.DataFrame]:
     changes = planned.changes
-    kinds = changes[changes["subject"] == "account"]
-    values = changes[changes["subject"] != "account"]
+    kind = (changes["subject"] == "account") & changes["field"].isin(ACCOUNT_KIND_FIELDS)
+    kinds, values = changes[kind], changes[~kind]
 
     def told(frame: pd.DataFrame) -> pd.Series:
+        email = frame["field"].eq("admin_email")  # personal: its local part masked
+
+        def shown(column: str) -> pd.Series:
+            value = frame[column].astype(object)
+            value = value.where(~email, value.map(mask_email))
+            return value.fillna("—").astype(str)
+
         return (frame["subject"].astype(str) + " " + frame["field"].astype(str) + ": "
-                + frame["old_value"].fillna("—").astype(str) + " → "
-                + frame["new_value"].fillna("—").astype(str))
+                + shown("old_value") + " → " + shown("new_value"))
 
     return [_rows(PREVIEW_KINDS[7], kinds["subject_key"], account=kinds["subject_key"],
                   detail=told(kinds)),

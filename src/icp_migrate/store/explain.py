@@ -49,7 +49,7 @@ _ENTITY_OF = {
 }
 _ENTITY = "SELECT * FROM entities WHERE entity_id = :entity"
 _ACCOUNTS = """
-SELECT a.account_id, a.account_kind, a.real_name_verification_required,
+SELECT a.account_id, a.account_kind, a.real_name_verification_required, a.admin_email,
        (SELECT COUNT(*) FROM website_filings w WHERE w.account_id = a.account_id) AS websites
 FROM accounts a WHERE a.entity_id = :entity ORDER BY a.account_kind"""
 _WEBSITES = """

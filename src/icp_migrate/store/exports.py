@@ -14,7 +14,8 @@ _QUERIES = {
     "accounts": (
         "SELECT a.account_id, a.account_kind, a.real_name_verification_required, e.entity_id, "
         "e.entity_type, e.name AS entity_name, e.cert_type, e.cert_number, e.province, "
-        "e.entity_filing_number FROM accounts a JOIN entities e ON e.entity_id = a.entity_id"
+        "e.entity_filing_number, a.admin_email "
+        "FROM accounts a JOIN entities e ON e.entity_id = a.entity_id"
     ),
     "websites": (
         "SELECT website_filing_number, account_id, website_name, product, filed_on, member_id "

@@ -41,6 +41,10 @@ class Account(Base):
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.entity_id"))
     account_kind: Mapped[str] = mapped_column(String)
     real_name_verification_required: Mapped[bool] = mapped_column(Boolean)
+    # The administrator's e-mail: the resources administrator's for a `resources` account,
+    # the filing administrator's otherwise. Held whole here; shown masked outside the store
+    # (`plan export --unmasked-emails` gives it whole to the import team).
+    admin_email: Mapped[str | None] = mapped_column(String)
 
 
 class WebsiteFiling(Base):
