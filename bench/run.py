@@ -56,16 +56,18 @@ def main() -> None:
                "sizes": [], "tiny": None}
     if not args.no_tiny:
         results["tiny"] = tiny_run(args.data_dir, env)
-        print(f"tiny run (samples, second run): {results['tiny']['wall']:.1f} s", flush=True)
+        results["bare"] = bare_flow(env)
+        _print_fixed("", results["tiny"], results["bare"])
         if not env.get("PREFECT_API_URL"):
             from icp_migrate.pipeline.serving import local_prefect_server
 
             os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]  # the server's database too
             with local_prefect_server() as api:  # as a long-running server would be
-                results["tiny_with_server"] = tiny_run(args.data_dir,
-                                                       {**env, "PREFECT_API_URL": api})
-            print(f"tiny run with a running Prefect server (PREFECT_API_URL): "
-                  f"{results['tiny_with_server']['wall']:.1f} s", flush=True)
+                served = {**env, "PREFECT_API_URL": api}
+                results["tiny_with_server"] = tiny_run(args.data_dir, served)
+                results["bare_with_server"] = bare_flow(served)
+            _print_fixed(" with a running Prefect server (PREFECT_API_URL)",
+                         results["tiny_with_server"], results["bare_with_server"])
     for n in args.records:
         results["sizes"].append(bench_size(n, args, env))
         _print_table(results)
@@ -154,6 +156,26 @@ def tiny_run(data_dir: Path, env: dict[str, str]) -> dict:
     url = f"sqlite:///{work / 'tiny.db'}"
     run_cli(files, url, work, env)
     return run_cli(files, url, work, env)
+
+
+def bare_flow(env: dict[str, str]) -> dict:
+    """bare_flow.py as a whole process, twice (the first warms the page cache and
+    PREFECT_HOME, as the tiny run's first run does); the second is measured."""
+    command = [sys.executable, str(HERE / "bare_flow.py")]
+    for _ in range(2):
+        started = time.perf_counter()
+        process = subprocess.run(command, env=env, capture_output=True, check=False)
+        wall = time.perf_counter() - started
+        if process.returncode != 0:
+            raise SystemExit(f"bare flow failed:\n{process.stderr.decode()[-2000:]}")
+    return {"wall": round(wall, 2)}
+
+
+def _print_fixed(how: str, tiny: dict, bare: dict) -> None:
+    tiny["ratio_to_bare"] = round(tiny["wall"] / bare["wall"], 2)
+    print(f"fixed cost{how}: demo run {tiny['wall']:.1f} s, bare Prefect flow "
+          f"{bare['wall']:.1f} s, x{tiny['ratio_to_bare']:.2f} "
+          f"(load average {os.getloadavg()[0]:.2f})", flush=True)
 
 
 def _cli() -> list[str]:
