@@ -1,5 +1,5 @@
-"""The one place that reads the environment: target URL, debug, lock wait, the user's mapping
-folder, the Prefect API, and quiet offline defaults. Every other module asks here (by a
+"""The one place that reads the environment: target URL, debug, CI, lock wait, the user's
+mapping folder, the Prefect API, and quiet offline defaults. Every other module asks here (by a
 named function)."""
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ def target_url(cli_value: str | None) -> str:
     if "://" in value:
         return value
     return f"sqlite:///{Path(value).expanduser()}"
+
+
+def on_ci() -> bool:
+    """$CI set (and not "false" or "0"), as CI services set it: no progress bars there."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
 
 
 def debug_enabled() -> bool:

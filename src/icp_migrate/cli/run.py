@@ -1,5 +1,6 @@
 """`icp-migrate run`: quick checks first, Prefect's API and Great Expectations started in the
-background meanwhile, then the migrate flow and its summary."""
+background meanwhile, then the migrate flow and its summary; progress bars on stderr while
+it runs, when stderr is a terminal (`icp_migrate.progress`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from .. import settings
-from .output import guarded, out, progress_to_stderr
+from ..progress import shown, stage, wanted
+from .output import err, guarded, out, progress_to_stderr
 
 if TYPE_CHECKING:
     from ..run_settings import RunOptions
@@ -39,6 +41,9 @@ def run(
     = "reports",
     init: Annotated[bool, typer.Option("--init", help="create the store's tables in a target "
                                        "that already holds other tables")] = False,
+    no_progress: Annotated[bool, typer.Option(
+        "--no-progress", help="no progress bars (shown on stderr only when it is a terminal, "
+                              "and not with --json-summary)")] = False,
 ) -> None:
     """Migrate legacy sources into the target store and print the summary."""
     def body() -> None:
@@ -52,8 +57,10 @@ def run(
         settings.configure_environment(prefect_console_in_debug=True)
         progress_to_stderr()
         _check_quickly(options)
+        # a --json-summary run is measured (bench/): no refresh thread beside it
+        bars = wanted(err, allowed=not no_progress and json_summary is None)
         with _started_in_background() as api_up:
-            _migrate(began, options, json_summary, api_up)
+            _migrate(began, options, json_summary, api_up, bars)
 
     guarded(body)
 
@@ -87,21 +94,24 @@ def _started_in_background() -> Iterator[Callable[[], None]]:
 
 
 def _migrate(began: float, options: RunOptions, json_summary: Path | None,
-             api_up: Callable[[], None]) -> None:
-    """The migrate flow run from the CLI (after the quick checks), then its summary."""
-    from ..flows.migrate import migrate
+             api_up: Callable[[], None], bars: bool = False) -> None:
+    """The migrate flow run from the CLI (after the quick checks), then its summary; with
+    `bars`, the run's progress bars on stderr until the flow ends (however it ends)."""
+    with shown(err, bars):
+        with stage("start"):  # Prefect's API (its first start can take seconds), the flow
+            from ..flows.migrate import migrate
 
-    api_up()
-    from .tables import print_summary
+            api_up()
+        from .tables import print_summary
 
-    flow_began = time.perf_counter()
-    flow = migrate
-    if options.dask:
-        from ..flows.distributed import dask_runner
+        flow_began = time.perf_counter()
+        flow = migrate
+        if options.dask:
+            from ..flows.distributed import dask_runner
 
-        flow = migrate.with_options(task_runner=dask_runner(options.dask))
-    # URLs may hold passwords and Prefect stores flow parameters: those are SecretStr
-    summary = flow(**options.flow_parameters())
+            flow = migrate.with_options(task_runner=dask_runner(options.dask))
+        # URLs may hold passwords and Prefect stores flow parameters: those are SecretStr
+        summary = flow(**options.flow_parameters())
     if json_summary is not None:
         _write_json_summary(json_summary, summary.as_dict(), {
             "before_flow": flow_began - began, "flow": time.perf_counter() - flow_began})

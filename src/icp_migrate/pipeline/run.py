@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from .. import progress
 from ..errors import PlanValidationError
 from ..plan import Plan
 from ..rules.preview import preview, preview_counts
@@ -54,7 +55,8 @@ def new_run_id(now: datetime) -> str:
 
 class StageClock:
     """Seconds per stage, summed over a stage's repeats (extract and normalize run once per
-    source); a stage that raises is not counted."""
+    source); a stage that raises is not counted. Each stage is also a row of the run's
+    progress bars, when the run shows them (`icp_migrate.progress`)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -65,9 +67,12 @@ class StageClock:
             time.perf_counter() - started, 3)
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
+    def stage(self, name: str, detail: str = "") -> Iterator[None]:
+        """Time the block as stage `name` (`detail`: what its progress row adds, e.g. the
+        source being extracted)."""
         started = time.perf_counter()
-        yield
+        with progress.stage(name, detail):
+            yield
         self.add(name, started)
 
 

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from .. import rules
+from .. import progress, rules
 from ..mapping import resolve_mapping
 from ..plan import Plan
-from ..readers import read_source
+from ..readers import SourceSpec, read_source
 from ..store.load import load_plan
 from ..transforms.mapping_apply import to_canonical
 from ..transforms.records import normalize_records
@@ -67,7 +67,7 @@ def prepare_sources(sources: list[str], mapping: str | None, clock: StageClock,
     records, domains = [], []
     first_row_id = 0
     for source in sources:
-        with clock.stage("extract"):
+        with clock.stage("extract", _label(source)):
             frame = extract(source, mapping)
         with clock.stage("normalize"):
             part, part_domains = normalize([frame], first_row_id)
@@ -78,6 +78,12 @@ def prepare_sources(sources: list[str], mapping: str | None, clock: StageClock,
     if len(records) == 1:
         return records[0], domains[0]
     return pd.concat(records, ignore_index=True), pd.concat(domains, ignore_index=True)
+
+
+def _label(source: str) -> str:
+    """A source as its progress row names it: a file by its name, a URL without password."""
+    spec = SourceSpec(source)
+    return spec.label if spec.is_url else Path(source).name
 
 
 def check_records(records: pd.DataFrame, cutoff: pd.Timestamp) -> RecordCheck:
@@ -143,7 +149,8 @@ def decide_plan(records: pd.DataFrame, domains: pd.DataFrame, failures: pd.DataF
     """Every record's disposition and the accounts to load (rules.decide), and the seconds
     its parts took."""
     seconds: dict[str, float] = {}
-    planned = rules.decide(records, domains, known, cutoff, failures, seconds)
+    with progress.stage("decide"):  # timed in its parts (group, plan), not by a StageClock
+        planned = rules.decide(records, domains, known, cutoff, failures, seconds)
     log.info("decide: %s, %s, %s", plural(len(planned.entities), "entity", "entities"),
              plural(len(planned.accounts), "account"),
              plural(len(planned.website_filings), "website"))

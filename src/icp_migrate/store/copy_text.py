@@ -19,6 +19,8 @@ import pyarrow.compute as pc
 from pandas.api.types import infer_dtype
 from sqlalchemy import Boolean, Date, Integer, Table
 
+from icp_migrate import progress
+
 TEXT = pa.large_string()
 NULL = pa.scalar("\\N", TEXT)
 # COPY text format: these must be escaped inside a value (backslash first)
@@ -43,7 +45,7 @@ def encodable(table: Table, frame: pd.DataFrame, names: list[str], encoding: str
 def copy_chunks(table: Table, frame: pd.DataFrame, names: list[str],
                 constants: dict[str, Any], chunk_rows: int) -> Iterator[memoryview]:
     """COPY text of the frame's rows in `names` order, chunk_rows rows per buffer (see
-    encodable)."""
+    encodable). Each chunk, once written, counts in the load's progress bar."""
     for start in range(0, len(frame), chunk_rows):
         part = frame.iloc[start:start + chunk_rows]
         columns = [_constant(constants[n], len(part)) if n in constants
@@ -51,6 +53,7 @@ def copy_chunks(table: Table, frame: pd.DataFrame, names: list[str],
         lines = pc.binary_join_element_wise(*columns, pa.scalar("\t", TEXT))
         lines = pc.binary_join_element_wise(lines, pa.scalar("\n", TEXT), pa.scalar("", TEXT))
         yield _buffer(lines)
+        progress.advance("load", len(part))
 
 
 def _buffer(lines: pa.Array) -> memoryview:

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from icp_migrate import progress
 from icp_migrate.errors import TargetError
 from icp_migrate.masking import mask_text
 from icp_migrate.plan import Plan
@@ -90,6 +91,10 @@ def load_plan(engine: Engine, run_id: str, plan: Plan, counts: dict[str, int]) -
         ).scalar_one_or_none()
         if status != "running":
             raise TargetError(f"run {run_id} is {status or 'unknown'} in the target, not running")
+        # the rows written in bulk (rows.py, copy_text.py count each chunk as it goes)
+        progress.expect("load", sum(len(frame) for frame in (
+            plan.entities, plan.accounts, plan.website_filings, plan.domains,
+            plan.dispositions, plan.links, plan.conflicts, plan.changes)), "rows")
         # Parents before children, so every foreign key holds at each statement.
         _upsert(connection, entities, plan.entities)
         _upsert(connection, accounts, plan.accounts)

@@ -10,17 +10,21 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Boolean, Date, Integer, Table
 
+from icp_migrate import progress
+
 
 def rows(table: Table, frame: pd.DataFrame, names: list[str], constants: dict[str, Any],
          dates_as_text: bool, chunk_rows: int) -> Iterator[Iterator[tuple]]:
     """Tuples of plain Python values in `names` order (None for NA), chunk_rows at a time
     (each chunk's tuples made as executemany takes them). `dates_as_text`: DATE values as
-    ISO text (how SQLAlchemy stores a DATE where the database has no date type)."""
+    ISO text (how SQLAlchemy stores a DATE where the database has no date type). Each
+    chunk, once written (the next one asked for), counts in the load's progress bar."""
     for start in range(0, len(frame), chunk_rows):
         part = frame.iloc[start:start + chunk_rows]
         columns = [[constants[n]] * len(part) if n in constants
                    else _values(part[n], table.c[n].type, dates_as_text) for n in names]
         yield zip(*columns, strict=True)
+        progress.advance("load", len(part))
 
 
 def _values(series: pd.Series, kind: Any, dates_as_text: bool) -> list[Any]:
