@@ -149,6 +149,7 @@ def _run_on_a_pty(args: list[str], cwd, env: dict[str, str]) -> tuple[int, str, 
             b"".join(chunks).decode(errors="replace"))
 
 
+@pytest.mark.slow  # three CLI runs
 def test_a_run_on_a_terminal_shows_its_stages_and_loads_the_same(tmp_path):
     sources = [str(SAMPLES / n) for n in RUN_ORDER]
     env = {k: v for k, v in os.environ.items() if k != "CI"}
