@@ -72,9 +72,15 @@ FRAGMENT = st.one_of(
 
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(FRAGMENT, max_size=25).map(b"".join),
-       st.sampled_from([("utf-8", "gb18030"), ("gb18030", "utf-8"), ("utf-8",), ("gbk",)]))
-def test_whole_file_decoding_equals_decoding_each_line(data, encodings):
-    got = decode_lines(data, encodings)
+       st.sampled_from([("utf-8", "gb18030"), ("gb18030", "utf-8"), ("utf-8",), ("gbk",)]),
+       st.sampled_from([1, 7, lines_module.BLOCK_BYTES]))
+def test_whole_file_decoding_equals_decoding_each_line(data, encodings, block_bytes):
+    """Blocks of a few bytes too: every block boundary case of the bulk decode."""
+    kept, lines_module.BLOCK_BYTES = lines_module.BLOCK_BYTES, block_bytes
+    try:
+        got = decode_lines(data, encodings)
+    finally:
+        lines_module.BLOCK_BYTES = kept
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
         body.decode(encodings[0])

@@ -24,7 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .canonical import BOOKKEEPING, RAW_FIELDS
 from .plan import (
@@ -174,9 +177,12 @@ def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             continue
         column = out[name]
         if kind is Kind.TEXT:
+            if column.dtype != object:  # e.g. pandas' str (Arrow) dtype
+                out[name] = pd.Series(shared_objects(column), index=out.index, dtype=object)
+                continue
             array = column.to_numpy(dtype=object)  # no copy for an object column
             nulls = pd.isna(array)
-            if column.dtype != object or any(v is not None for v in array[nulls]):
+            if any(v is not None for v in array[nulls]):
                 array = array.copy()
                 array[nulls] = None
                 out[name] = pd.Series(array, index=out.index, dtype=object)
@@ -186,6 +192,26 @@ def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             out[name] = (pd.to_datetime(column) if kind is Kind.DATE else column).astype(
                 kind.dtype)
     return out
+
+
+def shared_objects(values: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The values as an object array, nulls None, each distinct value one Python object.
+
+    Converting Arrow-backed text to object makes a new str per row; a column of a million
+    rows that holds 300 provinces, one source path or one layout name would keep a million
+    copies. Factorized first, equal values share one object (same values, same order)."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        encoded = pc.dictionary_encode(values)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
+    table = np.empty(len(uniques) + 1, dtype=object)  # the last slot: None, for code -1
+    table[:len(uniques)] = uniques
+    return table[codes]
 
 
 def empty(schema: Schema) -> pd.DataFrame:

@@ -38,6 +38,17 @@ def configure_environment(*, prefect_console_in_debug: bool = False) -> None:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO")
     for key, value in QUIET_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    use_system_allocator()
+
+
+def use_system_allocator() -> None:
+    """Arrow's buffers from the C library's allocator, which hands freed blocks back to the
+    system ($ARROW_DEFAULT_MEMORY_POOL, if set, wins): pyarrow's default (mimalloc) kept
+    about 200 MB more at the peak of reading a 500k-record export."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "system") == "system":
+        import pyarrow as pa
+
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 def quiet_great_expectations() -> None:

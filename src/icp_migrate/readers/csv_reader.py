@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..frames import shared_objects
 from ..mapping import CsvOptions
 from .lines import DecodedLines
 
@@ -110,7 +111,7 @@ def read_csv_records(decoded: DecodedLines, options: CsvOptions) -> pd.DataFrame
     header_index, header = found
     width = len(header)
     start = header_index + 1
-    body = decoded.lines[start:]
+    body = pa.array(decoded.lines[start:], type=pa.large_string())  # UTF-8, nulls undecodable
     plain = plain_lines(body, options.delimiter, options.quotechar, width, MAX_RECORD_LINES)
     starts: list[int] = []
     errors: list[str | None] = []
@@ -146,13 +147,13 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
                     strict=True))
 
-def plain_lines(lines: list[str | None], delimiter: str, quote: str, width: int,
+def plain_lines(text: pa.Array, delimiter: str, quote: str, width: int,
                 reach: int) -> np.ndarray:
-    """Mask of the lines that are plain records (see the module docstring)."""
-    n = len(lines)
+    """Mask of the lines (`text`, null where undecodable) that are plain records (see the
+    module docstring)."""
+    n = len(text)
     if n == 0 or width < 2:
         return np.zeros(n, dtype=bool)
-    text = pa.array(lines, type=pa.large_string())
     quotes = pc.fill_null(pc.count_substring(text, quote), 0).to_numpy()
     # a line with an odd number of quotes may join the next reach-1 lines into one record
     openers = np.flatnonzero(quotes % 2 == 1)
@@ -166,14 +167,12 @@ def plain_lines(lines: list[str | None], delimiter: str, quote: str, width: int,
     return (quotes == 0) & ~joinable & ~odd & (delimiters == width - 1)
 
 
-def split_plain(lines: list[str | None], mask: np.ndarray, delimiter: str,
+def split_plain(text: pa.Array, mask: np.ndarray, delimiter: str,
                 width: int) -> list[np.ndarray]:
-    """The cells of the masked lines, one object array of str per column."""
-    chosen = [line for line, keep in zip(lines, mask, strict=True) if keep]
-    if not chosen:
+    """The cells of the masked lines, one object array of str per column; each column's
+    equal cells are one str object (a province, a product: not one per row)."""
+    if not mask.any():
         return [np.empty(0, dtype=object) for _ in range(width)]
-    cells = pc.list_flatten(pc.split_pattern(pa.array(chosen, type=pa.large_string()),
-                                             delimiter))
-    flat = cells.to_numpy(zero_copy_only=False)
-    grid = flat.reshape(len(chosen), width)
-    return [grid[:, j].copy() for j in range(width)]
+    cells = pc.list_flatten(pc.split_pattern(text.filter(pa.array(mask)), delimiter))
+    every = np.arange(0, len(cells), width)
+    return [shared_objects(cells.take(every + j)) for j in range(width)]

@@ -81,47 +81,66 @@ _ALIGNED = {"utf-8", "gb18030", "gbk", "gb2312", "big5", "ascii"}
 
 
 def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | None:
-    """_decode_each's result from whole-file decodes, without a decode per line.
+    """_decode_each's result from bulk decodes, without a decode per line.
 
-    Each encoding decodes the whole file once with errors="surrogateescape"; a line that
-    holds no escaped byte decoded cleanly, as it would alone ("\\n" is one byte in every
-    encoding here, so lines align). Lines no encoding decodes cleanly take _decode_line.
-    None when the files' lines do not align (the caller then decodes line by line).
+    The file is decoded with the first encoding and errors="surrogateescape", a block of
+    lines at a time (never the whole file as one more string); a line that holds no
+    escaped byte decoded cleanly, as it would alone ("\\n" is one byte in every encoding
+    here, so lines align). Only the other lines take _decode_line (each encoding in turn).
+    None when an encoding is not one whose lines align (the caller decodes line by line).
     """
     try:
         if not encodings or any(codecs.lookup(e).name not in _ALIGNED for e in encodings):
             return None
     except LookupError:
         return None
-    count = data.count(b"\n") + 1
-    texts: list[list[str]] = []
-    for encoding in encodings:
-        texts.append(data.decode(encoding, "surrogateescape").split("\n"))
-        if len(texts[-1]) != count:
-            return None
-    raw_lines: list[bytes] = []
     lines: list[str | None] = []
     errors: dict[int, str] = {}
     used: set[str] = set()
-    for number, line in enumerate(texts[0]):
-        if line.isascii():
-            lines.append(_clean(line))
-            continue
-        for encoding, text in zip(encodings, texts, strict=True):
-            candidate = text[number]
-            if not _ESCAPED.search(candidate):
-                used.add(encoding)
-                lines.append(_clean(candidate))
-                break
-        else:  # every encoding failed here, or produced such characters: decide exactly
-            raw_lines = raw_lines or data.split(b"\n")
-            decoded = _decode_line(raw_lines[number], encodings, used)
-            if decoded is None:
-                errors[number] = undecodable(encodings)
-            lines.append(decoded)
+    first = encodings[0]
+    for start, stop in _blocks(data):
+        block: list[str | None] = data[start:stop].decode(first, "surrogateescape").split("\n")
+        if len(block) != data.count(b"\n", start, stop) + 1:
+            return None  # lines do not align (the caller decodes line by line)
+        if stop < len(data):
+            block.pop()  # the "" after the block's last "\n"
+        at_line, at_byte = 0, start  # a line of the block, and where its bytes start
+        for index, line in enumerate(block):
+            if line.isascii():  # type: ignore[union-attr]
+                if line.endswith("\r"):  # type: ignore[union-attr]
+                    block[index] = line[:-1]  # type: ignore[index]
+                continue
+            if _ESCAPED.search(line) is None:  # type: ignore[arg-type]
+                used.add(first)
+                if line.endswith("\r") or BOM in line:  # type: ignore[union-attr,operator]
+                    block[index] = _clean(line)  # type: ignore[arg-type]
+                continue
+            while at_line < index:  # not `first`'s: this line's bytes, decided exactly
+                at_byte = data.index(b"\n", at_byte) + 1
+                at_line += 1
+            end = data.find(b"\n", at_byte, stop)
+            block[index] = _decode_line(data[at_byte:stop if end < 0 else end], encodings, used)
+            if block[index] is None:
+                errors[len(lines) + index] = undecodable(encodings)
+        lines.extend(block)
     if lines and lines[-1] == "":
         lines.pop()
     return DecodedLines(lines, errors, used.pop() if len(used) == 1 else "mixed")
+
+
+BLOCK_BYTES = 1 << 23  # 8 MiB of a file decoded at a time
+
+
+def _blocks(data: bytes) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive blocks of whole lines (each but the last ends with a
+    "\\n"), about BLOCK_BYTES each."""
+    blocks, start = [], 0
+    while start < len(data):
+        stop = data.find(b"\n", start + BLOCK_BYTES)
+        stop = len(data) if stop < 0 else stop + 1
+        blocks.append((start, stop))
+        start = stop
+    return blocks
 
 
 def _clean(line: str) -> str:

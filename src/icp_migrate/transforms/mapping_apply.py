@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..canonical import RAW_FIELDS
 from ..errors import MappingError
-from ..frames import EXTRACTED, conform
+from ..frames import EXTRACTED, conform, shared_objects
 from ..mapping import Mapping, value_key
 from .text import blank_to_none, map_unique
 
@@ -15,7 +15,7 @@ def to_canonical(frame: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
     """Rename, coalesce and value-map one source's records; bookkeeping columns kept."""
     out = pd.DataFrame(index=frame.index)
     for column in ("source", "locator", "layout", "read_error"):
-        out[column] = frame[column].astype(object) if column in frame else None
+        out[column] = shared_objects(frame[column]) if column in frame else None
     for name in RAW_FIELDS:
         if name in mapping.constants:
             out[name] = mapping.constants[name]

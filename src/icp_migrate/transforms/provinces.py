@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..frames import shared_objects
 from .text import compact, compact_column
 
 # full name, short name, abbreviation(s) (the first is the ICP filing authority's)
@@ -35,6 +36,7 @@ def province_name(raw: str) -> str | None:
 def normalize_provinces(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(full names, with unknown values kept as given) and a mask of unknown values."""
     compacted = compact_column(values)
-    named = compacted.map(_LOOKUP)  # province_name of each value
+    # province_name of each value; one str object per province, not one per row
+    named = pd.Series(shared_objects(compacted.map(_LOOKUP)), index=values.index, dtype=object)
     unknown = values.notna() & named.isna()
-    return named.where(~unknown, compacted).astype(object), unknown
+    return named.where(~unknown, compacted), unknown
