@@ -34,7 +34,8 @@ from floor import output_rows, read_floor, write_floor_postgres, write_floor_sql
 from inputs import RUN_ORDER, inputs_for  # noqa: E402
 
 PG_URL = os.environ.get("ICP_MIGRATE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-STAGES = ("extract", "snapshot", "normalize", "validate", "group", "plan", "load", "report")
+STAGES = ("extract", "normalize", "settings", "snapshot", "validate", "group", "plan",
+          "summary", "load", "report")
 
 
 def main() -> None:
@@ -114,7 +115,8 @@ def _finish(row: dict, backend: str) -> None:
     result["records_per_s"] = round(row["records"] / result["wall"])
     print(f"  {backend}: {result['wall']:.1f} s (floor {result['floor']:.1f} s, "
           f"x{result['ratio']}), peak RSS {result['peak_rss_mb']:,} MB, stages "
-          f"{result['stages']}", flush=True)
+          f"{result['stages']}, peak RSS (MB) as each stage ended "
+          f"{result['peak_rss_mb_by_stage']} (load average {os.getloadavg()[0]:.2f})", flush=True)
 
 
 def run_cli(files: list[Path], url: str, work: Path, env: dict[str, str]) -> dict:
@@ -140,6 +142,7 @@ def run_cli(files: list[Path], url: str, work: Path, env: dict[str, str]) -> dic
         "wall": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
         "stages": stages,
+        "peak_rss_mb_by_stage": data.get("peak_rss_mb", {}),
         "prefect_overhead": round(process_seconds["prefect_overhead"], 2),
         "startup": round(wall - process_seconds["flow"], 2),  # interpreter, imports, checks
         "dispositions": data["dispositions"],

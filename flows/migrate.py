@@ -51,7 +51,8 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
     # The run's settings, recorded with it so it can be re-run as it was (`review apply
     # --now`): absolute paths, the mapping's and each source file's sha256 (a dry run
     # records no run and skips it).
-    recorded = None if dry_run else options.recorded()
+    with clock.stage("settings"):
+        recorded = None if dry_run else options.recorded()
     with run:  # leaving on an error: the run is recorded failed and reported
         with clock.stage("snapshot"):
             known = tasks.snapshot(run.open_target())  # the engine, then the run lock
@@ -66,11 +67,13 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
                                                                               cutoff_ts)
         planned, decide_seconds = tasks.decide(records, domains, failures, known, cutoff_ts)
         clock.seconds.update(decide_seconds)
+        clock.note_peak("decide")
         del records, domains, failures  # a million rows each: let them go as soon as done
         with clock.stage("validate"):
             check = tasks.validate_plan(planned)
         run.validations.update({f"plan_{table}": r for table, r in check.results.items()})
-        summary = run.summary(planned, check, known)  # PlanValidationError: nothing loaded
+        with clock.stage("summary"):  # PlanValidationError: nothing loaded
+            summary = run.summary(planned, check, known)
         # A dry run loads and reports too, into its scratch target: its report is the
         # run's report marked preview, and nothing of it stays in the target.
         with run.loading() as engine:

@@ -15,6 +15,7 @@ The flow (`icp_migrate.flows.migrate`) holds one `MigrateRun` in a `with` block:
 from __future__ import annotations
 
 import logging
+import resource
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -60,11 +61,17 @@ class StageClock:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.peak_rss_mb: dict[str, int] = {}  # the process's peak so far as each stage ends
 
     def add(self, name: str, started: float) -> None:
         """Count the time since `started` (a time.perf_counter() value) under `name`."""
         self.seconds[name] = self.seconds.get(name, 0.0) + round(
             time.perf_counter() - started, 3)
+        self.note_peak(name)
+
+    def note_peak(self, name: str) -> None:
+        """The process's peak resident memory so far, as stage `name` ends."""
+        self.peak_rss_mb[name] = peak_rss_mb()
 
     @contextmanager
     def stage(self, name: str, detail: str = "") -> Iterator[None]:
@@ -74,6 +81,11 @@ class StageClock:
         with progress.stage(name, detail):
             yield
         self.add(name, started)
+
+
+def peak_rss_mb() -> int:
+    """This process's peak resident set size so far, in MB (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def open_engine(target: str, dry_run: bool) -> AbstractContextManager[Engine | None]:
@@ -161,6 +173,7 @@ class MigrateRun:
         status = "dry_run" if self.dry_run else "completed"
         summary = summarize(self.run_id, self.shown_target, planned, status)
         summary.seconds = self.clock.seconds
+        summary.peak_rss_mb = self.clock.peak_rss_mb
         self.changes = preview(planned, known)
         summary.changes = preview_counts(self.changes)
         if not check.success:

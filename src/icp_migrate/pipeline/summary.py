@@ -24,6 +24,8 @@ class RunSummary:
     warnings: int = 0
     multi_domain_websites: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    # the process's peak resident memory (MB) when each stage ended, in stage order
+    peak_rss_mb: dict[str, int] = field(default_factory=dict)
     failed_expectations: list[str] = field(default_factory=list)
     # what the run changes (or, dry, would change) in the target, by kind (rules/preview.py)
     changes: dict[str, int] = field(default_factory=dict)
