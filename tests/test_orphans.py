@@ -108,9 +108,19 @@ def test_a_spawned_process_ends_when_its_parent_is_sigkilled():
         _kill_group(parent.pid)
 
 
+@linux_only
+def test_the_prelude_execs_the_command_unless_the_parent_is_already_gone():
+    def prelude(parent: int, *command: str) -> int:
+        return subprocess.run([sys.executable, "-I", "-S", "-c", prefect_api._END_WITH_PARENT,
+                               str(parent), "15", *command], timeout=30).returncode
+
+    assert prelude(os.getpid(), "sh", "-c", "exit 7") == 7  # exec'd: the command's own code
+    assert prelude(1, "sh", "-c", "exit 7") == 1  # "parent" 1 is not its parent: not run
+
+
 def test_prefect_clients_start_our_server_with_prefects_command(monkeypatch):
     """The guard on Prefect's internals we rely on: the singleton its clients create is ours,
-    start() runs `_run_uvicorn_command`, and our command is Prefect's, plus the death signal.
+    start() runs `_run_uvicorn_command`, and our command is Prefect's, behind the prelude.
     If this fails after a Prefect upgrade, bring BoundSubprocessASGIServer up to date."""
     from prefect.server.api.server import SubprocessASGIServer
 
@@ -134,24 +144,33 @@ def test_prefect_clients_start_our_server_with_prefects_command(monkeypatch):
             SubprocessASGIServer._instances[None] = before
     ours_call, theirs_call = [{**kwargs, "args": args[0] if args else kwargs["args"]}
                               for args, kwargs in calls]
-    if sys.platform.startswith("linux"):
-        assert ours_call.pop("preexec_fn") is not None
+    if sys.platform.startswith("linux"):  # the command, run by the death-signal prelude
+        prelude = [sys.executable, "-I", "-S", "-c", prefect_api._END_WITH_PARENT,
+                   str(os.getpid()), str(int(signal.SIGTERM))]
+        assert ours_call["args"][:len(prelude)] == prelude
+        ours_call["args"] = ours_call["args"][len(prelude):]
     assert ours_call == theirs_call
 
 
 # --- icp-migrate run, killed (about 10 s each; a whole run about 30 s) ---
 
 class Run:
-    """`icp-migrate run` on the samples in a process group of its own, with a PREFECT_HOME and
-    a SQLite target of its own; its descendants noted while it runs."""
+    """`icp-migrate run` on the samples (or `serve`) in a process group of its own, with a
+    PREFECT_HOME and a SQLite target of its own; its descendants noted while it runs."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, command: str = "run") -> None:
         env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
         env.pop("PREFECT_API_URL", None)
+        target = f"sqlite:///{tmp_path / 'target.db'}"
+        if command == "run":
+            args = ["run", str(SAMPLES / "hichina_beian.csv"), str(SAMPLES / "winport_shops.jsonl"),
+                    "--target", target, "--reports", str(tmp_path / "reports")]
+        else:
+            (tmp_path / "inbox").mkdir()
+            args = ["serve", "--inbox", str(tmp_path / "inbox"), "--interval", "1", "--target",
+                    target]
         self.process = subprocess.Popen(
-            [*CLI, "run", str(SAMPLES / "hichina_beian.csv"), str(SAMPLES / "winport_shops.jsonl"),
-             "--target", f"sqlite:///{tmp_path / 'target.db'}", "--reports",
-             str(tmp_path / "reports")], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+            [*CLI, *args], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True, start_new_session=True)
         self.seen: dict[int, psutil.Process] = {}
 
@@ -165,13 +184,14 @@ class Run:
         return children
 
     def wait_for_api_server(self) -> psutil.Process:
-        """The ephemeral API server child, once it listens."""
+        """The API server child (uvicorn: Prefect's ephemeral server; `prefect server
+        start`: serve's), once it listens."""
         deadline = time.monotonic() + STARTUP
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.process.communicate()[1][-2000:]
             for child in self._note_descendants():
                 try:
-                    if "uvicorn" in child.cmdline() and any(
+                    if {"uvicorn", "server"} & set(child.cmdline()) and any(
                             c.status == psutil.CONN_LISTEN for c in child.net_connections("tcp")):
                         return child
                 except psutil.NoSuchProcess:
@@ -207,3 +227,19 @@ def test_a_run_that_ends_leaves_no_process_behind(tmp_path):
         assert not _in_group(run.process.pid)
     finally:
         _kill_group(run.process.pid)
+
+
+@linux_only
+@pytest.mark.slow
+def test_a_sigkilled_serve_leaves_no_server_behind(tmp_path):
+    serve = Run(tmp_path, "serve")
+    server = None
+    try:
+        server = serve.wait_for_api_server()  # `prefect server start`, in a session of its own
+        os.kill(serve.process.pid, signal.SIGKILL)
+        serve.process.wait(timeout=30)
+        assert not _left_over([server, *serve.seen.values()], GONE_WITHIN)
+    finally:
+        _kill_group(serve.process.pid)
+        if server is not None and _alive(server):  # the same process, not a reused pid
+            _kill_group(server.pid)

@@ -12,16 +12,22 @@ not handle, skips: the server then ran for ever. Every server our CLI starts (Pr
 ephemeral one for `run` and `review apply --now`, the private `prefect server start` of
 `serve`) is therefore started by `spawn`, which has the kernel end it (Linux only):
 
-- the child asks, between fork and exec, for SIGTERM when its parent dies
-  (`prctl(PR_SET_PDEATHSIG, SIGTERM)`; the setting survives exec), then exits at once if the
-  parent has already died (its parent pid is no longer ours). A SIGTERMed server shuts down
-  as if stopped: uvicorn ends its requests and the API's database cleanly.
+- the child first runs a few lines of Python (`_END_WITH_PARENT`, a bare interpreter: no
+  site, no import of ours) that ask the kernel for SIGTERM when its parent dies
+  (`prctl(PR_SET_PDEATHSIG, SIGTERM)`), exit at once if the parent has already died (the
+  parent pid is no longer ours), then exec the server's own command: same pid, same command
+  line, and the death signal survives the exec. (Not a `preexec_fn`: Python code between
+  fork and exec in a process with threads can deadlock.) A SIGTERMed server shuts down as if
+  stopped: uvicorn ends its requests and closes the API's database.
 - "Parent" is the *thread* that forked, not the process: a server forked from a thread that
   ends (`start_early`'s, or whatever thread Prefect's client happens to start the server
   from) would be ended with it. So every fork happens on one daemon thread started on first
   use that never returns (`_on_lasting_thread`): it ends only with the process. A polling
   watchdog in the child or a pipe would need code of ours inside Prefect's server process;
   the kernel needs none, and reacts at once.
+- The signal reaches the server process only, which is enough: uvicorn serves the API in
+  that one process (`prefect server start` too, with its default single worker). Off Linux
+  nothing changes: the server ends at an orderly exit only.
 
 Prefect's ephemeral server is the singleton `SubprocessASGIServer()` that its clients create
 and start on demand; `ephemeral_server` puts an instance of our subclass in that singleton's
@@ -77,10 +83,21 @@ def _nothing() -> None:
 def spawn(args: list[str], **popen: Any) -> subprocess.Popen:
     """`subprocess.Popen(args, **popen)` for a server that must end with this process: SIGTERM
     as soon as this process ends, however it ends (see the module docstring)."""
-    end_with_us = _death_signal_setter()
-    if end_with_us is None:  # not Linux: only an orderly exit ends it
+    if not sys.platform.startswith("linux"):  # elsewhere only an orderly exit ends it
         return subprocess.Popen(args, **popen)
-    return _on_lasting_thread(lambda: subprocess.Popen(args, preexec_fn=end_with_us, **popen))
+    bound = [sys.executable, "-I", "-S", "-c", _END_WITH_PARENT, str(os.getpid()),
+             str(int(signal.SIGTERM)), *args]
+    return _on_lasting_thread(lambda: subprocess.Popen(bound, **popen))
+
+
+# argv: our pid, the signal, the command. prctl's second argument is an unsigned long.
+_END_WITH_PARENT = (
+    "import ctypes, os, sys\n"
+    f"ctypes.CDLL(None).prctl(ctypes.c_int({PR_SET_PDEATHSIG}), ctypes.c_ulong(int(sys.argv[2])))\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit(1)  # the parent died before the prctl: no signal will come\n"
+    "os.execvp(sys.argv[3], sys.argv[3:])\n"
+)
 
 
 def ephemeral_server() -> SubprocessASGIServer:
@@ -124,25 +141,6 @@ def _bound_server_class() -> type[SubprocessASGIServer]:
             )
 
     return BoundSubprocessASGIServer
-
-
-def _death_signal_setter() -> Callable[[], None] | None:
-    """The function a child runs between fork and exec to be SIGTERMed when this process
-    dies (None off Linux). It only calls what is resolved here, before the fork."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    option, sig = ctypes.c_int(PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGTERM)
-    parent, getppid, exit_now = os.getpid(), os.getppid, os._exit
-
-    def in_child() -> None:
-        prctl(option, sig)
-        if getppid() != parent:  # died before the prctl: no signal will come
-            exit_now(1)
-
-    return in_child
 
 
 _requests: dict[int, SimpleQueue[tuple[Callable[[], Any], Future]]] = {}  # by process id
