@@ -4,8 +4,9 @@ Prefect server to serve it from.
 Scheduling needs a Prefect server (the ephemeral API has no scheduler). With
 PREFECT_API_URL set, that server is used; otherwise a private one is started on
 127.0.0.1 for as long as `serve` runs (in a session of its own, ended with all its
-processes). SIGTERM and SIGINT only set an event (`stop_requested`) that the serve loop waits
-on; `end_children` then ends whatever process `serve` started.
+processes; started by `prefect_api.spawn`, so it ends even with a SIGKILLed `serve`).
+SIGTERM and SIGINT only set an event (`stop_requested`) that the serve loop waits on;
+`end_children` then ends whatever process `serve` started.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import settings
 from ..errors import IcpMigrateError
+from .prefect_api import spawn
 
 if TYPE_CHECKING:
     from ..run_settings import RunOptions
@@ -132,9 +134,10 @@ def local_prefect_server(stop: threading.Event | None = None) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}/api"
     env = settings.prefect_server_environment()
     prefect = Path(sys.executable).with_name("prefect")
-    process = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1",
-                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    # spawned to end with `serve`, even a SIGKILLed one (prefect_api.spawn)
+    process = spawn([str(prefect), "server", "start", "--host", "127.0.0.1", "--port",
+                     str(port)], env=env, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         if not wait_for_server(url, process, STARTUP_SECONDS, stop):
             if stop is not None and stop.is_set():
