@@ -113,8 +113,8 @@ def plans(draw, first_id: int = 0) -> Plan:
     ids = range(first_id, first_id + n)
     entities = [(f"E{i}", draw(ODD), draw(ODD), draw(ODD), draw(ODD), draw(ODD), draw(ODD),
                  draw(st.booleans()), draw(st.booleans()), draw(st.booleans())) for i in ids]
-    accounts = [(f"A{i}", f"E{i}", draw(st.sampled_from(ACCOUNT_KINDS)), draw(st.booleans()))
-                for i in ids]
+    accounts = [(f"A{i}", f"E{i}", draw(st.sampled_from(ACCOUNT_KINDS)), draw(st.booleans()),
+                 draw(ODD)) for i in ids]
     sites = [(f"W{i}-{j}", f"A{i}", f"E{i}", draw(ODD), draw(ODD), draw(ODD), draw(DAY),
               draw(ODD)) for i in ids for j in range(draw(st.integers(0, 2)))]
     domains = [(f"d{k}.{site[0]}", draw(ODD), site[0]) for site in sites

@@ -101,6 +101,11 @@ def use_prefect_api(url: str) -> None:
     os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
 
 
+def process_environment() -> dict[str, str]:
+    """This process's environment, as a child process inherits it."""
+    return dict(os.environ)
+
+
 def prefect_server_environment() -> dict[str, str]:
     """The environment of a private `prefect server start`: this process's, without an API
     URL, with analytics and UI off and a quick scheduler."""

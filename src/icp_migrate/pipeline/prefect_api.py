@@ -49,6 +49,8 @@ from functools import cache
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..settings import process_environment
+
 if TYPE_CHECKING:
     from prefect.server.api.server import SubprocessASGIServer
 
@@ -136,7 +138,7 @@ def _bound_server_class() -> type[SubprocessASGIServer]:
                       "--factory", "prefect.server.api.server:create_app",
                       "--host", "127.0.0.1", "--port", str(self.port),
                       "--log-level", "error", "--lifespan", "on"],
-                env={**os.environ, **server_env,
+                env={**process_environment(), **server_env,
                      **get_current_settings().to_environment_variables(exclude_unset=True)},
             )
 
