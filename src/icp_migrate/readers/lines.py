@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from typing import cast
 
 BOM = "\ufeff"
 
@@ -99,7 +100,8 @@ def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | N
     used: set[str] = set()
     first = encodings[0]
     for start, stop in _blocks(data):
-        block: list[str | None] = data[start:stop].decode(first, "surrogateescape").split("\n")
+        block = cast("list[str | None]",
+                     data[start:stop].decode(first, "surrogateescape").split("\n"))
         if len(block) != data.count(b"\n", start, stop) + 1:
             return None  # lines do not align (the caller decodes line by line)
         if stop < len(data):

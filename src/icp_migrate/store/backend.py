@@ -199,8 +199,8 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 def _pinned(engine: Engine) -> Engine:
     """Nothing commits or rolls back the engine's transaction but its owner (`scratch.py`,
     on the DBAPI connection): SQLAlchemy's commits and rollbacks are no-ops."""
-    engine.dialect.do_commit = _kept  # type: ignore[method-assign]
-    engine.dialect.do_rollback = _kept  # type: ignore[method-assign]
+    engine.dialect.do_commit = _kept  # type: ignore[method-assign,assignment]
+    engine.dialect.do_rollback = _kept  # type: ignore[method-assign,assignment]
     return engine
 
 
