@@ -192,6 +192,27 @@ def test_two_certificates_stating_one_entity_number_are_a_conflict_and_link_noth
     assert plan.entities.empty
 
 
+def test_every_record_carrying_either_certificate_waits_not_only_those_stating_the_number():
+    """X-5a: A's other website states no entity number, B's record is joined to B by a
+    shared website number: all of them wait for the one decision."""
+    number = "浙ICP备12345678号"
+    plan = run([
+        record(cert_type="uscc", cert_number=A, entity_filing_number=number,
+               website_filing_number=site(1)),
+        record(cert_type="uscc", cert_number=A, entity_filing_number=None,
+               website_filing_number=site(2)),
+        record(cert_type="uscc", cert_number=B, entity_filing_number=number,
+               website_filing_number=site(1, 22222222)),
+        record(cert_type="uscc", cert_number=B, entity_filing_number=None,
+               website_filing_number=site(2, 22222222)),
+        record(cert_type="uscc", cert_number=uscc_for(3), website_filing_number=site(1, 444)),
+    ])
+    assert dispositions(plan) == ["needs_review"] * 4 + ["loaded"]
+    assert plan.dispositions.sort_values("row_id")["conflict_key"].tolist()[:4] == [
+        f"certificates:{number}"] * 4
+    assert len(plan.entities) == 1
+
+
 def test_duplicates_merge_domains_into_the_first():
     plan = run([
         record(cert_type="uscc", cert_number=A, website_filing_number=site(1),

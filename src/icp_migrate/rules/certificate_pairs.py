@@ -103,6 +103,13 @@ def _same_entity_number(valid: pd.DataFrame, stored: pd.DataFrame, ledger: pd.Da
                       "claimant": said["entity_id"]})])
     claims = claims[is_in(claims["key"], key.dropna())]
     verdicts = arbitrate(claims, ledger)
+    if verdicts.empty:
+        return
+    # every record carrying either certificate, not only those stating the number: a
+    # record of a claimant names its conflict through the certificate it carries
+    conflicted = claims[is_in(claims["key"], set(verdicts.index))].drop_duplicates("claimant")
+    by_claimant = conflicted.set_index("claimant")["key"]
+    key = key.where(key.isin(verdicts.index), out["entity_id"].where(live).map(by_claimant))
     rows = key.isin(verdicts.index)
     if not rows.any():
         return
