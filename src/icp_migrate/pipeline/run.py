@@ -144,7 +144,8 @@ class MigrateRun:
             except Exception:
                 self._held.close()
                 raise
-            log.info("lock: this run is the only one writing to the target")
+            log.info("lock: %s", "no other run writes to the target during this preview"
+                     if self.dry_run else "this run is the only one writing to the target")
         self.engine = engine
         return engine
 
@@ -163,6 +164,7 @@ class MigrateRun:
             yield self.engine
             return
         with scratch_target(self.engine) as engine:
+            log.info("preview: load and report in a transaction rolled back after the report")
             start_run(engine, self.run_id, self.started, self.sources)
             yield engine
 
