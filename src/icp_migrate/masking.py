@@ -36,8 +36,11 @@ def mask_email(value: object) -> str | None:
     if value is None or (isinstance(value, float) and value != value):
         return None
     local, at, domain = str(value).rpartition("@")
-    if not at:
-        return mask(domain)
+    return _masked_email(local, domain) if at else mask(domain)
+
+
+def _masked_email(local: str, domain: str) -> str:
+    """The one masked form of an e-mail address: its local part's first character."""
     return f"{local[:1]}***@{domain}"
 
 
@@ -82,7 +85,7 @@ _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@((?:[\w-]+\.)+[A-Za-z]{2,})")
 
 
 def _mask_free(text: str) -> str:
-    text = _EMAIL.sub(lambda m: f"{m.group(1)[:1]}***@{m.group(2)}", text)
+    text = _EMAIL.sub(lambda m: _masked_email(m.group(1), m.group(2)), text)
     return _PERSONAL.sub(lambda m: mask(m.group(0)), text)
 
 

@@ -126,8 +126,6 @@ def read_csv_records(decoded: DecodedLines, options: CsvOptions) -> pd.DataFrame
     where = np.concatenate([fast_starts, np.asarray(starts, dtype=np.int64)])
     order = np.argsort(where, kind="stable")
     grid = np.full((len(where), width), None, dtype=object)
-    fast = np.zeros(len(where), dtype=bool)
-    fast[:len(fast_starts)] = True
     for j, column in enumerate(split_plain(body, plain, options.delimiter, width)):
         grid[:len(fast_starts), j] = column
     for k, cells in enumerate(rows, start=len(fast_starts)):

@@ -45,24 +45,20 @@ class Backend:
         """Name a missing or read-only folder or file before the driver's vaguer error."""
         sqlite_files.check_location(url, shown, read_only)
 
-    def create_engine(self, url: URL, read_only: bool = False) -> Engine:
+    def create_engine(self, url: URL, read_only: bool = False, pinned: bool = False) -> Engine:
         """An engine on the target: a read-only one never writes (SQLite: the file opened
-        read-only, so no journal or lock file is made beside it)."""
-        engine = create_engine(sqlite_files.read_only_url(url) if read_only else url)
-        event.listen(engine, "connect", _sqlite_on_connect)
-        return engine
-
-    def pinned_engine(self, url: URL) -> Engine:
-        """An engine whose every checkout is the same one connection, in a transaction
-        opened when it connects that SQLAlchemy never commits nor rolls back (`scratch.py`
-        rolls it back on the driver's connection). SQLite:
-        the driver's implicit transactions off and `BEGIN IMMEDIATE` (so DDL is in it too,
-        and the write lock taken at once); the connection may move between threads."""
-        engine = create_engine(url, poolclass=StaticPool, pool_reset_on_return=None,
-                               connect_args={"check_same_thread": False})
+        read-only, so no journal or lock file is made beside it). `pinned`: every checkout
+        is the same one connection, in a transaction opened when it connects that
+        SQLAlchemy never commits nor rolls back (`scratch.py` rolls it back on the
+        driver's connection); SQLite: the driver's implicit transactions off and `BEGIN
+        IMMEDIATE` (so DDL is in it too, and the write lock taken at once), the connection
+        free to move between threads."""
+        options = {**_PINNED, "connect_args": {"check_same_thread": False}} if pinned else {}
+        engine = create_engine(sqlite_files.read_only_url(url) if read_only else url, **options)
         event.listen(engine, "connect", _sqlite_on_connect)  # before BEGIN: PRAGMAs
-        event.listen(engine, "connect", _sqlite_begin)
-        return _pinned(engine)
+        if pinned:
+            event.listen(engine, "connect", _sqlite_begin)
+        return _pinned(engine) if pinned else engine
 
     def database_file(self, url: URL) -> str | None:
         """The target's database file (URI filenames without `file:` and query); None
@@ -131,20 +127,16 @@ class _PostgreSQL(Backend):
     def check_location(self, url: URL, shown: str, read_only: bool) -> None:
         pass
 
-    def create_engine(self, url: URL, read_only: bool = False) -> Engine:
+    def create_engine(self, url: URL, read_only: bool = False, pinned: bool = False) -> Engine:
         connect_args = {}
         if "connect_timeout" not in url.query:
             # A firewalled host would otherwise hang for minutes before failing.
             connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
-        engine = create_engine(url, connect_args=connect_args)
+        # pinned: psycopg opens the transaction at the first statement
+        engine = create_engine(url, connect_args=connect_args, **(_PINNED if pinned else {}))
         if read_only:
             event.listen(engine, "connect", _read_only_session)
-        return engine
-
-    def pinned_engine(self, url: URL) -> Engine:
-        # psycopg opens the transaction at the first statement, and nothing commits it
-        return _pinned(create_engine(url, poolclass=StaticPool, pool_reset_on_return=None,
-                                     connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}))
+        return _pinned(engine) if pinned else engine
 
     def database_file(self, url: URL) -> str | None:
         return None
@@ -194,6 +186,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys = ON")  # off by default in SQLite, per connection
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+# one connection for every checkout, never reset when it goes back to the pool
+_PINNED: dict[str, Any] = {"poolclass": StaticPool, "pool_reset_on_return": None}
 
 
 def _pinned(engine: Engine) -> Engine:

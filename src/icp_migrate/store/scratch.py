@@ -45,7 +45,7 @@ def scratch_target(engine: Engine | None) -> Iterator[Engine]:
 def rolled_back(url: URL) -> Iterator[Engine]:
     """An engine whose every connection is one connection in one transaction, rolled back
     when the block ends (however it ends)."""
-    engine = backend_for(url).pinned_engine(url)
+    engine = backend_for(url).create_engine(url, pinned=True)
     try:
         yield engine
     finally:
