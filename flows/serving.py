@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from icp_migrate.pipeline.serving import (
     StopEvent,
     child_pids,
+    deployment_name,
     end_children,
     inbox_parameters,
     serving_api,
@@ -27,7 +28,6 @@ from icp_migrate.pipeline.serving import (
 if TYPE_CHECKING:
     from icp_migrate.run_settings import RunOptions
 
-DEPLOYMENT = "icp-migrate-inbox"
 STOP_GRACE_SECONDS = 0.3  # the runner's own stop, before its processes are ended
 
 
@@ -58,8 +58,9 @@ def _serve(parameters: dict, cron: str | None, interval: float | None,
     from .inbox import migrate_inbox
 
     # limit=1: a tick never starts while the previous one still runs
-    runner = Runner(name=DEPLOYMENT, limit=1)
-    runner.add_flow(migrate_inbox, name=DEPLOYMENT, cron=cron, interval=interval,
+    name = deployment_name(parameters)
+    runner = Runner(name=name, limit=1)
+    runner.add_flow(migrate_inbox, name=name, cron=cron, interval=interval,
                     parameters=parameters)
     loop: dict[str, Any] = {}
     failed: list[BaseException] = []

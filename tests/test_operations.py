@@ -6,6 +6,7 @@ import copy
 import hashlib
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -172,6 +173,23 @@ def test_serve_takes_cutoff_mapping_and_settle_and_checks_them(tmp_path, monkeyp
     assert len(served) == 2
     result = runner.invoke(cli.app, [*base, "--cutoff", "June"])
     assert "--cutoff must be a date YYYY-MM-DD" in result.output
+
+
+def test_each_inbox_and_target_is_served_as_a_deployment_of_its_own(tmp_path):
+    """Two `serve`s sharing a Prefect server (or PREFECT_HOME's database) must not run each
+    other's ticks: a Prefect runner runs every scheduled run of its deployment's name, so the
+    name is per inbox and target, and the same for a restarted `serve` of the same pair."""
+    from icp_migrate.pipeline.serving import deployment_name
+
+    def name(inbox: str, target: str) -> str:
+        return deployment_name({"inbox": inbox, "target": target, "cutoff": "2019-01-01"})
+
+    one = name("/srv/a/inbox", "sqlite:////srv/a/t.db")
+    assert one == name("/srv/a/inbox", "sqlite:////srv/a/t.db")
+    assert re.fullmatch(r"icp-migrate-inbox-[0-9a-f]{8}", one)
+    others = {name("/srv/b/inbox", "sqlite:////srv/a/t.db"),
+              name("/srv/a/inbox", "sqlite:////srv/b/t.db"), one}
+    assert len(others) == 3
 
 
 def test_a_second_writer_waits_then_gives_up_clearly(target_url, tmp_path):

@@ -11,6 +11,7 @@ SIGTERM and SIGINT only set an event (`stop_requested`) that the serve loop wait
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -176,3 +177,12 @@ def inbox_parameters(inbox: Path, options: RunOptions, settle: float | None) -> 
     if settle is not None:
         parameters["settle"] = settle
     return parameters
+
+
+def deployment_name(parameters: dict[str, Any]) -> str:
+    """The deployment a `serve` serves: `icp-migrate-inbox-` and 8 hex digits of its inbox
+    and target, so two `serve`s on one Prefect server (or one PREFECT_HOME's database) with
+    other inboxes or targets never run each other's ticks. The same inbox and target give
+    the same name, so a restarted `serve` takes over its deployment."""
+    key = f"{parameters['inbox']}\0{parameters['target'] or ''}".encode()
+    return f"icp-migrate-inbox-{hashlib.sha256(key).hexdigest()[:8]}"
