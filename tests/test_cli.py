@@ -259,3 +259,30 @@ def test_exports_write_to_stdout_or_a_file(tmp_path):
     shown = cli("records", "export", "--help", cwd=tmp_path)
     assert shown.returncode == 0 and "--disposition" in shown.stdout
     assert not re.search(r"<(bool|str|path|int|list\[str\])>|\{\w+\}", shown.stdout)
+
+
+@pytest.mark.parametrize("code, status, stderr", [(0, 0, ""), (None, 0, ""), (3, 3, ""),
+                                                  ("one line", 1, "one line\n")])
+def test_the_quick_exit_keeps_what_a_normal_exit_does(tmp_path, code, status, stderr):
+    """The CLI ends with os._exit (skipping the interpreter's teardown), but only after what
+    a normal exit does: the threads' exit hooks (Prefect's workers drain there) and the
+    atexit handlers run, non-daemon threads end, buffered output is written; the exit
+    status is sys.exit's."""
+    script = f"""
+import atexit, sys, threading, time
+from pathlib import Path
+from icp_migrate.cli import _exit
+out = Path({str(tmp_path)!r})
+threading._register_atexit(lambda: (out / "thread-hook").write_text("drained"))
+atexit.register(lambda: (out / "atexit").write_text("ran"))
+worker = threading.Thread(target=lambda: (time.sleep(0.3), (out / "worker").write_text("ended")))
+worker.start()
+sys.stdout.write("buffered, no newline")
+_exit({code!r})
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert (done.returncode, done.stderr, done.stdout) == (status, stderr,
+                                                           "buffered, no newline")
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {
+        "thread-hook": "drained", "atexit": "ran", "worker": "ended"}
