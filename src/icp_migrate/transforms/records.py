@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from ..canonical import ENTITY_TYPES, PERSON_CERTS, PRODUCTS
-from ..frames import RECORD_DOMAINS, RECORDS, conform
+from ..frames import RECORD_DOMAINS, RECORDS, conform, share_equal_text
 from ..mapping_messages import vocabulary_key
 from .certificates import normalize_certificates
 from .dates import parse_dates
@@ -87,7 +87,14 @@ def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     readable = out["read_error"].isna()
     out.loc[~readable, "warnings"] = None
     kept_domains = record_domains[record_domains["row_id"].isin(out.loc[readable, "row_id"])]
-    return conform(out, RECORDS), conform(kept_domains, RECORD_DOMAINS)
+    records = share_equal_text(conform(out, RECORDS), RECORDS, same_as=SAME_TEXT)
+    return records, conform(kept_domains, RECORD_DOMAINS)
+
+
+# Columns often equal row by row (a website's entity number is mostly the stated one; the
+# cloud administrator is often the filing administrator): one object for both.
+SAME_TEXT = (("entity_filing_number", "website_entity_number"),
+             ("admin_email", "cloud_admin_email"))
 
 
 def _email(values: pd.Series) -> pd.Series:
