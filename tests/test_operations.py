@@ -264,3 +264,33 @@ def test_serve_ticks_on_its_interval(tmp_path):
             os.killpg(serve.pid, signal.SIGKILL)
     assert [p.name.split("-", 1)[1] for p in (inbox / "done").iterdir()] == ["shops.jsonl"]
     assert _ledger(url) == [("shops.jsonl", "loaded")]
+
+
+def test_a_killed_ticks_staging_folder_is_removed_by_the_next_tick(tmp_path):
+    """Staged copies hold personal data: a tick that was killed leaves its folder, and the
+    next tick removes it, but never the folder of a tick still running (its lock held)."""
+    import fcntl
+
+    from icp_migrate.pipeline.inbox import STAGING, inbox_tick, remove_abandoned_staging
+
+    root = tmp_path / STAGING
+    killed, running, starting, old = (root / name for name in ("a", "b", "c", "d"))
+    for folder in (killed, running, starting, old):
+        folder.mkdir(parents=True)
+        (folder / "beian.csv").write_text("copy")
+    for folder in (killed, running):
+        (folder / ".held").touch()
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    holder = os.open(running / ".held", os.O_RDWR)  # as the running tick's process holds it
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        assert remove_abandoned_staging(root) == ["a", "d"]
+        assert sorted(p.name for p in root.iterdir()) == ["b", "c"]
+    finally:
+        os.close(holder)
+    with inbox_tick(str(tmp_path), f"sqlite:///{tmp_path / 't.db'}") as tick:
+        assert tick.staging.parent == root and (tick.staging / ".held").exists()
+        # no longer held: "b" goes with the next tick; the fresh "c" stays
+        assert sorted(p.name for p in root.iterdir()) == sorted(["c", tick.staging.name])
+        assert remove_abandoned_staging(root) == []  # this tick's own folder is held
+    assert [p.name for p in root.iterdir()] == ["c"]

@@ -8,8 +8,10 @@ seen and migrated are the same bytes: a private staged copy, hashed while it is 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -26,6 +28,7 @@ from ..mapping import Mapping
 from ..readers import preflight
 from ..store.inbox import record_files
 from ..store.target import target_engine
+from ..wording import plural
 
 log = logging.getLogger("icp_migrate")
 DONE, FAILED, SKIPPED = "done", "failed", "skipped"
@@ -219,8 +222,58 @@ def inbox_tick(inbox: str, target: str) -> Iterator[InboxTick]:
     staging_root.mkdir(exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=datetime.now(UTC).strftime("%Y%m%dT%H%M%S-"),
                                     dir=staging_root))
+    held = _hold(staging)
     try:
+        remove_abandoned_staging(staging_root)
         with target_engine(target) as engine:
             yield InboxTick(staging, engine)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        os.close(held)
+
+
+_HELD = ".held"  # in each tick's staging folder: locked (flock) while its tick runs
+
+
+def _hold(staging: Path) -> int:
+    """Lock the staging folder's `.held` file for as long as this tick runs: the lock ends
+    with the process, however it ends (a SIGKILL too). Returns the open descriptor."""
+    held = os.open(staging / _HELD, os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    return held
+
+
+def remove_abandoned_staging(staging_root: Path) -> list[str]:
+    """Remove the staging folders of ticks that ended without removing theirs (a killed
+    `serve` or run process): their staged copies hold personal data. A folder is abandoned
+    when nobody holds its `.held` lock (a running tick, of this `serve` or another, always
+    does). Returns the names removed."""
+    removed = []
+    for folder in sorted(staging_root.iterdir()):
+        if not folder.is_dir():
+            continue
+        try:
+            held = os.open(folder / _HELD, os.O_RDWR)
+        except FileNotFoundError:  # a tick between its folder and its lock: not yet held
+            if time.time() - folder.stat().st_mtime < ABANDONED_AFTER_SECONDS:
+                continue
+            held = None
+        except OSError:
+            continue
+        try:
+            if held is not None:
+                try:
+                    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # its tick still runs
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+        finally:
+            if held is not None:
+                os.close(held)
+    if removed:
+        log.info("removed %s of earlier ticks", plural(len(removed), "abandoned staging folder"))
+    return removed
+
+
+ABANDONED_AFTER_SECONDS = 60.0  # a staging folder without its lock file: abandoned after
