@@ -66,11 +66,11 @@ def test_a_scratch_target_rolls_back_whatever_ends_its_block(target_url):
     import sqlalchemy as sa
 
     from icp_migrate.store.load import start_run
-    from icp_migrate.store.scratch import rolled_back
+    from icp_migrate.store.scratch import preview_target
     from icp_migrate.store.target import target_engine
 
     with target_engine(target_url) as engine:
-        with pytest.raises(RuntimeError, match="midway"), rolled_back(engine.url) as scratch:
+        with pytest.raises(RuntimeError, match="midway"), preview_target(engine.url) as scratch:
             start_run(scratch, "run-1", datetime.now(UTC), ["a.csv"])  # commits: a no-op
             with scratch.connect() as connection:  # another checkout: the same transaction
                 count = connection.execute(sa.text("SELECT count(*) FROM runs")).scalar()
@@ -78,3 +78,47 @@ def test_a_scratch_target_rolls_back_whatever_ends_its_block(target_url):
             raise RuntimeError("midway")
         with engine.connect() as connection:
             assert connection.execute(sa.text("SELECT count(*) FROM runs")).scalar() == 0
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_dry_run_creates_or_upgrades_no_table_of_the_target(samples, target_url, tmp_path):
+    """Our tables are made (or upgraded) inside the preview's transaction and go with it:
+    a dry run on an existing target without them, or with an older schema, leaves it so."""
+    import sqlalchemy as sa
+
+    from icp_migrate.store import migrate as schema
+    from icp_migrate.store.target import database_file
+
+    file = database_file(target_url)
+    if file is not None:
+        Path(file).touch()  # an existing SQLite file, empty
+
+    def state() -> tuple[set[str], str | None]:
+        engine = sa.create_engine(target_url)
+        try:
+            with engine.connect() as connection:
+                return (set(sa.inspect(connection).get_table_names()),
+                        schema.current_revision(connection))
+        finally:
+            engine.dispose()
+
+    assert state() == (set(), None)
+    preview = migrate(sources=sources(samples), target=target_url, dry_run=True,
+                      reports_dir=str(tmp_path / "reports"))
+    assert state() == (set(), None)
+    assert preview.status == "dry_run" and preview.records_in > 100
+    content = json.loads((tmp_path / "reports" / preview.run_id / "summary.json")
+                         .read_text("utf-8"))
+    assert content["run"]["status"] == "preview"
+    assert content["reconciliation"]["records_in"] == preview.records_in
+
+    engine = sa.create_engine(target_url)
+    try:
+        schema.upgrade(engine, "0006")
+    finally:
+        engine.dispose()
+    tables = state()
+    assert tables[1] == "0006"
+    migrate(sources=sources(samples), target=target_url, dry_run=True,
+            reports_dir=str(tmp_path / "reports"))
+    assert state() == tables  # still at 0006, the same tables

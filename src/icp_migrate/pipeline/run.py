@@ -34,7 +34,7 @@ from ..plan import Plan
 from ..rules.preview import preview, preview_counts
 from ..store.load import fail_run, start_run
 from ..store.lock import target_lock
-from ..store.scratch import scratch_target
+from ..store.scratch import preview_target, scratch_target
 from ..store.snapshot import read_snapshot
 from ..store.target import database_file, display_url, target_engine
 from ..wording import plural
@@ -89,12 +89,16 @@ def peak_rss_mb() -> int:
 
 
 def open_engine(target: str, dry_run: bool) -> AbstractContextManager[Engine | None]:
-    """The store's engine for the run (the one an inbox tick holds open, if it does); None
-    for a dry run on a SQLite file that does not exist."""
+    """The store's engine for the run (the one an inbox tick holds open, if it does). A dry
+    run's: None on a SQLite file that does not exist, else its preview target (one
+    transaction, rolled back at the end: nothing of the run, nor a schema created or
+    upgraded for it, stays)."""
+    if not dry_run:
+        return target_engine(target)
     file = database_file(target)
-    if dry_run and file is not None and not Path(file).exists():
+    if file is not None and not Path(file).exists():
         return nullcontext(None)
-    return target_engine(target)
+    return preview_target(target)
 
 
 def known_state(engine: Engine | None) -> Plan:

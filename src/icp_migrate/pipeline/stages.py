@@ -90,7 +90,7 @@ def check_records(records: pd.DataFrame, cutoff: pd.Timestamp) -> RecordCheck:
     """The record-level expectations (steps 1-3) on normalized records."""
     from ..validation.record_suite import validate_records as run_suite
 
-    return run_suite(rules.record_flags(records, cutoff))
+    return run_suite(rules.scope_flags(records, cutoff))
 
 
 def record_failures(records: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, dict]:

@@ -32,12 +32,7 @@ from .dispositions import decide_records, plan_decision
 from .screen import scope_flags, screen
 from .steps import expectation_failures
 
-__all__ = ["decide", "record_flags"]
-
-
-def record_flags(records: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """The compact frame the record-level expectations (steps 1-3) read."""
-    return scope_flags(records, cutoff)
+__all__ = ["decide", "scope_flags"]
 
 
 def decide(records: pd.DataFrame, domains: pd.DataFrame, known: Plan, cutoff: pd.Timestamp,

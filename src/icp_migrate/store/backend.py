@@ -75,6 +75,11 @@ class Backend:
         is ours, `BEGIN IMMEDIATE`: it takes SQLite's write lock at once, so a second
         process creating the tables waits (busy timeout) and then finds them made."""
         with engine.connect() as connection:
+            if connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+                # a pinned engine (a preview): its transaction, which its owner rolls back;
+                # never commit it here (pysqlite commits when its isolation level is set)
+                yield connection
+                return
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             try:

@@ -1,13 +1,17 @@
-"""A target a dry run may write to and leave as it was: its preview loads the plan and
-builds the run's report there, exactly as a run would, and nothing of it stays.
+"""A target a dry run may write to and leave as it was: its preview upgrades the schema if
+it must, reads the target, loads the plan and builds the run's report there, exactly as a
+run would, and nothing of it stays.
 
-- A target that exists: one connection in one transaction that nothing commits (every
-  commit and rollback of the code that writes through it is a no-op) and that is rolled
-  back at the end. The load and the report run their usual SQL on it, in the backend's
-  usual way (COPY, ON CONFLICT, index upkeep), and read what they wrote; no other
-  session ever sees it. The caller holds the run lock meanwhile.
+- A target that exists (`preview_target`): one connection in one transaction that nothing
+  commits (every commit and rollback of the code that writes through it is a no-op),
+  rolled back at the end. Our tables are created or upgraded inside it when the target has
+  none or an older schema (DDL is transactional on PostgreSQL, and on SQLite in the
+  connection's own `BEGIN IMMEDIATE`), the snapshot is read, the load and the report run
+  their usual SQL on it, in the backend's usual way (COPY, ON CONFLICT, index upkeep), and
+  read what they wrote; no other session ever sees it. The caller holds the run lock
+  meanwhile.
 - A SQLite target that does not exist yet: a new database in a private temporary folder,
-  removed at the end.
+  removed at the end (`scratch_target(None)`).
 """
 
 from __future__ import annotations
@@ -21,17 +25,15 @@ from pathlib import Path
 from sqlalchemy import URL, Engine
 
 from icp_migrate.settings import target_url
-from icp_migrate.store.backend import backend_for
-from icp_migrate.store.target import target_engine
+from icp_migrate.store.target import open_target, target_engine
 
 
 @contextmanager
 def scratch_target(engine: Engine | None) -> Iterator[Engine]:
-    """An engine to write a preview through: on the target's data (`engine`) and rolled back
-    at the end, or an empty store of ours when there is no target yet (None)."""
+    """An engine to write a preview through: the dry run's `preview_target`, or an empty
+    store of ours when there is no target yet (None)."""
     if engine is not None:
-        with rolled_back(engine.url) as pinned:
-            yield pinned
+        yield engine
         return
     folder = Path(tempfile.mkdtemp(prefix="icp-migrate-preview-"))  # mode 0700
     try:
@@ -42,10 +44,11 @@ def scratch_target(engine: Engine | None) -> Iterator[Engine]:
 
 
 @contextmanager
-def rolled_back(url: URL) -> Iterator[Engine]:
-    """An engine whose every connection is one connection in one transaction, rolled back
-    when the block ends (however it ends)."""
-    engine = backend_for(url).create_engine(url, pinned=True)
+def preview_target(url: str | URL) -> Iterator[Engine]:
+    """The target opened for a dry run: checked like a run's (a foreign target refused), its
+    tables created or upgraded inside the one transaction, rolled back when the block ends
+    (however it ends)."""
+    engine = open_target(url, pinned=True)
     try:
         yield engine
     finally:

@@ -64,20 +64,23 @@ def parse_url(url: str | URL) -> URL:
     return parsed
 
 
-def open_target(url: str | URL, read_only: bool = False, init: bool = False) -> Engine:
+def open_target(url: str | URL, read_only: bool = False, init: bool = False,
+                pinned: bool = False) -> Engine:
     """An engine on the target, reachable and with its tables at the current revision.
 
     Writable (`run`, `serve`, `review apply`): the tables are created or upgraded (one
     transaction); a target holding other tables and no schema of ours is refused unless
     `init` (`--init`: create ours beside them). `read_only` (`show`, `report`, the
     exports): nothing is written, locked or created (a SQLite file is opened read-only, a
-    PostgreSQL session refuses writes); a schema that is not the current one is refused."""
+    PostgreSQL session refuses writes); a schema that is not the current one is refused.
+    `pinned` (a dry run, `store/scratch.py`): one connection in one transaction that
+    nothing commits, the tables created or upgraded inside it."""
     parsed = parse_url(url)
     shown = display_url(parsed)
     backend = backend_for(parsed)
     backend.check_location(parsed, shown, read_only)
     try:
-        engine = backend.create_engine(parsed, read_only)
+        engine = backend.create_engine(parsed, read_only, pinned=pinned)
     except (SQLAlchemyError, ImportError) as exc:
         raise TargetError(f"cannot open the target {shown}: {_first_line(exc)}") from exc
     try:
