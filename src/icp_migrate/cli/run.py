@@ -59,7 +59,7 @@ def run(
         _check_quickly(options)
         # a --json-summary run is measured (bench/): no refresh thread beside it
         bars = wanted(err, allowed=not no_progress and json_summary is None)
-        with _started_in_background() as api_up:
+        with _started_in_background(options) as api_up:
             _migrate(began, options, json_summary, api_up, bars)
 
     guarded(body)
@@ -77,18 +77,24 @@ def _check_quickly(options: RunOptions) -> None:
 
 
 @contextmanager
-def _started_in_background() -> Iterator[Callable[[], None]]:
-    """Prefect's ephemeral API comes up while Great Expectations is imported and the flow
-    module loads; yields the wait for the API. Both threads are joined before the process
-    may exit (a daemon thread still importing at interpreter exit can abort the process)."""
+def _started_in_background(options: RunOptions) -> Iterator[Callable[[], None]]:
+    """Prefect's ephemeral API comes up while the first source is read (`prefetch`), Great
+    Expectations is imported and the flow module loads; yields the wait for the API. The
+    API's and GX's threads are joined before the process may exit (a daemon thread still
+    importing at interpreter exit can abort the process)."""
+    from ..pipeline import prefetch
     from ..pipeline.prefect_api import start_early
+    from ..pipeline.stages import read_canonical
     from ..validation.context import warm_up
 
     api_up = start_early()
+    if options.sources and not options.dask:  # a distributed run reads on its workers
+        prefetch.prefetch(options.sources[0], options.mapping, read_canonical)
     gx_ready = warm_up()
     try:
         yield api_up
     finally:
+        prefetch.forget()
         api_up()
         gx_ready.join()
 

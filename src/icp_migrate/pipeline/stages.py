@@ -26,6 +26,7 @@ from ..transforms.mapping_apply import to_canonical
 from ..transforms.records import normalize_records
 from ..validation.record_suite import RecordCheck, combine_checks
 from ..wording import plural
+from . import prefetch
 from .run import StageClock
 from .summary import RunSummary
 
@@ -36,7 +37,16 @@ log = logging.getLogger("icp_migrate")
 
 
 def extract_source(source: str, mapping: str | None) -> pd.DataFrame:
-    """One source's records as canonical text (`mapping`: a name or file forcing a layout)."""
+    """One source's records as canonical text (`mapping`: a name or file forcing a layout);
+    the frame `icp-migrate run` read while Prefect's API started, if it did (`prefetch`)."""
+    prefetched = prefetch.take(source, mapping)
+    if prefetched is not None:
+        return prefetched
+    return read_canonical(source, mapping)
+
+
+def read_canonical(source: str, mapping: str | None) -> pd.DataFrame:
+    """One source read and mapped to canonical text."""
     forced = resolve_mapping(mapping) if mapping else None
     frame, chosen = read_source(source, forced)
     canonical = to_canonical(frame, chosen)
