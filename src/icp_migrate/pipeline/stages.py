@@ -23,7 +23,7 @@ from ..plan import Plan
 from ..readers import SourceSpec, read_source
 from ..store.load import load_plan
 from ..transforms.mapping_apply import to_canonical
-from ..transforms.records import normalize_records
+from ..transforms.records import normalize_records, share_run_text
 from ..validation.record_suite import RecordCheck, combine_checks
 from ..wording import plural
 from . import prefetch
@@ -85,9 +85,11 @@ def prepare_sources(sources: list[str], mapping: str | None, clock: StageClock,
             del frame
             records.append(part)
             domains.append(part_domains)
-    if len(records) == 1:
-        return records[0], domains[0]
-    return pd.concat(records, ignore_index=True), pd.concat(domains, ignore_index=True)
+    with clock.stage("normalize"):  # the run's records as one frame, equal text shared
+        one = records[0] if len(records) == 1 else pd.concat(records, ignore_index=True)
+        del records[:]
+        return (share_run_text(one),
+                domains[0] if len(domains) == 1 else pd.concat(domains, ignore_index=True))
 
 
 def _label(source: str) -> str:
@@ -145,7 +147,7 @@ def combine_parts(parts: list[SourcePart],
     for part, offset in zip(parts, offsets, strict=True):
         part.records["row_id"] += offset
         part.domains["row_id"] += offset
-    records = pd.concat([p.records for p in parts], ignore_index=True)
+    records = share_run_text(pd.concat([p.records for p in parts], ignore_index=True))
     domains = pd.concat([p.domains for p in parts], ignore_index=True)
     check = combine_checks([p.check for p in parts], offsets)
     log.info("combine: %s from %s, %s", plural(len(records), "record"),
