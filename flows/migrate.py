@@ -25,7 +25,8 @@ from . import tasks
 @masked_errors  # Prefect stores the flow's exception: masked, as the tasks'
 def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: str | None = None,
             cutoff: str = DEFAULT_CUTOFF, dry_run: bool = False,
-            reports_dir: str = "reports", distributed: bool = False) -> RunSummary:
+            reports_dir: str = "reports", distributed: bool = False,
+            init: bool = False) -> RunSummary:
     """Migrate legacy sources into the target; returns the run's summary.
 
     Raises SourceError/MappingError/TargetError before anything is written, and
@@ -35,10 +36,12 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
     (`RunOptions.flow_parameters` gives them so).
     `distributed`: the per-source work goes to the flow's task runner (e.g. Dask, see
     `icp-migrate run --dask`); grouping, planning and loading stay in this process.
+    `init`: create our tables in a target that holds other tables (`--init`).
     """
-    options = RunOptions.from_flow(sources, target, mapping, cutoff, dry_run, reports_dir)
+    options = RunOptions.from_flow(sources, target, mapping, cutoff, dry_run, reports_dir,
+                                   init)
     run = MigrateRun(options.target, dry_run=dry_run, reports_dir=reports_dir,
-                     report=tasks.report, sources=options.shown_sources())
+                     report=tasks.report, sources=options.shown_sources(), init=init)
     clock, cutoff_ts = run.clock, pd.Timestamp(options.cutoff)
     if distributed:  # each source extracted, normalized and checked on a worker
         with clock.stage("sources"):

@@ -122,3 +122,28 @@ def test_a_dry_run_creates_or_upgrades_no_table_of_the_target(samples, target_ur
     migrate(sources=sources(samples), target=target_url, dry_run=True,
             reports_dir=str(tmp_path / "reports"))
     assert state() == tables  # still at 0006, the same tables
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_dry_run_on_a_foreign_target_needs_init_and_leaves_it_foreign(samples, tmp_path):
+    """A database that holds other tables (the legacy one, say) is refused as a run's target
+    unless `--init`; a dry run with `--init` previews into our tables made inside its
+    transaction, and the database keeps only its own."""
+    import sqlite3
+
+    from icp_migrate.errors import TargetError
+
+    foreign = tmp_path / "legacy.db"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE members (id TEXT PRIMARY KEY)")
+        connection.execute("INSERT INTO members VALUES ('m1')")
+    connection.close()
+    before = foreign.read_bytes()
+    url = f"sqlite:///{foreign}"
+    with pytest.raises(TargetError, match="holds other tables"):
+        migrate(sources=sources(samples), target=url, dry_run=True,
+                reports_dir=str(tmp_path / "reports"))
+    preview = migrate(sources=sources(samples), target=url, dry_run=True, init=True,
+                      reports_dir=str(tmp_path / "reports"))
+    assert preview.status == "dry_run" and preview.records_in > 100
+    assert foreign.read_bytes() == before

@@ -63,7 +63,8 @@ def test_flow_parameters_are_serialisable_masked_and_read_back():
     assert "secret" not in repr(parameters) and "secret" not in repr(options)
     back = RunOptions.from_flow(parameters["sources"], parameters["target"],
                                 parameters["mapping"], parameters["cutoff"],
-                                parameters["dry_run"], parameters["reports_dir"])
+                                parameters["dry_run"], parameters["reports_dir"],
+                                parameters["init"])
     assert back == RunOptions(**{**vars(options), "dask": None})
 
 

@@ -209,18 +209,19 @@ class RunOptions:
     @classmethod
     def from_flow(cls, sources: Iterable[str | SecretStr], target: str | SecretStr,
                   mapping: str | None, cutoff: str | date, dry_run: bool,
-                  reports_dir: str) -> RunOptions:
+                  reports_dir: str, init: bool = False) -> RunOptions:
         """The options the migrate flow's parameters carry (URLs may come as SecretStr)."""
         return cls(target=_revealed(target), sources=tuple(_revealed(s) for s in sources),
                    cutoff=parse_cutoff(cutoff), mapping=mapping or None,
-                   reports_dir=reports_dir, dry_run=dry_run)
+                   reports_dir=reports_dir, dry_run=dry_run, init=init)
 
     def flow_parameters(self) -> dict[str, Any]:
         """The migrate flow's parameters: URLs (they may hold passwords) as SecretStr."""
         return {"sources": [SecretStr(s) if _is_url(s) else s for s in self.sources],
                 "target": SecretStr(self.target), "mapping": self.mapping,
                 "cutoff": self.cutoff.isoformat(), "dry_run": self.dry_run,
-                "reports_dir": self.reports_dir, "distributed": bool(self.dask)}
+                "reports_dir": self.reports_dir, "distributed": bool(self.dask),
+                "init": self.init}
 
     def __repr__(self) -> str:  # URLs without their passwords, as everywhere in logs
         shown = [display_url(s) if _is_url(s) else s for s in self.sources]

@@ -17,6 +17,8 @@ from ..progress import shown, stage, wanted
 from .output import err, guarded, out, progress_to_stderr
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..run_settings import RunOptions
 
 
@@ -78,19 +80,25 @@ def _check_quickly(options: RunOptions) -> None:
 
 @contextmanager
 def _started_in_background(options: RunOptions) -> Iterator[Callable[[], None]]:
-    """Prefect's ephemeral API comes up while the first source is read (`prefetch`), Great
-    Expectations is imported and the flow module loads; yields the wait for the API. The
-    API's and GX's threads are joined before the process may exit (a daemon thread still
-    importing at interpreter exit can abort the process)."""
+    """Prefect's ephemeral API comes up while Great Expectations is imported, then the
+    first source read (`prefetch`), and the flow module loads; yields the wait for the API.
+    GX first and the read after it, not both at once: GX is then ready when the flow
+    starts instead of competing with its first tasks for the interpreter. The API's and
+    GX's threads are joined before the process may exit (a daemon thread still importing
+    at interpreter exit can abort the process)."""
     from ..pipeline import prefetch
     from ..pipeline.prefect_api import start_early
     from ..pipeline.stages import read_canonical
     from ..validation.context import warm_up
 
     api_up = start_early()
-    if options.sources and not options.dask:  # a distributed run reads on its workers
-        prefetch.prefetch(options.sources[0], options.mapping, read_canonical)
     gx_ready = warm_up()
+    if options.sources and not options.dask:  # a distributed run reads on its workers
+        def read_after_gx(source: str, mapping: str | None) -> pd.DataFrame:
+            gx_ready.join()
+            return read_canonical(source, mapping)
+
+        prefetch.prefetch(options.sources[0], options.mapping, read_after_gx)
     try:
         yield api_up
     finally:

@@ -88,17 +88,18 @@ def peak_rss_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def open_engine(target: str, dry_run: bool) -> AbstractContextManager[Engine | None]:
+def open_engine(target: str, dry_run: bool,
+                init: bool = False) -> AbstractContextManager[Engine | None]:
     """The store's engine for the run (the one an inbox tick holds open, if it does). A dry
     run's: None on a SQLite file that does not exist, else its preview target (one
     transaction, rolled back at the end: nothing of the run, nor a schema created or
-    upgraded for it, stays)."""
+    upgraded for it, stays). `init`: our tables may be made beside other tables."""
     if not dry_run:
-        return target_engine(target)
+        return target_engine(target, init=init)
     file = database_file(target)
     if file is not None and not Path(file).exists():
         return nullcontext(None)
-    return preview_target(target)
+    return preview_target(target, init=init)
 
 
 def known_state(engine: Engine | None) -> Plan:
@@ -118,8 +119,10 @@ class MigrateRun:
     locked is recorded `failed` and still gets its report (`<reports_dir>/<run_id>/`)."""
 
     def __init__(self, target: str, *, dry_run: bool, reports_dir: str,
-                 report: Reporter, sources: list[str] | None = None) -> None:
+                 report: Reporter, sources: list[str] | None = None,
+                 init: bool = False) -> None:
         self.target = target
+        self.init = init  # `--init`: our tables beside other tables
         self.sources = sources or []  # as recorded (a dry run's preview shows them)
         self.dry_run = dry_run
         self.reports_dir = reports_dir
@@ -141,7 +144,7 @@ class MigrateRun:
         """Open the target once for the run and take its run lock (a dry run's too: its
         preview writes, then rolls back); None for a dry run on a SQLite file that does not
         exist yet."""
-        engine = self._held.enter_context(open_engine(self.target, self.dry_run))
+        engine = self._held.enter_context(open_engine(self.target, self.dry_run, self.init))
         if engine is not None:
             try:
                 self._held.enter_context(target_lock(engine))

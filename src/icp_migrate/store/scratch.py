@@ -44,11 +44,11 @@ def scratch_target(engine: Engine | None) -> Iterator[Engine]:
 
 
 @contextmanager
-def preview_target(url: str | URL) -> Iterator[Engine]:
-    """The target opened for a dry run: checked like a run's (a foreign target refused), its
-    tables created or upgraded inside the one transaction, rolled back when the block ends
-    (however it ends)."""
-    engine = open_target(url, pinned=True)
+def preview_target(url: str | URL, init: bool = False) -> Iterator[Engine]:
+    """The target opened for a dry run: checked like a run's (a foreign target refused
+    unless `init`), its tables created or upgraded inside the one transaction, rolled back
+    when the block ends (however it ends)."""
+    engine = open_target(url, pinned=True, init=init)
     try:
         yield engine
     finally:
