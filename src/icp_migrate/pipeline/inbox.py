@@ -255,7 +255,10 @@ def remove_abandoned_staging(staging_root: Path) -> list[str]:
         try:
             held = os.open(folder / _HELD, os.O_RDWR)
         except FileNotFoundError:  # a tick between its folder and its lock: not yet held
-            if time.time() - folder.stat().st_mtime < ABANDONED_AFTER_SECONDS:
+            try:
+                if time.time() - folder.stat().st_mtime < ABANDONED_AFTER_SECONDS:
+                    continue
+            except OSError:  # just removed by another tick's clean-up
                 continue
             held = None
         except OSError:
