@@ -214,31 +214,22 @@ def shared_objects(values: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray
     return table[codes]
 
 
-SHARE_UNIQUE_SHARE = 0.8  # share_equal_text leaves a column more distinct than this alone
-
-
 def share_equal_text(frame: pd.DataFrame, schema: Schema,
                      same_as: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
     """The frame (conformed to `schema`) with equal text values one Python object: within
-    each text column, and in each (column, other) pair of `same_as` where a row's two
-    values are equal. Values, order and nulls are unchanged; only copies go.
+    each text column (`shared_objects`), and in each (column, other) pair of `same_as`
+    where a row's two values are equal. Values, order and nulls are unchanged; only
+    copies go.
 
     A million records hold about 1 KB of Python strings each, much of it the same text
-    again: an entity's name and administrator e-mail on each of its records, a
-    certificate number that is already its own normal form. Shared, the run's peak memory
-    is about 7% lower, and the rules' hashing and comparing of those values is quicker
-    (a str caches its hash; equal objects compare by identity first)."""
+    again: an entity's name, administrator e-mail and filing numbers on each of its
+    records. Shared, the run's peak memory is about 7% lower, and the rules' hashing and
+    comparing of those values is quicker (a str caches its hash; equal objects compare by
+    identity first)."""
     out = frame.copy(deep=False)
     for name, kind in schema.columns:
-        if kind is not Kind.TEXT or name not in out.columns:
-            continue
-        values = out[name].to_numpy(dtype=object)
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        if len(uniques) > SHARE_UNIQUE_SHARE * len(values):
-            continue  # nearly every value distinct: little to share
-        table = np.empty(len(uniques) + 1, dtype=object)  # the last slot: None, for -1
-        table[:len(uniques)] = uniques
-        out[name] = pd.Series(table[codes], index=out.index, dtype=object)
+        if kind is Kind.TEXT and name in out.columns:
+            out[name] = pd.Series(shared_objects(out[name]), index=out.index, dtype=object)
     for name, other in same_as:
         first, second = out[name].to_numpy(dtype=object), out[other].to_numpy(dtype=object)
         equal = pd.notna(first) & (first == second)
