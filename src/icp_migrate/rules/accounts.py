@@ -14,6 +14,12 @@ from ..plan import ACCOUNT_COLUMNS, ENTITY_COLUMNS, WEBSITE_COLUMNS, Plan
 CERT_RANK = {"uscc": 0, "resident_id": 0, "passport": 1, "hk_macao_permit": 1,
              "taiwan_permit": 1, "org_code": 2, "business_license": 3}
 NO_CERT_RANK = 9
+# What plan_accounts reads of a kept record (the rest of a record is not carried into it).
+KEPT_COLUMNS = ("row_id", "disposition", "entity_id", "preferred", "entity_type",
+                "entity_name", "cert_type", "cert_valid", "cert_number", "province",
+                "entity_filing_number", "website_entity_number", "has_cloud", "admin_email",
+                "cloud_admin_email", "website_filing_number", "product", "website_name",
+                "homepage", "filed_on", "member_id")
 
 
 def plan_accounts(kept: pd.DataFrame, domains: pd.DataFrame, snapshot: Plan) -> Plan:

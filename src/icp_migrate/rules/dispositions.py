@@ -10,7 +10,7 @@ import pandas as pd
 from .. import frames
 from ..plan import DISPOSITION_COLUMNS, LINK_COLUMNS, Plan
 from ..transforms.text import join_texts
-from .accounts import plan_accounts
+from .accounts import KEPT_COLUMNS, plan_accounts
 from .certificate_pairs import certificate_pairs
 from .conflict_table import conflict_table
 from .conflicts import settle
@@ -24,7 +24,7 @@ class Decision:
     dispositions: pd.DataFrame  # DISPOSITION_COLUMNS, one row per record
     links: pd.DataFrame  # LINK_COLUMNS for loaded and duplicate records
     conflicts: pd.DataFrame  # CONFLICT_COLUMNS: held conflicts and their claimants
-    kept: pd.DataFrame  # normalized records (loaded, duplicate) with entity_id
+    kept: pd.DataFrame  # KEPT_COLUMNS of the loaded and duplicate records, with entity_id
     domains: pd.DataFrame  # domain, unicode_domain, website_filing_number to plan
     # website number or domain -> the decision that moved or replaced it
     causes: dict[str, str] = field(default_factory=dict)
@@ -105,7 +105,7 @@ def decide_records(records: pd.DataFrame, record_domains: pd.DataFrame, screened
         dispositions=frames.conform(state[list(DISPOSITION_COLUMNS)], frames.DISPOSITIONS),
         links=frames.conform(state.loc[kept_mask, list(LINK_COLUMNS)].reset_index(drop=True),
                              frames.LINKS),
-        kept=state[kept_mask].reset_index(drop=True),
+        kept=state.loc[kept_mask, list(KEPT_COLUMNS)].reset_index(drop=True),
         conflicts=frames.conform(conflicts, frames.CONFLICTS),
         domains=frames.conform(settlement.domains.reset_index(drop=True), frames.DOMAINS),
         causes=settlement.causes,

@@ -13,6 +13,7 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from ..numeric import distinct_pairs
 from .ledger import arbitrate
 
 NUMBER_COLUMNS = ("entity_filing_number", "website_entity_number")
@@ -20,10 +21,14 @@ NUMBER_COLUMNS = ("entity_filing_number", "website_entity_number")
 
 def key_owners(pairs: pd.DataFrame) -> tuple[pd.Series, set]:
     """From (key, entity_id) pairs: key -> its single entity, and the keys of several."""
-    pairs = pairs.dropna().drop_duplicates()
-    counts = pairs["key"].value_counts()  # the pairs are distinct: entities per key
-    single = pairs[pairs["key"].isin(counts[counts == 1].index)]
-    return single.set_index("key")["entity_id"], set(counts[counts > 1].index)
+    pairs = pairs.dropna()
+    keys, entities, key_of, entity_of = distinct_pairs(pairs["key"], pairs["entity_id"])
+    counts = np.bincount(key_of, minlength=len(keys))  # entities per key
+    single = counts[key_of] == 1
+    owner = pd.Series(entities[entity_of[single]], index=pd.Index(keys[key_of[single]],
+                                                                  dtype=object, name="key"),
+                      dtype=object, name="entity_id")
+    return owner, set(keys[counts > 1].tolist())
 
 
 def _pairs(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -14,8 +14,10 @@ seen (the ledger); a run's records never settle one by themselves:
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from ..numeric import distinct_pairs
 from ..plan import empty_frame
 from ..transforms.text import is_in
 
@@ -44,23 +46,33 @@ def arbitrate(claims: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
     (`assign`, `reject`, `keep`, `replace`, `merge`, `separate`), `chosen` its winner.
     `competitors` is the ';'-joined sorted claimants of the conflict.
     """
-    claims = claims.dropna().drop_duplicates()
+    claims = claims.dropna()
     if claims.empty:
         return _empty()
-    counts = claims["key"].value_counts()
-    keys = set(counts[counts > 1].index) | set(
-        claims.loc[is_in(claims["key"], ledger["conflict_key"]), "key"])
-    if not keys:
+    named = _claimants_of(claims, ledger)
+    if not named:
         return _empty()
-    named = claims[is_in(claims["key"], keys)].groupby("key")["claimant"].agg(set)
+    keys = set(named)
     instances = _instances(ledger[is_in(ledger["conflict_key"], keys)])
-    rows = [_verdict(key, claimants, instances.get(key, [])) for key, claimants in
-            sorted(named.items())]
+    rows = [_verdict(key, named[key], instances.get(key, [])) for key in sorted(named)]
     rows = [r for r in rows if r is not None]
     if not rows:
         return _empty()
     return pd.DataFrame(rows, columns=list(VERDICT_COLUMNS), dtype=object).set_index(
         "key", drop=False)
+
+
+def _claimants_of(claims: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, set]:
+    """key -> its distinct claimants, for the keys of `claims` (no nulls) with two or more
+    claimants or in the ledger."""
+    keys, claimants, key_of, claimant_of = distinct_pairs(claims["key"], claims["claimant"])
+    counts = np.bincount(key_of, minlength=len(keys))
+    chosen = counts > 1
+    if len(ledger):
+        chosen |= is_in(pd.Series(keys, dtype=object), ledger["conflict_key"]).to_numpy()
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    return {keys[k]: set(claimants[claimant_of[starts[k]:starts[k + 1]]])
+            for k in np.flatnonzero(chosen).tolist()}
 
 
 def _empty() -> pd.DataFrame:

@@ -28,6 +28,7 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from ..numeric import distinct
 from .text import compact_column
 
 MAX_EDITS = 2
@@ -162,7 +163,7 @@ def _candidates(hashes: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.
         offset = np.arange(len(left)) - np.repeat(np.cumsum(counts) - counts, counts)
         a, b = owners[left], owners[left + 1 + offset]
         a, b = np.minimum(a, b), np.maximum(a, b)
-        found.append(np.unique((a * size + b)[a != b]))
+        found.append(distinct((a * size + b)[a != b]))
         begin = stop
-    codes = np.unique(np.concatenate(found))
+    codes = distinct(np.concatenate(found))
     return codes // size, codes % size
