@@ -26,17 +26,24 @@ def screen(records: pd.DataFrame, failures: pd.DataFrame, cutoff: pd.Timestamp) 
     `failures` (row_id, reasons) are the rows the record-level expectations failed; the
     reasons name the expectations, followed by the problem found while normalizing.
     """
-    failed = records["row_id"].map(failures.set_index("row_id")["reasons"])
-    failed = failed.fillna("rule").astype("str")
     flags = scope_flags(records, cutoff)
     conditions = [fails(flags, step) for step in STEPS]
-    choices = [np.full(len(records), step.disposition, dtype=object) for step in STEPS]
-    reasons = []
-    for step in STEPS:
-        text = step.reason(records, cutoff)
-        reasons.append((failed + ": " + text if step.expectation else text)
-                       .astype(object).to_numpy())
+    step_of = np.select(conditions, np.arange(len(STEPS)), default=-1)  # the first failed
+    disposition = np.full(len(records), None, dtype=object)
+    reasons = np.full(len(records), None, dtype=object)
+    reasons_of = failures.set_index("row_id")["reasons"]
+    for number, step in enumerate(STEPS):  # each reason built for the rows it decides only
+        rows = np.flatnonzero(step_of == number)
+        if not len(rows):
+            continue
+        decided = records.iloc[rows]
+        text = step.reason(decided, cutoff)
+        if step.expectation:
+            failed = decided["row_id"].map(reasons_of).fillna("rule").astype("str")
+            text = failed + ": " + text
+        disposition[rows] = step.disposition
+        reasons[rows] = text.astype(object).to_numpy()
     out = pd.DataFrame({"row_id": records["row_id"]})
-    out["disposition"] = np.select(conditions, choices, default=np.array(None))
-    out["reasons"] = np.select(conditions, reasons, default=np.array(None))
+    out["disposition"] = disposition
+    out["reasons"] = reasons
     return conform(out, SCREENED)
