@@ -152,6 +152,21 @@ def test_prefect_clients_start_our_server_with_prefects_command(monkeypatch):
     assert ours_call == theirs_call
 
 
+def test_our_server_takes_a_port_the_kernel_picks():
+    """Prefect draws the ephemeral server's port from 8000-8999 (two servers started at once
+    could draw the same one); ours asks the kernel, which never hands out a port in use.
+    Relies on start() asking find_available_port(), as Prefect 3's does."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    assert "self.find_available_port()" in inspect.getsource(SubprocessASGIServer.start)
+    bound = prefect_api._bound_server_class()
+    assert bound.find_available_port is not SubprocessASGIServer.find_available_port
+    ports = {bound.find_available_port(None) for _ in range(20)}  # type: ignore[arg-type]
+    assert all(SubprocessASGIServer.is_port_available(p) for p in ports)
+    assert len(ports) > 1  # spread over the kernel's ephemeral range, not one fixed port
+    assert not ports <= set(SubprocessASGIServer._port_range)
+
+
 # --- icp-migrate run, killed (about 10 s each; a whole run about 30 s) ---
 
 class Run:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -122,7 +123,20 @@ def _bound_server_class() -> type[SubprocessASGIServer]:
     from prefect.settings import get_current_settings
 
     class BoundSubprocessASGIServer(SubprocessASGIServer):
-        """Prefect's ephemeral server, its process started by `spawn`."""
+        """Prefect's ephemeral server, its process started by `spawn`, on a port the
+        kernel picks."""
+
+        def find_available_port(self) -> int:
+            # Prefect draws a port from 8000-8999 and checks it is free; two servers started
+            # at once (parallel runs, serve beside a run) could draw the same one, and the
+            # second then failed to bind while its process spoke to the first one's API
+            # (seen once in CI: a run's flow run recorded in another test's server). The
+            # kernel's choice (bind to port 0) never hands out a port in use and spreads over
+            # its whole ephemeral range, so a clash is far less likely (it is still a
+            # choice made before uvicorn binds).
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.bind(("127.0.0.1", 0))
+                return int(probe.getsockname()[1])
 
         def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
             # Prefect 3's command and environment, word for word (test_orphans checks it);
