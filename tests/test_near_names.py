@@ -110,3 +110,18 @@ def test_equal_to_comparing_every_two_names(rows, base, block):
             mock.patch.object(near_names, "_BLOCK", block):
         got = pairs(frame)
     assert got == brute_force(frame)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(ROW, st.booleans()), max_size=30),
+       st.sampled_from([near_names._BASE, 1]))
+def test_focus_keeps_exactly_the_pairs_with_an_entity_in_focus(rows, base):
+    """A run's report asks only for the pairs of its own entities: the same pairs as all
+    pairs filtered afterwards (an entity is in focus on every row of it)."""
+    frame = orgs(*(row for row, _ in rows))
+    chosen = {row[0] for row, flag in rows if flag and row[0] is not None}
+    focus = frame["entity_id"].isin(chosen)
+    with mock.patch.object(near_names, "_BASE", base):
+        got = [tuple(r) for r in near_name_pairs(frame, focus=focus).itertuples(index=False)]
+    assert got == [p for p in brute_force(frame) if p[0] in chosen or p[2] in chosen]
+    assert list(near_name_pairs(frame, focus=focus).columns) == PAIR_COLUMNS
