@@ -48,6 +48,8 @@ def main() -> None:
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-tiny", action="store_true", help="skip the fixed-cost run")
+    parser.add_argument("--force", action="store_true",
+                        help="run a size even when its estimated peak exceeds the memory")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     env = _child_env(args.data_dir)
@@ -70,7 +72,16 @@ def main() -> None:
             _print_fixed(" with a running Prefect server (PREFECT_API_URL)",
                          results["tiny_with_server"], results["bare_with_server"])
     for n in args.records:
-        results["sizes"].append(bench_size(n, args, env))
+        refusal = None if args.force else too_big(n, results["sizes"], args.results_dir)
+        if refusal:  # a run the machine cannot hold would end in the kernel's OOM killer
+            print(f"\n{n:,} records: not run: {refusal} (--force runs it)", flush=True)
+            results["sizes"].append({"records": n, "not_run": refusal})
+            continue
+        try:
+            results["sizes"].append(bench_size(n, args, env))
+        except NotGenerated as exc:
+            print(f"\n{n:,} records: not run: {exc}", flush=True)
+            results["sizes"].append({"records": n, "not_run": str(exc)})
         _print_table(results)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / f"{dt.date.today().isoformat()}.json"
@@ -78,8 +89,54 @@ def main() -> None:
     print(f"\nwrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 
+class NotGenerated(Exception):
+    """The sample generator cannot make a set of this size."""
+
+
+def too_big(n: int, done: list[dict], results_dir: Path) -> str | None:
+    """Why a run of `n` records would not fit this machine's memory, or None: its peak
+    estimated from the largest size measured (in this bench, else in the latest results
+    file here or in bench/results/), as memory grows linearly with the records
+    (docs/performance.md)."""
+    measured = [(row["records"], r["peak_rss_mb"]) for row in done for r in
+                (row.get("sqlite"), row.get("postgres")) if r]
+    if not measured:
+        files = [*results_dir.glob("*.json"), *(HERE / "results").glob("*.json")]
+        for path in sorted(files, key=lambda f: f.stat().st_mtime, reverse=True):
+            earlier = json.loads(path.read_text(encoding="utf-8")).get("sizes", [])
+            measured = [(row["records"], r["peak_rss_mb"]) for row in earlier for r in
+                        (row.get("sqlite"), row.get("postgres")) if r]
+            if measured:
+                break
+    if not measured:
+        return None
+    records, peak = max(measured)
+    if n <= records:
+        return None
+    needed = peak * n / records / 1024
+    available = _available_gb()
+    if available is None or needed < 0.9 * available:
+        return None
+    return (f"its peak would be about {needed:.0f} GB ({peak:,} MB measured at "
+            f"{records:,} records, growing with the records), and this machine has "
+            f"{available:.0f} GB available")
+
+
+def _available_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 2**20
+    except OSError:
+        return None
+    return None
+
+
 def bench_size(n: int, args: argparse.Namespace, env: dict[str, str]) -> dict:
-    inputs = inputs_for(n, args.seed, args.data_dir)
+    try:
+        inputs = inputs_for(n, args.seed, args.data_dir)
+    except ValueError as exc:  # the generator's unique serials run out (about 3M records)
+        raise NotGenerated(f"the sample generator cannot make it: {exc}") from exc
     print(f"\n{inputs.records:,} records in {inputs.folder} "
           f"(generated in {inputs.generate_seconds} s): {inputs.records_by_file}", flush=True)
     files = [inputs.folder / name for name in RUN_ORDER]
@@ -229,6 +286,10 @@ def _print_table(results: dict) -> None:
                    *STAGES, "prefect", "startup"):
         table.add_column(column, justify="right")
     for row in results["sizes"]:
+        if "not_run" in row:
+            table.add_row(f"{row['records']:,}", "not run", *("" for _ in range(5)),
+                          *("" for _ in STAGES), "", "")
+            continue
         for backend in ("sqlite", "postgres"):
             r = row.get(backend)
             if r is None:
