@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import cast
 
+import numpy as np
+
 BOM = "\ufeff"
 
 
@@ -87,8 +89,10 @@ def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | N
     The file is decoded with the first encoding and errors="surrogateescape", a block of
     lines at a time (never the whole file as one more string); a line that holds no
     escaped byte decoded cleanly, as it would alone ("\\n" is one byte in every encoding
-    here, so lines align). Only the other lines take _decode_line (each encoding in turn).
-    None when an encoding is not one whose lines align (the caller decodes line by line).
+    here, so lines align). The other lines of the block are joined and decoded the same
+    way with the next encoding, and so on (`_decode_rest`); a line no encoding decodes is
+    None. None when an encoding is not one whose lines align (the caller decodes line by
+    line).
     """
     try:
         if not encodings or any(codecs.lookup(e).name not in _ALIGNED for e in encodings):
@@ -106,7 +110,7 @@ def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | N
             return None  # lines do not align (the caller decodes line by line)
         if stop < len(data):
             block.pop()  # the "" after the block's last "\n"
-        at_line, at_byte = 0, start  # a line of the block, and where its bytes start
+        redo = []  # the lines `first` does not decode
         for index, line in enumerate(block):
             if line.isascii():  # type: ignore[union-attr]
                 if line.endswith("\r"):  # type: ignore[union-attr]
@@ -117,17 +121,61 @@ def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | N
                 if line.endswith("\r") or BOM in line:  # type: ignore[union-attr,operator]
                     block[index] = _clean(line)  # type: ignore[arg-type]
                 continue
-            while at_line < index:  # not `first`'s: this line's bytes, decided exactly
-                at_byte = data.index(b"\n", at_byte) + 1
-                at_line += 1
-            end = data.find(b"\n", at_byte, stop)
-            block[index] = _decode_line(data[at_byte:stop if end < 0 else end], encodings, used)
-            if block[index] is None:
-                errors[len(lines) + index] = undecodable(encodings)
+            redo.append(index)
+        if redo:
+            decoded = _decode_rest(_line_bytes(data, start, stop, redo), encodings[1:], used)
+            if decoded is None:
+                return None
+            for index, line in zip(redo, decoded, strict=True):
+                block[index] = line
+                if line is None:
+                    errors[len(lines) + index] = undecodable(encodings)
         lines.extend(block)
     if lines and lines[-1] == "":
         lines.pop()
     return DecodedLines(lines, errors, used.pop() if len(used) == 1 else "mixed")
+
+
+def _line_bytes(data: bytes, start: int, stop: int, wanted: list[int]) -> list[bytes]:
+    """The bytes of lines `wanted` (indices, ascending) of the block data[start:stop]."""
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8, stop - start, start) == 10) + start
+    bounds = np.concatenate([[start - 1], ends, [stop]])  # line i: bounds[i]+1 .. bounds[i+1]
+    at = np.asarray(wanted, dtype=np.int64)
+    return [data[a:b] for a, b in zip((bounds[at] + 1).tolist(), bounds[at + 1].tolist(),
+                                      strict=True)]
+
+
+def _decode_rest(raws: list[bytes], encodings: tuple[str, ...],
+                 used: set[str]) -> list[str | None] | None:
+    """Each of `raws` (one line's bytes, not ASCII) in the first of `encodings` that decodes
+    it whole, None where none does: all of them joined and decoded at once per encoding.
+    None when the decoded lines do not align with `raws`."""
+    if not encodings:
+        return [None] * len(raws)
+    encoding = encodings[0]
+    text = b"\n".join(raws).decode(encoding, "surrogateescape")
+    parts = text.split("\n")
+    if len(parts) != len(raws):
+        return None
+    if _ESCAPED.search(text) is None:  # all decoded (the common case: one pass)
+        used.add(encoding)
+        return [_clean(p) for p in parts] if "\r" in text or BOM in text else list(parts)
+    out: list[str | None] = []
+    again = []
+    for index, line in enumerate(parts):
+        if _ESCAPED.search(line) is None:
+            used.add(encoding)
+            out.append(_clean(line))
+        else:
+            out.append(None)
+            again.append(index)
+    if again:
+        rest = _decode_rest([raws[k] for k in again], encodings[1:], used)
+        if rest is None:
+            return None
+        for index, decoded in zip(again, rest, strict=True):
+            out[index] = decoded
+    return out
 
 
 BLOCK_BYTES = 1 << 23  # 8 MiB of a file decoded at a time

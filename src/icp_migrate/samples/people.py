@@ -34,27 +34,45 @@ _SITE_SUFFIXES = ("官网", "的网站", "在线")
 
 
 class Numbers:
-    """Entity filing numbers (主体备案号), kept as text in a table indexed by id."""
+    """Entity filing numbers (主体备案号), kept as text in a table indexed by id.
 
-    def __init__(self, rng: random.Random) -> None:
+    Serials come from seeded permutations of 10**6 (and 10**5 for the older 7-digit
+    form). Once the 6-digit serials are spent (about 3M records), a number takes a random
+    serial that no issued number of the same province and year holds, so sets of ten
+    million records can be made; smaller sets are as before."""
+
+    def __init__(self, rng: random.Random, serials: int = 10**6) -> None:
         self.text: list[str] = []
         self._rng = rng
-        self._p6, self._p5 = Perm(10**6, rng), Perm(10**5, rng)
+        self._serials = serials  # the 6-digit serials drawn from a permutation
+        self._p6, self._p5 = Perm(serials, rng), Perm(10**5, rng)
         self._n6 = self._n5 = 0
+        self._issued: set[str] = set()  # filled only once the 6-digit serials are spent
 
     def new(self, province: Province, year: int) -> int:
         r = self._rng.random()
         if year >= 2016 and r < 0.15:  # year-prefixed, 10 digits
-            digits = f"{year}{self._p6(self._n6):06d}"
-            self._n6 += 1
+            text = self._six(province, f"{year}")
         elif r > 0.93 and self._n5 < 10**5 - 1:  # older, 7 digits
-            digits = f"{year % 100:02d}{self._p5(self._n5):05d}"
+            text = f"{province.icp}ICP备{year % 100:02d}{self._p5(self._n5):05d}号"
             self._n5 += 1
         else:
-            digits = f"{year % 100:02d}{self._p6(self._n6):06d}"
-            self._n6 += 1
-        self.text.append(f"{province.icp}ICP备{digits}号")
+            text = self._six(province, f"{year % 100:02d}")
+        self.text.append(text)
         return len(self.text) - 1
+
+    def _six(self, province: Province, prefix: str) -> str:
+        """A number of `prefix` and a 6-digit serial, never issued before."""
+        if self._n6 < self._serials:
+            self._n6 += 1
+            return f"{province.icp}ICP备{prefix}{self._p6(self._n6 - 1):06d}号"
+        if not self._issued:
+            self._issued.update(self.text)
+        while True:
+            text = f"{province.icp}ICP备{prefix}{self._rng.randrange(10**6):06d}号"
+            if text not in self._issued:
+                self._issued.add(text)
+                return text
 
     def website(self, part: int, k: int) -> str:
         return f"{self.text[part]}-{k}"
@@ -78,8 +96,12 @@ class Factory:
     # --- names and contacts --------------------------------------------------------------
 
     def brand(self, serial: int) -> str:
+        """Three syllables for a serial below 10**6; one more in front for each further
+        million (up to 10**8 names), so brands never repeat."""
+        more, serial = divmod(serial, 10**6)
         n = self._brand(serial)
-        return BRAND[n // 10000] + BRAND[n // 100 % 100] + BRAND[n % 100]
+        return ((BRAND[(more - 1) % 100] if more else "")
+                + BRAND[n // 10000] + BRAND[n // 100 % 100] + BRAND[n % 100])
 
     def org_name(self, entity_type: str, province: Province) -> str:
         """A name no other organization carries (the brand encodes a fresh serial)."""
