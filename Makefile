@@ -50,8 +50,9 @@ test-slow: $(STAMP)
 	$(BIN)/pytest -n 2 -m slow tests --ignore=tests/test_fuzz.py
 
 # Sample sets are generated once into bench/data/ (about 2 min for 1M records).
-# `make bench BENCH_SIZES="100000 1000000 10000000"` adds 10M (needs far more memory than
-# this machine has today: see docs/performance.md).
+# `make bench BENCH_SIZES="100000 1000000 10000000"` adds 10M (its set takes about 10 min
+# and 6 GB of disk; the run needs far more memory than this machine has: the bench says
+# so instead of running it, see docs/performance.md).
 BENCH_SIZES ?= 100000 1000000
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --records $(BENCH_SIZES)
