@@ -169,7 +169,9 @@ def test_a_run_on_a_terminal_shows_its_stages_and_loads_the_same(tmp_path):
                  "report"):
         assert re.search(rf"✓ {name}\b[^\n]*━+ 100%", text), (name, text)
     assert re.search(r"✓ load [\d,]+ rows", text), text
-    assert "extract hichina_beian.csv" in text  # the source in its row and the log line
+    # the source in its row, with its place among the run's sources
+    assert f"extract 1/{len(sources)} hichina_beian.csv" in text, text
+    assert re.search(rf"normalize {len(sources)}/{len(sources)}\b", text), text
     assert "\x1b[?25h" in screen  # the cursor shown again: the bars stopped
     # the log lines are all there, in full, as in the piped run
     logged = [re.sub(r"^\s*[\d.]+s ", "", line) for line in piped.stderr.splitlines()]

@@ -76,10 +76,11 @@ def prepare_sources(sources: list[str], mapping: str | None, clock: StageClock,
     `normalize`: the flow's tasks (or extract_source and normalize_sources)."""
     records, domains = [], []
     first_row_id = 0
-    for source in sources:
-        with clock.stage("extract", _label(source)):
+    for number, source in enumerate(sources, start=1):
+        of = f"{number}/{len(sources)}" if len(sources) > 1 else ""  # in the progress rows
+        with clock.stage("extract", f"{of} {_label(source)}".strip()):
             frame = extract(source, mapping)
-        with clock.stage("normalize"):
+        with clock.stage("normalize", of):
             part, part_domains = normalize([frame], first_row_id)
             first_row_id += len(frame)
             del frame
