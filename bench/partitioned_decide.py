@@ -35,19 +35,19 @@ CUTOFF = pd.Timestamp("2019-01-01")
 
 def prepare(records: int, seed: int, data_dir: Path, out: Path) -> None:
     """The bench set's normalized records and domains, as a run prepares them."""
-    from icp_migrate.pipeline.stages import normalize_sources, read_canonical
-    from icp_migrate.transforms.records import share_run_text
+    from icp_migrate.pipeline.run import StageClock
+    from icp_migrate.pipeline.stages import extract_source, normalize_sources, prepare_sources
 
-    parts, domains, first = [], [], 0
-    for path in inputs_for(records, seed, data_dir).files:
-        canonical = read_canonical(str(path), None)
-        part, part_domains = normalize_sources([canonical], first)
-        first += len(canonical)
-        parts.append(part)
-        domains.append(part_domains)
+    files = [str(path) for path in inputs_for(records, seed, data_dir).files]
+    prepared = prepare_sources(files, None, StageClock(), extract_source, normalize_sources)
     with out.open("wb") as fh:
-        pickle.dump((share_run_text(pd.concat(parts, ignore_index=True)),
-                     pd.concat(domains, ignore_index=True)), fh, protocol=5)
+        pickle.dump(prepared, fh, protocol=5)
+
+
+def _positions(records: pd.DataFrame, row_ids: pd.Series) -> np.ndarray:
+    """Where each of `row_ids` is among the records."""
+    return pd.Series(np.arange(len(records)), index=records["row_id"].to_numpy()).loc[
+        row_ids.to_numpy()].to_numpy()
 
 
 def components(records: pd.DataFrame, domains: pd.DataFrame) -> np.ndarray:
@@ -62,13 +62,11 @@ def components(records: pd.DataFrame, domains: pd.DataFrame) -> np.ndarray:
     uscc = records["cert_type"].eq("uscc").to_numpy() & records["cert_number"].notna().to_numpy()
     org = np.full(n, None, dtype=object)
     org[uscc] = records.loc[uscc, "cert_number"].str[8:17].to_numpy(dtype=object)
-    row_at = pd.Series(at, index=records["row_id"].to_numpy())
     keyed = [(at, records["cert_key"].to_numpy(dtype=object)),
              (at, records["website_filing_number"].to_numpy(dtype=object)),
              (at, records["name_key"].to_numpy(dtype=object)),
              (np.concatenate([at, at]), entity_numbers), (at, org),
-             (row_at.loc[domains["row_id"].to_numpy()].to_numpy(),
-              domains["domain"].to_numpy(dtype=object))]
+             (_positions(records, domains["row_id"]), domains["domain"].to_numpy(dtype=object))]
     rows, keys, next_key = [], [], n
     for where, values in keyed:
         present = pd.notna(values)
@@ -93,8 +91,7 @@ def child(prepared: Path, parts: int, out: Path) -> None:
         plans = [rules.decide(records, domains, Plan(), CUTOFF)]
     else:
         group = components(records, domains) % parts
-        row_at = pd.Series(np.arange(len(records)), index=records["row_id"].to_numpy())
-        domain_group = group[row_at.loc[domains["row_id"].to_numpy()].to_numpy()]
+        domain_group = group[_positions(records, domains["row_id"])]
         plans = [rules.decide(records[group == p], domains[domain_group == p], Plan(), CUTOFF)
                  for p in range(parts)]
     seconds = time.perf_counter() - started
