@@ -11,7 +11,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 SAMPLES := data/samples/hichina_beian.csv data/samples/hichina_beian_utf8.csv \
 	data/samples/winport_shops.jsonl data/samples/hichina_legacy.db
 
-.PHONY: demo test fuzz test-slow check lint bench clean chromium
+.PHONY: demo test fuzz test-slow test-parts check lint bench clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -44,6 +44,14 @@ test: $(STAMP) check chromium
 # Hypothesis over every reader and the rules: at least 10^5 generated lines, counted and printed.
 fuzz: $(STAMP)
 	$(BIN)/pytest -m slow tests/test_fuzz.py
+
+# The rules and the across-run histories with every decide in parts of 3 records
+# (rules/parts.py): a run decided in parts must plan what it plans whole.
+test-parts: $(STAMP)
+	ICP_MIGRATE_RECORDS_PER_PART=3 $(BIN)/pytest -n 2 -m "not slow" $(PARTS_TESTS)
+PARTS_TESTS = tests/test_rules.py tests/test_grouping.py tests/test_ledger.py \
+	tests/test_steps.py tests/test_near_names.py tests/test_across_runs.py \
+	tests/test_review.py tests/test_explain.py tests/test_preview.py tests/test_parts.py
 
 # Runs SIGKILLed mid-way, dropped connections, full and read-only targets, scale.
 test-slow: $(STAMP)

@@ -18,6 +18,12 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ["GX_ANALYTICS_ENABLED"] = "False"
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 os.environ.pop("ICP_MIGRATE_TARGET", None)
+# `ICP_MIGRATE_RECORDS_PER_PART=3 make test`: every decide of more than 3 records, called
+# directly too, runs in parts (rules/parts.py); the suite must pass the same.
+if os.environ.get("ICP_MIGRATE_RECORDS_PER_PART"):
+    from icp_migrate.rules import parts as _parts
+
+    _parts.RECORDS_PER_PART = int(os.environ["ICP_MIGRATE_RECORDS_PER_PART"])
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402

@@ -38,7 +38,7 @@ def test_near_misses_equal_extract_one(valid_names, known_names, loose_names):
     known = pd.DataFrame({"name_key": pd.Series(known_names, dtype=object)})
     loose = pd.DataFrame({"name_key": pd.Series(loose_names, dtype=object)},
                          index=pd.Index(range(7, 7 + len(loose_names))))
-    got = grouping._near_misses(loose, valid, known)
+    got = grouping._near_misses(loose, grouping.name_choices(valid, known))
     want = near_misses_one_by_one(loose, valid, known)
     pd.testing.assert_series_equal(got, want)
 

@@ -1,6 +1,7 @@
 """A hundred thousand generated records through the real flow, into SQLite and PostgreSQL:
 every record's disposition and entity as the generator's ground truth says, every account
-as it expects, and the two targets' tables identical (slow tier)."""
+as it expects, and the two targets' tables identical; decided in four parts
+(rules/parts.py), the same tables again (slow tier)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from icp_migrate import settings
 from icp_migrate.samples import generate
 from test_flow import RUN_ORDER, TABLES, dump, migrate
 from truth import disposition_mismatches, expected_accounts
@@ -52,10 +54,14 @@ def plain(value: object) -> object:
 @pytest.mark.postgres
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_hundred_thousand_records_match_the_truth_on_both_targets(hundred_thousand,
-                                                                    pg_url, tmp_path):
+                                                                    pg_url, tmp_path,
+                                                                    monkeypatch):
     sources = [str(hundred_thousand / name) for name in RUN_ORDER]
     loaded = {}
-    for url in (f"sqlite:///{tmp_path / 'scale.db'}", pg_url):
+    parted = f"sqlite:///{tmp_path / 'parts.db'}"
+    for url in (f"sqlite:///{tmp_path / 'scale.db'}", pg_url, parted):
+        if url == parted:  # the same run, decided in four parts
+            monkeypatch.setenv(settings.PART_RECORDS_ENV, "25000")
         summary = migrate(sources=sources, target=url)
         assert summary.status == "completed" and summary.records_in > 95_000
         tables = dump(url)
@@ -66,6 +72,7 @@ def test_a_hundred_thousand_records_match_the_truth_on_both_targets(hundred_thou
             index=False)}
         assert got == expected_accounts(hundred_thousand)
         loaded[url] = comparable(tables)
-    sqlite_tables, pg_tables = loaded.values()
+    sqlite_tables, pg_tables, parted_tables = loaded.values()
     for name, frame in sqlite_tables.items():
         pd.testing.assert_frame_equal(frame, pg_tables[name], check_dtype=False, obj=name)
+        pd.testing.assert_frame_equal(frame, parted_tables[name], obj=f"{name} (in parts)")

@@ -1,6 +1,6 @@
 """The one place that reads the environment: target URL, debug, CI, lock wait, the user's
-mapping folder, the Prefect API, and quiet offline defaults. Every other module asks here (by a
-named function)."""
+mapping folder, records per part of `decide`, the Prefect API, and quiet offline defaults.
+Every other module asks here (by a named function)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ DEBUG_ENV = "ICP_MIGRATE_DEBUG"
 LOCK_WAIT_ENV = "ICP_MIGRATE_LOCK_WAIT"
 PREFECT_API_ENV = "PREFECT_API_URL"
 MAPPINGS_ENV = "ICP_MIGRATE_MAPPINGS"
+PART_RECORDS_ENV = "ICP_MIGRATE_RECORDS_PER_PART"
 DEFAULT_TARGET_FILE = "icp_migration.db"
 DEFAULT_CUTOFF = "2019-01-01"
 DEFAULT_LOCK_WAIT_SECONDS = 600.0
@@ -87,6 +88,25 @@ def user_mappings_dir() -> Path | None:
     built-in ones (None: unset or empty)."""
     value = os.environ.get(MAPPINGS_ENV)
     return Path(value).expanduser() if value else None
+
+
+def records_per_part() -> int | None:
+    """$ICP_MIGRATE_RECORDS_PER_PART: a run of more records is decided in parts of about
+    this many (rules/parts.py; None: unset, the default of rules.parts.RECORDS_PER_PART).
+    Fewer records per part hold less memory at once and take more time."""
+    value = os.environ.get(PART_RECORDS_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        from .errors import UsageError
+
+        raise UsageError(f"${PART_RECORDS_ENV} must be a whole number of records, at least 1;"
+                         f" it is {value!r}")
+    return number
 
 
 def prefect_api_url() -> str | None:

@@ -69,10 +69,12 @@ def run(
 
 def _check_quickly(options: RunOptions) -> None:
     """Clear errors in a second, before anything starts in the background: the sources
-    readable in a known layout, the target reachable (and its schema current)."""
+    readable in a known layout, the target reachable (and its schema current), the
+    environment's settings well-formed."""
     from ..readers import preflight
     from ..store.target import open_target
 
+    settings.records_per_part()
     preflight(list(options.sources), options.forced_mapping())
     if not options.dry_run:
         open_target(options.target, init=options.init).dispose()

@@ -21,6 +21,7 @@ from .. import progress, rules
 from ..mapping import resolve_mapping
 from ..plan import Plan
 from ..readers import SourceSpec, read_source
+from ..settings import records_per_part
 from ..store.load import load_plan
 from ..transforms.mapping_apply import to_canonical
 from ..transforms.records import normalize_records, share_run_text
@@ -163,7 +164,8 @@ def decide_plan(records: pd.DataFrame, domains: pd.DataFrame, failures: pd.DataF
     its parts took."""
     seconds: dict[str, float] = {}
     with progress.stage("decide"):  # timed in its parts (group, plan), not by a StageClock
-        planned = rules.decide(records, domains, known, cutoff, failures, seconds)
+        planned = rules.decide(records, domains, known, cutoff, failures, seconds,
+                               records_per_part())
     log.info("decide: %s, %s, %s", plural(len(planned.entities), "entity", "entities"),
              plural(len(planned.accounts), "account"),
              plural(len(planned.website_filings), "website"))

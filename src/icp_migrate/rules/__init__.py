@@ -18,6 +18,7 @@ alike; nothing else assembles the chain.
 | `accounts.py` | one account per entity, and the resource accounts of R4 |
 | `history.py` | what a plan replaces in the store (the `changes` rows) |
 | `known.py` | the store's state as grouping input (R6) |
+| `parts.py` | a run in parts no key crosses, decided one at a time (no rule of its own) |
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import pandas as pd
 
 from ..plan import Plan
 from .dispositions import decide_records, plan_decision
+from .parts import merge_plans, near_names, part_count, split_run
 from .screen import scope_flags, screen
 from .steps import expectation_failures
 
@@ -37,25 +39,46 @@ __all__ = ["decide", "scope_flags"]
 
 def decide(records: pd.DataFrame, domains: pd.DataFrame, known: Plan, cutoff: pd.Timestamp,
            failures: pd.DataFrame | None = None,
-           seconds: MutableMapping[str, float] | None = None) -> Plan:
+           seconds: MutableMapping[str, float] | None = None,
+           records_per_part: int | None = None) -> Plan:
     """The Plan a run loads from its normalized `records` (and their `domains`), given what
     the target holds (`known`: its rows and its conflict ledger) and the run's cut-off.
 
     `failures` (row_id, reasons) are the records the record-level expectations failed; a
     run passes the Great Expectations suite's, tests leave it out and get the same from the
     step table computed in pandas. `seconds`, when given, receives the time of each part
-    ("group", "plan") added to what it holds.
+    ("group", "plan") added to what it holds. A run of more than `records_per_part`
+    records (default parts.RECORDS_PER_PART) is decided in parts no key crosses, one at a
+    time (rules/parts.py): the same plan, with less held at once.
     """
     cutoff = pd.Timestamp(cutoff)
     if failures is None:
         failures = expectation_failures(scope_flags(records, cutoff))
     started = perf_counter()
     screened = screen(records, failures, cutoff)
-    decision = decide_records(records, domains, screened, known)
-    del screened
-    middle = perf_counter()
-    planned = plan_decision(decision, known, len(records))
+    parts = part_count(len(records), records_per_part)
+    if parts == 1:
+        decision = decide_records(records, domains, screened, known)
+        del screened
+        middle = perf_counter()
+        planned = plan_decision(decision, known, len(records))
+        grouped, planning = middle - started, perf_counter() - middle
+    else:
+        names = near_names(records, screened, known)
+        plans, grouped, planning = [], perf_counter() - started, 0.0
+        for part in split_run(records, domains, screened, known, parts):
+            began = perf_counter()
+            decision = decide_records(part.records, part.domains, part.screened,
+                                      part.snapshot, names)
+            middle = perf_counter()
+            plans.append(plan_decision(decision, part.snapshot, len(part.records)))
+            del decision, part
+            grouped, planning = grouped + middle - began, planning + perf_counter() - middle
+        del screened
+        began = perf_counter()
+        planned = merge_plans(plans, records)
+        planning += perf_counter() - began
     if seconds is not None:
-        seconds["group"] = seconds.get("group", 0.0) + round(middle - started, 3)
-        seconds["plan"] = seconds.get("plan", 0.0) + round(perf_counter() - middle, 3)
+        seconds["group"] = seconds.get("group", 0.0) + round(grouped, 3)
+        seconds["plan"] = seconds.get("plan", 0.0) + round(planning, 3)
     return planned

@@ -55,9 +55,11 @@ def _with_screening(records: pd.DataFrame, screened: pd.DataFrame) -> pd.DataFra
 
 
 def decide_records(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.DataFrame,
-           snapshot: Plan) -> Decision:
+                   snapshot: Plan, near_names: pd.Series | None = None) -> Decision:
     """Steps 4-7 on the records steps 1-3 left undecided; `screened` holds steps 1-3.
-    What the target holds (`snapshot`: its rows and its conflict ledger) binds the run."""
+    What the target holds (`snapshot`: its rows and its conflict ledger) binds the run.
+    `near_names`: see grouping.resolve_entities (given when `records` are one part of a
+    run, rules/parts.py)."""
     state = _with_screening(records, screened)
     for column in ("entity_id", "link_kind", "link_key", "conflict_key", "candidates",
                    "claimant"):
@@ -66,7 +68,7 @@ def decide_records(records: pd.DataFrame, record_domains: pd.DataFrame, screened
     known = known_rows(snapshot)
     valid = cand[cand["cert_valid"]]
     pairs = certificate_pairs(valid, snapshot.entities, snapshot.ledger)
-    resolved = resolve_entities(cand, known, pairs, snapshot.ledger)
+    resolved = resolve_entities(cand, known, pairs, snapshot.ledger, near_names)
     state["preferred"] = False
     state.loc[pairs.index, "preferred"] = pairs["preferred"].astype(bool)
     state = state.set_index("row_id")

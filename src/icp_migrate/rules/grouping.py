@@ -37,14 +37,16 @@ def _pairs(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 
 
 def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame, pairs: pd.DataFrame,
-                     ledger: pd.DataFrame) -> pd.DataFrame:
+                     ledger: pd.DataFrame, near_names: pd.Series | None = None) -> pd.DataFrame:
     """row_id, entity_id, link_kind, link_key, disposition (None/quarantined/needs_review),
     reasons, conflict_key, candidates, claimant.
 
     `cand`: normalized records that passed steps 1-3. `known`: rows of the store's
     websites with entity_id, cert_type, name_key and the NUMBER_COLUMNS. `pairs`: the
     certificate-pair outcome of the valid records (rules/certificate_pairs.py).
-    `ledger`: the target's conflicts (LEDGER_COLUMNS) with their decisions.
+    `ledger`: the target's conflicts (LEDGER_COLUMNS) with their decisions. `near_names`: the
+    organization names a near miss may point to (`name_choices`), when `cand` is one part
+    of a run (rules/parts.py): the run's and the store's, not only the part's.
     """
     valid = cand[cand["cert_valid"]].assign(entity_id=pairs["entity_id"])
     numbers = pd.concat([_pairs(valid, NUMBER_COLUMNS), _pairs(known, NUMBER_COLUMNS)])
@@ -103,10 +105,11 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame, pairs: pd.DataFram
             problem + "; its filing number or name points to several entities")[review]
         _apply_ledger(out, conflicts, ledger)
     none = (distinct == 0) & ~review
+    named = name_choices(valid, known) if near_names is None else near_names
     out.loc[loose.index[none], "disposition"] = "quarantined"
     out.loc[loose.index[none], "reasons"] = (
         problem[none] + "; no filing number or name links it to a known entity"
-        + _near_misses(loose[none], valid, known).astype("str"))
+        + _near_misses(loose[none], named).astype("str"))
     _held_with_their_entity(out, loose.index, pairs)
     return out
 
@@ -213,9 +216,15 @@ def _certificate_links(valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
     return kind
 
 
-def _near_misses(loose: pd.DataFrame, valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
-    """'; possible match: NAME' for organizations one or two edits from a known name."""
-    named = pd.concat([valid["name_key"], known["name_key"]]).dropna().drop_duplicates()
+def name_choices(valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
+    """The name keys a near miss may point to, in the order the search prefers them: the
+    valid records' (records in order), then the store's websites'."""
+    return pd.concat([valid["name_key"], known["name_key"]]).dropna().drop_duplicates()
+
+
+def _near_misses(loose: pd.DataFrame, named: pd.Series) -> pd.Series:
+    """'; possible match: NAME' for organizations one or two edits from a known name
+    (`named`: name_choices)."""
     result = np.full(len(loose), "", dtype=object)
     keys = loose["name_key"].to_numpy(dtype=object)
     asked = pd.notna(keys)

@@ -21,6 +21,9 @@ ACCOUNT_RULE = "rule 4: cloud resources (account flags only widen)"
 # The account fields whose change is an "account kind changed" (rules/preview.py).
 ACCOUNT_KIND_FIELDS = ("account_kind", "real_name_verification_required")
 EMAIL_RULE = "rule 4: the administrator e-mail of the best-described record"
+_SUBJECT_ORDER = {"website": 0, "domain": 1, "account": 2}
+_ACCOUNT_FIELD_ORDER = {name: rank for rank, name in enumerate((*ACCOUNT_KIND_FIELDS,
+                                                                 "admin_email"))}
 
 
 def keep_known_websites(planned: pd.DataFrame, stored: pd.DataFrame,
@@ -47,11 +50,28 @@ def changes(planned: Plan, snapshot: Plan, causes: dict[str, str],
     parts = [_websites(planned.website_filings, snapshot.website_filings, causes),
              _domains(planned.domains, snapshot.domains, causes, removed_domains),
              _accounts(planned.accounts, snapshot.accounts)]
-    parts = [p for p in parts if len(p)]
+    return numbered([p for p in parts if len(p)])
+
+
+def numbered(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """CHANGE_COLUMNS: the rows of `parts` (without `seq`, or with it: it is made again) in
+    the history's order, numbered: websites by number and field, then domains by domain,
+    then accounts field by field, each by account id. The history of a whole run and the
+    rows of its parts (rules/parts.py) come out the same."""
     if not parts:
         return empty_frame(CHANGE_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
-    out.insert(0, "seq", range(len(out)))
+    subject = out["subject"].map(_SUBJECT_ORDER)
+    account = subject.eq(_SUBJECT_ORDER["account"])
+    keys = pd.DataFrame({
+        "subject": subject,
+        "account_field": out["field"].map(_ACCOUNT_FIELD_ORDER).where(account, 0),
+        "key": out["subject_key"],
+        "field": out["field"].where(subject.eq(_SUBJECT_ORDER["website"]), ""),
+    })
+    order = keys.sort_values(list(keys.columns), kind="stable").index
+    out = out.loc[order].reset_index(drop=True)
+    out["seq"] = range(len(out))
     return out[list(CHANGE_COLUMNS)].astype(object)
 
 

@@ -1,0 +1,212 @@
+"""A run decided in parts that no key crosses, so `decide` holds one part's frames at a time.
+
+Records meet only through keys: the entity a valid certificate names, a USCC's organization
+code, the filing numbers (an entity number stated or inside a website number is one key),
+the name key of the name fallback and the domains. They also meet through the store: two
+records that share no key can name one stored entity (one by its certificate, the other by
+a website it holds), and a conflict of the ledger binds its key to every claimant it named.
+So every record, every row the store holds (entities, accounts, websites, domains) and
+every ledger row is a node; each is joined to the values of its keys; the connected
+components of that graph are groups that no rule can see across. A part is a set of whole
+components: its records, their domains and the store's rows of the same components.
+
+This module decides nothing itself: each part goes through the same chain as a whole run
+(rules/dispositions.py), with two things of the whole run handed in: the screen of steps
+1-3 and the names a near miss may point to (a fuzzy search, across components). The parts'
+plans are then put back into the order a whole run gives (`merge_plans`), so a run decided
+in parts loads the same rows in the same order as decided whole (tests/test_parts.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import frames
+from ..identity import entity_ids
+from ..plan import Plan
+from .accounts import sorted_by
+from .grouping import name_choices
+from .history import numbered
+from .known import known_rows
+
+# Records per part: at a million records, 8 parts hold about 540 MB less at decide's peak
+# than one, in the same time (docs/performance.md); more parts cost more time.
+RECORDS_PER_PART = 125_000
+# The store's frames a part takes its own rows of (the rest of a snapshot is empty).
+SNAPSHOT_FRAMES = ("entities", "accounts", "website_filings", "domains", "ledger")
+
+
+def part_count(records: int, per_part: int | None = None) -> int:
+    """How many parts `records` records are decided in (`per_part`: records per part)."""
+    size = RECORDS_PER_PART if per_part is None else per_part
+    return max(1, -(-records // max(1, size)))
+
+
+@dataclass
+class Part:
+    """One part of a run: its records (and their domains), what steps 1-3 said of them,
+    and the store's rows of the same components."""
+
+    records: pd.DataFrame
+    domains: pd.DataFrame
+    screened: pd.DataFrame
+    snapshot: Plan
+
+
+def split_run(records: pd.DataFrame, domains: pd.DataFrame, screened: pd.DataFrame,
+              snapshot: Plan, parts: int) -> Iterator[Part]:
+    """The run in `parts` parts (fewer when it has fewer components), whole components
+    each, in record order within a part; the store's rows not joined to any record go with
+    the first part, so every row of `snapshot` is in exactly one part."""
+    graph = _Graph()
+    stores = any(len(getattr(snapshot, name)) for name in SNAPSHOT_FRAMES)
+    record_nodes = graph.add_records(records, domains, by_entity_id=stores)
+    snapshot_nodes = {name: graph.add_stored(name, snapshot) for name in SNAPSHOT_FRAMES}
+    component = graph.components()
+    labels, rank = np.unique(component[record_nodes], return_inverse=True)
+    count = min(parts, len(labels))
+    part_of_component = np.zeros(graph.size, dtype=np.int64)  # store-only: the first part
+    part_of_component[labels] = np.arange(len(labels)) % max(count, 1)
+    record_part = part_of_component[component[record_nodes]]
+    domain_part = record_part[_positions(records["row_id"], domains["row_id"])]
+    stored_part = {name: part_of_component[component[nodes]]
+                   for name, nodes in snapshot_nodes.items()}
+    for number in range(count):
+        mine = record_part == number
+        part_snapshot = Plan(decisions=snapshot.decisions)
+        for name in SNAPSHOT_FRAMES:
+            frame = getattr(snapshot, name)
+            setattr(part_snapshot, name, frame[stored_part[name] == number].reset_index(
+                drop=True))
+        yield Part(records=records[mine], domains=domains[domain_part == number],
+                   screened=screened[mine], snapshot=part_snapshot)
+
+
+def near_names(records: pd.DataFrame, screened: pd.DataFrame, snapshot: Plan) -> pd.Series:
+    """The names a near miss may point to, taken over the whole run (grouping.name_choices
+    of the valid records steps 1-3 left undecided, then the store's)."""
+    open_ = screened["disposition"].isna().to_numpy() & records["cert_valid"].fillna(
+        False).to_numpy(dtype=bool)
+    return name_choices(records.loc[open_, ["name_key"]], known_rows(snapshot))
+
+
+def merge_plans(plans: list[Plan], records: pd.DataFrame) -> Plan:
+    """One plan from the plans of a run's parts, its rows in the order a whole run gives:
+    the store's tables by their keys, dispositions and links in record order, conflicts by
+    conflict and claimant, the history renumbered (history.numbered). The parts' frames
+    are let go one table at a time, as each is merged."""
+    if len(plans) == 1:
+        return plans[0]
+    position = pd.Series(np.arange(len(records)), index=records["row_id"].to_numpy())
+
+    def taken(name: str) -> pd.DataFrame:
+        frames = [getattr(plan, name) for plan in plans]
+        for plan in plans:
+            setattr(plan, name, None)
+        return pd.concat(frames, ignore_index=True)
+
+    def in_record_order(frame: pd.DataFrame) -> pd.DataFrame:
+        order = np.argsort(position.loc[frame["row_id"].to_numpy()].to_numpy(), kind="stable")
+        return frame.take(order).reset_index(drop=True)
+
+    merged = Plan(input_count=sum(plan.input_count for plan in plans))
+    for name, key in (("entities", "entity_id"), ("accounts", "account_id"),
+                      ("website_filings", "website_filing_number"), ("domains", "domain"),
+                      ("removed_domains", "domain")):
+        setattr(merged, name, sorted_by(taken(name), key))
+    merged.dispositions = in_record_order(taken("dispositions"))
+    merged.links = in_record_order(taken("links"))
+    merged.conflicts = taken("conflicts").sort_values(["conflict_key", "entity_id"]
+                                                      ).reset_index(drop=True)
+    changes = [plan.changes for plan in plans if len(plan.changes)]
+    merged.changes = frames.conform(numbered(changes), frames.CHANGES) if changes else (
+        plans[0].changes)
+    return merged
+
+
+def _positions(row_ids: pd.Series, wanted: pd.Series) -> np.ndarray:
+    """Where each of `wanted` is among `row_ids`."""
+    return pd.Index(row_ids.to_numpy()).get_indexer(wanted.to_numpy())
+
+
+class _Graph:
+    """Nodes (records, the store's rows) joined by the values of their keys: a node and a
+    value are linked; nodes sharing a value end in one component."""
+
+    def __init__(self) -> None:
+        self.size = 0  # nodes so far
+        self._nodes: list[np.ndarray] = []
+        self._values: list[np.ndarray] = []
+
+    def _new_nodes(self, count: int) -> np.ndarray:
+        nodes = np.arange(self.size, self.size + count)
+        self.size += count
+        return nodes
+
+    def _link(self, nodes: np.ndarray, values: object) -> None:
+        array = np.asarray(values, dtype=object)
+        present = pd.notna(array)
+        self._nodes.append(nodes[present])
+        self._values.append(array[present])
+
+    def add_records(self, records: pd.DataFrame, domains: pd.DataFrame,
+                    by_entity_id: bool) -> np.ndarray:
+        """A node per record. `by_entity_id`: a valid certificate joins by the entity id it
+        names, as the store's rows and the ledger name entities (else by its identity key,
+        the same grouping without a digest per key: a first run)."""
+        nodes = self._new_nodes(len(records))
+        cert_valid = records["cert_valid"].fillna(False).to_numpy(dtype=bool)
+        keys = records["cert_key"].where(cert_valid, None)
+        self._link(nodes, entity_ids(keys) if by_entity_id else keys)
+        self._link(nodes, _organization_codes(records["cert_type"], records["cert_number"]))
+        self._link(nodes, records["cert_number"].where(records["cert_type"].eq("org_code"), None))
+        for column in ("entity_filing_number", "website_entity_number",
+                       "website_filing_number", "name_key"):
+            self._link(nodes, records[column])
+        self._link(nodes[_positions(records["row_id"], domains["row_id"])], domains["domain"])
+        return nodes
+
+    def add_stored(self, name: str, snapshot: Plan) -> np.ndarray:
+        """A node per row of the store's frame `name`."""
+        frame = getattr(snapshot, name)
+        nodes = self._new_nodes(len(frame))
+        if name == "ledger":
+            for column in ("conflict_id", "claimant", "chosen"):
+                self._link(nodes, frame[column])
+            key = frame["conflict_key"].astype(object)
+            self._link(nodes, key.str.split(":", n=1).str[1])  # the disputed value itself
+            return nodes
+        for column in ("entity_id", "website_filing_number", "entity_filing_number",
+                       "domain"):
+            if column in frame.columns:
+                self._link(nodes, frame[column])
+        if name == "entities":
+            self._link(nodes, _organization_codes(frame["cert_type"], frame["cert_number"]))
+        if name == "website_filings":  # its entity's numbers and name, as grouping sees them
+            known = known_rows(snapshot)  # a row per website, in order
+            for column in ("website_entity_number", "name_key"):
+                self._link(nodes, known[column].to_numpy(dtype=object))
+        return nodes
+
+    def components(self) -> np.ndarray:
+        """Each node's component label (values are nodes too, after the rows)."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        nodes = np.concatenate(self._nodes) if self._nodes else np.zeros(0, dtype=np.int64)
+        values = np.concatenate(self._values) if self._values else np.zeros(0, dtype=object)
+        codes, uniques = pd.factorize(values)
+        total = self.size + len(uniques)
+        graph = coo_matrix((np.ones(len(nodes), dtype=np.int8), (nodes, codes + self.size)),
+                           shape=(total, total))
+        return connected_components(graph, directed=False)[1]
+
+
+def _organization_codes(cert_type: pd.Series, cert_number: pd.Series) -> pd.Series:
+    """The organization code inside a USCC (characters 9-17), else None."""
+    uscc = cert_type.eq("uscc").fillna(False) & cert_number.notna()
+    return cert_number.astype(object).where(uscc, None).str[8:17].where(uscc, None)

@@ -1,0 +1,150 @@
+"""A run decided in parts (rules/parts.py) plans exactly what it plans decided whole: the
+same rows in the same order, on a first run and on later runs against a store that holds
+earlier batches, open conflicts and decided ones.
+
+The rest of the suite can run in parts too: `ICP_MIGRATE_RECORDS_PER_PART=3 make test`
+(.ci/run runs the rules and the across-run histories so); tests/test_scale.py compares the
+tables of a 100k run in parts with the whole run's (slow tier).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from icp_migrate import rules, settings
+from icp_migrate.errors import UsageError
+from icp_migrate.pipeline.run import StageClock
+from icp_migrate.pipeline.stages import extract_source, normalize_sources, prepare_sources
+from icp_migrate.plan import Plan
+from icp_migrate.rules.ledger import conflict_kind
+from icp_migrate.rules.parts import part_count, split_run
+from icp_migrate.rules.screen import screen
+from icp_migrate.rules.steps import expectation_failures
+from icp_migrate.samples import generate
+from icp_migrate.store.load import load_plan, start_run
+from icp_migrate.store.snapshot import read_snapshot
+from icp_migrate.store.target import target_engine
+from test_flow import RUN_ORDER
+
+CUTOFF = pd.Timestamp("2019-01-01")
+FRAMES = ("entities", "accounts", "website_filings", "domains", "dispositions", "links",
+          "conflicts", "changes", "removed_domains")
+# the keys no part may share with another (the values rules compare across records)
+KEY_COLUMNS = ("cert_key", "entity_filing_number", "website_entity_number",
+               "website_filing_number", "name_key")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[pd.DataFrame,
+                                                                        pd.DataFrame]]:
+    """Two batches of a generated set: the first two files, then all four."""
+    folder = tmp_path_factory.mktemp("parts")
+    generate(folder, entities=400, seed=5)
+    files = [str(folder / name) for name in RUN_ORDER]
+    return [prepare_sources(chosen, None, StageClock(), extract_source, normalize_sources)
+            for chosen in (files[:2], files)]
+
+
+def assert_same_plans(records: pd.DataFrame, domains: pd.DataFrame, known: Plan,
+                      per_part: int) -> Plan:
+    whole = rules.decide(records, domains, known, CUTOFF, records_per_part=len(records))
+    parted = rules.decide(records, domains, known, CUTOFF, records_per_part=per_part)
+    assert part_count(len(records), per_part) > 1
+    for name in FRAMES:
+        a, b = getattr(whole, name), getattr(parted, name)
+        assert list(a.dtypes) == list(b.dtypes), name
+        pd.testing.assert_frame_equal(a, b, obj=name)
+    assert whole.input_count == parted.input_count == len(records)
+    return whole
+
+
+def stored(tmp_path: Path, plan: Plan) -> Plan:
+    """What a store holds after loading `plan` (a real SQLite target)."""
+    with target_engine(f"sqlite:///{tmp_path / 'store.db'}") as engine:
+        start_run(engine, "run-1", datetime.now(UTC), ["batch 1"])
+        load_plan(engine, "run-1", plan, {})
+        return read_snapshot(engine)
+
+
+def decided(snapshot: Plan) -> Plan:
+    """The snapshot with every other open conflict decided, as a reviewer would: changed
+    websites kept, certificate pairs merged or separated, other keys assigned or rejected."""
+    ledger = snapshot.ledger.copy()
+    for number, (conflict, rows) in enumerate(ledger.groupby("conflict_id", sort=True)):
+        if number % 2:
+            continue
+        kind, first = conflict_kind(conflict), sorted(rows["claimant"].dropna())[0]
+        decision, chosen = {"changed": ("keep", first),
+                            "certificates": ("merge", first) if number % 4 else ("separate", None),
+                            }.get(kind, ("assign", first) if number % 4 else ("reject", None))
+        ledger.loc[rows.index, ["decision", "chosen"]] = (decision, chosen)
+    snapshot.ledger = ledger
+    return snapshot
+
+
+def test_a_first_run_in_parts_plans_what_it_plans_whole(generated):
+    records, domains = generated[1]
+    plan = assert_same_plans(records, domains, Plan(), per_part=97)
+    assert len(plan.conflicts) and len(plan.entities) > 300  # the set has conflicts to hold
+
+
+def test_a_later_run_in_parts_plans_what_it_plans_whole(generated, tmp_path):
+    first = rules.decide(*generated[0], Plan(), CUTOFF)
+    snapshot = stored(tmp_path, first)
+    assert len(snapshot.ledger) and len(snapshot.entities)
+    plan = assert_same_plans(*generated[1], snapshot, per_part=61)
+    assert plan.dispositions["disposition"].eq("needs_review").any()
+
+
+def test_a_run_after_review_decisions_in_parts_plans_what_it_plans_whole(generated, tmp_path):
+    first = rules.decide(*generated[0], Plan(), CUTOFF)
+    snapshot = decided(stored(tmp_path, first))
+    assert snapshot.ledger["decision"].notna().any()
+    plan = assert_same_plans(*generated[1], snapshot, per_part=61)
+    assert plan.links["link_kind"].eq("review_decision").any()
+
+
+def test_no_key_crosses_parts_and_every_row_is_in_one_part(generated, tmp_path):
+    first = rules.decide(*generated[0], Plan(), CUTOFF)
+    snapshot = stored(tmp_path, first)
+    records, domains = generated[1]
+    screened = screen(records, expectation_failures(rules.scope_flags(records, CUTOFF)), CUTOFF)
+    parts = list(split_run(records, domains, screened, snapshot, 5))
+    assert len(parts) == 5
+    assert sorted(np.concatenate([p.records["row_id"].to_numpy() for p in parts])) == sorted(
+        records["row_id"])
+    for name in ("entities", "accounts", "website_filings", "domains", "ledger"):
+        assert sum(len(getattr(p.snapshot, name)) for p in parts) == len(getattr(snapshot,
+                                                                                 name))
+    for column in KEY_COLUMNS:
+        owners = pd.concat([p.records[[column]].assign(part=n) for n, p in enumerate(parts)])
+        assert owners.dropna().groupby(column)["part"].nunique().max() == 1, column
+    domain_owners = pd.concat([p.domains[["domain"]].assign(part=n)
+                               for n, p in enumerate(parts)])
+    assert domain_owners.groupby("domain")["part"].nunique().max() == 1
+    for part in parts:  # a part's records carry their own screen and domains only
+        assert part.screened["row_id"].tolist() == part.records["row_id"].tolist()
+        assert part.domains["row_id"].isin(part.records["row_id"]).all()
+
+
+@pytest.mark.parametrize(("records", "per_part", "parts"), [
+    (0, None, 1), (125_000, None, 1), (125_001, None, 2), (1_000_000, None, 8),
+    (10, 3, 4), (10, 10, 1), (5, 1, 5)])
+def test_part_count(records, per_part, parts):
+    assert part_count(records, per_part) == parts
+
+
+def test_the_records_per_part_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv(settings.PART_RECORDS_ENV, raising=False)
+    assert settings.records_per_part() is None
+    monkeypatch.setenv(settings.PART_RECORDS_ENV, "50000")
+    assert settings.records_per_part() == 50_000
+    for bad in ("0", "-3", "many", "1.5"):
+        monkeypatch.setenv(settings.PART_RECORDS_ENV, bad)
+        with pytest.raises(UsageError, match="ICP_MIGRATE_RECORDS_PER_PART must be a whole"):
+            settings.records_per_part()
