@@ -55,7 +55,8 @@ def _with_screening(records: pd.DataFrame, screened: pd.DataFrame) -> pd.DataFra
 
 
 def decide_records(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.DataFrame,
-                   snapshot: Plan, near_names: pd.Series | None = None) -> Decision:
+                   snapshot: Plan, near_names: dict[str, np.ndarray] | None = None,
+                   ) -> Decision:
     """Steps 4-7 on the records steps 1-3 left undecided; `screened` holds steps 1-3.
     What the target holds (`snapshot`: its rows and its conflict ledger) binds the run.
     `near_names`: see grouping.resolve_entities (given when `records` are one part of a

@@ -37,7 +37,8 @@ def _pairs(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 
 
 def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame, pairs: pd.DataFrame,
-                     ledger: pd.DataFrame, near_names: pd.Series | None = None) -> pd.DataFrame:
+                     ledger: pd.DataFrame,
+                     near_names: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """row_id, entity_id, link_kind, link_key, disposition (None/quarantined/needs_review),
     reasons, conflict_key, candidates, claimant.
 
@@ -216,29 +217,34 @@ def _certificate_links(valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
     return kind
 
 
-def name_choices(valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
-    """The name keys a near miss may point to, in the order the search prefers them: the
-    valid records' (records in order), then the store's websites'."""
-    return pd.concat([valid["name_key"], known["name_key"]]).dropna().drop_duplicates()
+def name_choices(valid: pd.DataFrame, known: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The name keys a near miss may point to, by province, each province's in the order
+    the search prefers them: the valid records' (records in order), then the store's
+    websites'."""
+    named = pd.concat([valid["name_key"], known["name_key"]]).dropna().drop_duplicates()
+    names = named.to_numpy(dtype=object)
+    codes, provinces = pd.factorize(named.str.split("|", n=1).str[0].to_numpy(dtype=object))
+    order = np.argsort(codes, kind="stable")  # by province, each in its order
+    starts = np.searchsorted(codes[order], np.arange(len(provinces) + 1))
+    return {province: names[order[starts[i]:starts[i + 1]]]
+            for i, province in enumerate(provinces)}
 
 
-def _near_misses(loose: pd.DataFrame, named: pd.Series) -> pd.Series:
+def _near_misses(loose: pd.DataFrame, named: dict[str, np.ndarray]) -> pd.Series:
     """'; possible match: NAME' for organizations one or two edits from a known name
     (`named`: name_choices)."""
     result = np.full(len(loose), "", dtype=object)
     keys = loose["name_key"].to_numpy(dtype=object)
     asked = pd.notna(keys)
-    if not asked.any() or named.empty:
+    if not asked.any() or not named:
         return pd.Series(result, index=loose.index, dtype=object)
     key_province = np.array([k.split("|", 1)[0] if a else None for k, a in zip(keys, asked,
                                                                              strict=True)],
                             dtype=object)
-    named_province = named.str.split("|", n=1).str[0].to_numpy(dtype=object)
-    names = named.to_numpy(dtype=object)
     for province in pd.unique(key_province[asked]):
-        choices = names[named_province == province]
-        rows = np.flatnonzero(key_province == province)
-        if len(choices):
+        choices = named.get(province)
+        if choices is not None and len(choices):
+            rows = np.flatnonzero(key_province == province)
             result[rows] = _closest(keys[rows], choices)
     return pd.Series(result, index=loose.index, dtype=object)
 

@@ -86,7 +86,8 @@ def split_run(records: pd.DataFrame, domains: pd.DataFrame, screened: pd.DataFra
                    screened=screened[mine], snapshot=part_snapshot)
 
 
-def near_names(records: pd.DataFrame, screened: pd.DataFrame, snapshot: Plan) -> pd.Series:
+def near_names(records: pd.DataFrame, screened: pd.DataFrame, snapshot: Plan,
+               ) -> dict[str, np.ndarray]:
     """The names a near miss may point to, taken over the whole run (grouping.name_choices
     of the valid records steps 1-3 left undecided, then the store's)."""
     open_ = screened["disposition"].isna().to_numpy() & records["cert_valid"].fillna(
