@@ -65,19 +65,19 @@ def decide(records: pd.DataFrame, domains: pd.DataFrame, known: Plan, cutoff: pd
         grouped, planning = middle - started, perf_counter() - middle
     else:
         names = near_names(records, screened, known)
-        plans, grouped, planning = [], perf_counter() - started, 0.0
+        plans, grouped, planning, clock = [], 0.0, 0.0, started
+        # the split's work happens as each part is drawn: timed with grouping
         for part in split_run(records, domains, screened, known, parts):
-            began = perf_counter()
             decision = decide_records(part.records, part.domains, part.screened,
                                       part.snapshot, names)
-            middle = perf_counter()
+            grouped, clock = grouped + perf_counter() - clock, perf_counter()
             plans.append(plan_decision(decision, part.snapshot, len(part.records)))
             del decision, part
-            grouped, planning = grouped + middle - began, planning + perf_counter() - middle
+            planning, clock = planning + perf_counter() - clock, perf_counter()
         del screened
-        began = perf_counter()
+        grouped, clock = grouped + perf_counter() - clock, perf_counter()
         planned = merge_plans(plans, records)
-        planning += perf_counter() - began
+        planning += perf_counter() - clock
     if seconds is not None:
         seconds["group"] = seconds.get("group", 0.0) + round(grouped, 3)
         seconds["plan"] = seconds.get("plan", 0.0) + round(planning, 3)
