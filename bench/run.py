@@ -84,9 +84,16 @@ def main() -> None:
             results["sizes"].append({"records": n, "not_run": str(exc)})
         _print_table(results)
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    out = args.results_dir / f"{dt.date.today().isoformat()}.json"
+    out = results_file(args.results_dir, dt.datetime.now())
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"\nwrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+
+
+def results_file(folder: Path, now: dt.datetime) -> Path:
+    """`<date>.json`, or `<date>T<hh-mm>.json` when a bench of that day is there already
+    (an earlier bench is never overwritten)."""
+    first = folder / f"{now.date().isoformat()}.json"
+    return first if not first.exists() else folder / f"{now:%Y-%m-%dT%H-%M}.json"
 
 
 class NotGenerated(Exception):

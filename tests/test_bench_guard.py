@@ -54,3 +54,13 @@ def test_without_a_measurement_here_the_latest_results_file_decides(bench, monke
     assert "about 98 GB" in bench.too_big(10_000, [], tmp_path / "elsewhere")
     (results / "old.json").unlink()
     assert bench.too_big(10_000, [], tmp_path / "elsewhere") is None  # nothing to go by
+
+
+def test_a_later_bench_of_the_same_day_never_overwrites_an_earlier_one(bench, tmp_path):
+    import datetime as dt
+
+    morning, afternoon = dt.datetime(2026, 12, 3, 8, 34), dt.datetime(2026, 12, 3, 15, 52)
+    first = bench.results_file(tmp_path, morning)
+    assert first.name == "2026-12-03.json"
+    first.write_text("{}", encoding="utf-8")
+    assert bench.results_file(tmp_path, afternoon).name == "2026-12-03T15-52.json"
