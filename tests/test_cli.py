@@ -61,6 +61,15 @@ def test_usage_errors_exit_2(tmp_path):
     assert cli("bogus", cwd=tmp_path).returncode == 2
 
 
+def test_a_bad_records_per_part_setting_is_a_usage_error_before_anything_runs(tmp_path):
+    result = cli("run", str(SAMPLES / "hichina_beian.csv"), "--target", "out.db", cwd=tmp_path,
+                 env={"ICP_MIGRATE_RECORDS_PER_PART": "lots"})
+    assert result.returncode == 2
+    assert one_line_error(result) == ("error: $ICP_MIGRATE_RECORDS_PER_PART must be a whole "
+                                      "number of records, at least 1; it is 'lots'")
+    assert not (tmp_path / "out.db").exists()
+
+
 def test_samples_command_writes_every_layout_and_the_ground_truth(tmp_path):
     result = cli("samples", "--out", str(tmp_path / "s"), "--entities", "5", "--seed", "3",
                  cwd=tmp_path)

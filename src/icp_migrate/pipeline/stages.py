@@ -163,9 +163,13 @@ def decide_plan(records: pd.DataFrame, domains: pd.DataFrame, failures: pd.DataF
     """Every record's disposition and the accounts to load (rules.decide), and the seconds
     its parts took."""
     seconds: dict[str, float] = {}
+    per_part = records_per_part()
+    parts = rules.part_count(len(records), per_part)
+    if parts > 1:
+        log.info("decide: in %d parts of whole key components (about %s records each)",
+                 parts, f"{-(-len(records) // parts):,}")
     with progress.stage("decide"):  # timed in its parts (group, plan), not by a StageClock
-        planned = rules.decide(records, domains, known, cutoff, failures, seconds,
-                               records_per_part())
+        planned = rules.decide(records, domains, known, cutoff, failures, seconds, per_part)
     log.info("decide: %s, %s, %s", plural(len(planned.entities), "entity", "entities"),
              plural(len(planned.accounts), "account"),
              plural(len(planned.website_filings), "website"))

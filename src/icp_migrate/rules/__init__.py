@@ -34,7 +34,7 @@ from .parts import merge_plans, near_names, part_count, split_run
 from .screen import scope_flags, screen
 from .steps import expectation_failures
 
-__all__ = ["decide", "scope_flags"]
+__all__ = ["decide", "part_count", "scope_flags"]
 
 
 def decide(records: pd.DataFrame, domains: pd.DataFrame, known: Plan, cutoff: pd.Timestamp,
