@@ -162,3 +162,11 @@ def test_the_seconds_of_a_run_in_parts_cover_all_of_decide(generated):
     wall = time.perf_counter() - started
     assert set(seconds) == {"group", "plan"}
     assert seconds["group"] + seconds["plan"] >= 0.95 * wall - 0.01
+
+
+def test_a_domain_of_no_record_is_an_error_not_a_silent_link(generated):
+    records, domains = generated[1]
+    stray = domains.head(1).assign(row_id=int(records["row_id"].max()) + 1)
+    screened = screen(records, expectation_failures(rules.scope_flags(records, CUTOFF)), CUTOFF)
+    with pytest.raises(ValueError, match="not among the run's records"):
+        list(split_run(records, pd.concat([domains, stray]), screened, Plan(), 3))

@@ -102,7 +102,6 @@ def merge_plans(plans: list[Plan], records: pd.DataFrame) -> Plan:
     are let go one table at a time, as each is merged."""
     if len(plans) == 1:
         return plans[0]
-    position = pd.Series(np.arange(len(records)), index=records["row_id"].to_numpy())
 
     def taken(name: str) -> pd.DataFrame:
         frames = [getattr(plan, name) for plan in plans]
@@ -111,7 +110,7 @@ def merge_plans(plans: list[Plan], records: pd.DataFrame) -> Plan:
         return pd.concat(frames, ignore_index=True)
 
     def in_record_order(frame: pd.DataFrame) -> pd.DataFrame:
-        order = np.argsort(position.loc[frame["row_id"].to_numpy()].to_numpy(), kind="stable")
+        order = np.argsort(_positions(records["row_id"], frame["row_id"]), kind="stable")
         return frame.take(order).reset_index(drop=True)
 
     merged = Plan(input_count=sum(plan.input_count for plan in plans))
@@ -130,8 +129,12 @@ def merge_plans(plans: list[Plan], records: pd.DataFrame) -> Plan:
 
 
 def _positions(row_ids: pd.Series, wanted: pd.Series) -> np.ndarray:
-    """Where each of `wanted` is among `row_ids`."""
-    return pd.Index(row_ids.to_numpy()).get_indexer(wanted.to_numpy())
+    """Where each of `wanted` is among `row_ids` (unique: pandas raises otherwise); a
+    wanted id that is not among them is an error, not a silent -1."""
+    found = pd.Index(row_ids.to_numpy()).get_indexer(wanted.to_numpy())
+    if (found < 0).any():
+        raise ValueError("rows refer to row ids that are not among the run's records")
+    return found
 
 
 class _Graph:
