@@ -27,6 +27,7 @@ import pandas as pd
 
 from .. import frames
 from ..identity import entity_ids
+from ..numeric import distinct
 from ..plan import Plan
 from .accounts import sorted_by
 from .grouping import name_choices
@@ -67,7 +68,7 @@ def split_run(records: pd.DataFrame, domains: pd.DataFrame, screened: pd.DataFra
     record_nodes = graph.add_records(records, domains, by_entity_id=stores)
     snapshot_nodes = {name: graph.add_stored(name, snapshot) for name in SNAPSHOT_FRAMES}
     component = graph.components()
-    labels, rank = np.unique(component[record_nodes], return_inverse=True)
+    labels = distinct(component[record_nodes])  # the components holding records
     count = min(parts, len(labels))
     part_of_component = np.zeros(graph.size, dtype=np.int64)  # store-only: the first part
     part_of_component[labels] = np.arange(len(labels)) % max(count, 1)
