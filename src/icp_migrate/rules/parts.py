@@ -34,10 +34,11 @@ from .grouping import name_choices
 from .history import numbered
 from .known import known_rows
 
-# Records per part: at a million records, 8 parts hold about 540 MB less at decide's peak
-# than one, in the same time (docs/performance.md); more parts cost more time.
+# Records per part: at a million records, 8 parts lower a run's peak by about 450 MB for
+# about 14% more of decide's time (docs/performance.md); more parts cost more time.
 RECORDS_PER_PART = 125_000
-# The store's frames a part takes its own rows of (the rest of a snapshot is empty).
+# The store's frames a part takes its own rows of (the review decisions go whole to every
+# part; the rest of a snapshot is empty).
 SNAPSHOT_FRAMES = ("entities", "accounts", "website_filings", "domains", "ledger")
 
 
