@@ -20,10 +20,13 @@ os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 os.environ.pop("ICP_MIGRATE_TARGET", None)
 # `ICP_MIGRATE_RECORDS_PER_PART=3 make test`: every decide of more than 3 records, called
 # directly too, runs in parts (rules/parts.py); the suite must pass the same.
-if os.environ.get("ICP_MIGRATE_RECORDS_PER_PART"):
+from icp_migrate.settings import records_per_part  # noqa: E402
+
+_per_part = records_per_part()
+if _per_part is not None:
     from icp_migrate.rules import parts as _parts
 
-    _parts.RECORDS_PER_PART = int(os.environ["ICP_MIGRATE_RECORDS_PER_PART"])
+    _parts.RECORDS_PER_PART = _per_part
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402

@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..plan import Plan
 from .dispositions import decide_records, plan_decision
+from .known import known_rows
 from .parts import merge_plans, near_names, part_count, split_run
 from .screen import scope_flags, screen
 from .steps import expectation_failures
@@ -64,10 +65,11 @@ def decide(records: pd.DataFrame, domains: pd.DataFrame, known: Plan, cutoff: pd
         planned = plan_decision(decision, known, len(records))
         grouped, planning = middle - started, perf_counter() - middle
     else:
-        names = near_names(records, screened, known)
+        stored = known_rows(known)  # the store as grouping sees it, once for the run
+        names = near_names(records, screened, stored)
         plans, grouped, planning, clock = [], 0.0, 0.0, started
         # the split's work happens as each part is drawn: timed with grouping
-        for part in split_run(records, domains, screened, known, parts):
+        for part in split_run(records, domains, screened, known, parts, stored):
             decision = decide_records(part.records, part.domains, part.screened,
                                       part.snapshot, names)
             grouped, clock = grouped + perf_counter() - clock, perf_counter()

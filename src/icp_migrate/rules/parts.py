@@ -60,14 +60,18 @@ class Part:
 
 
 def split_run(records: pd.DataFrame, domains: pd.DataFrame, screened: pd.DataFrame,
-              snapshot: Plan, parts: int) -> Iterator[Part]:
+              snapshot: Plan, parts: int, known: pd.DataFrame | None = None,
+              ) -> Iterator[Part]:
     """The run in `parts` parts (fewer when it has fewer components), whole components
     each, in record order within a part; the store's rows not joined to any record go with
-    the first part, so every row of `snapshot` is in exactly one part."""
+    the first part, so every row of `snapshot` is in exactly one part. `known`: the
+    snapshot's known_rows, when the caller has them already."""
     graph = _Graph()
     stores = any(len(getattr(snapshot, name)) for name in SNAPSHOT_FRAMES)
     record_nodes = graph.add_records(records, domains, by_entity_id=stores)
-    snapshot_nodes = {name: graph.add_stored(name, snapshot) for name in SNAPSHOT_FRAMES}
+    known = known_rows(snapshot) if known is None else known
+    snapshot_nodes = {name: graph.add_stored(name, snapshot, known)
+                      for name in SNAPSHOT_FRAMES}
     component = graph.components()
     labels = distinct(component[record_nodes])  # the components holding records
     count = min(parts, len(labels))
@@ -88,13 +92,14 @@ def split_run(records: pd.DataFrame, domains: pd.DataFrame, screened: pd.DataFra
                    screened=screened[mine], snapshot=part_snapshot)
 
 
-def near_names(records: pd.DataFrame, screened: pd.DataFrame, snapshot: Plan,
+def near_names(records: pd.DataFrame, screened: pd.DataFrame, known: pd.DataFrame,
                ) -> dict[str, np.ndarray]:
     """The names a near miss may point to, taken over the whole run (grouping.name_choices
-    of the valid records steps 1-3 left undecided, then the store's)."""
+    of the valid records steps 1-3 left undecided, then the store's: `known`, its
+    known_rows)."""
     open_ = screened["disposition"].isna().to_numpy() & records["cert_valid"].fillna(
         False).to_numpy(dtype=bool)
-    return name_choices(records.loc[open_, ["name_key"]], known_rows(snapshot))
+    return name_choices(records.loc[open_, ["name_key"]], known)
 
 
 def merge_plans(plans: list[Plan], records: pd.DataFrame) -> Plan:
@@ -176,8 +181,9 @@ class _Graph:
         self._link(nodes[_positions(records["row_id"], domains["row_id"])], domains["domain"])
         return nodes
 
-    def add_stored(self, name: str, snapshot: Plan) -> np.ndarray:
-        """A node per row of the store's frame `name`."""
+    def add_stored(self, name: str, snapshot: Plan, known: pd.DataFrame) -> np.ndarray:
+        """A node per row of the store's frame `name` (`known`: the snapshot's known_rows,
+        a row per stored website, in order)."""
         frame = getattr(snapshot, name)
         nodes = self._new_nodes(len(frame))
         if name == "ledger":
@@ -193,7 +199,6 @@ class _Graph:
         if name == "entities":
             self._link(nodes, _organization_codes(frame["cert_type"], frame["cert_number"]))
         if name == "website_filings":  # its entity's numbers and name, as grouping sees them
-            known = known_rows(snapshot)  # a row per website, in order
             for column in ("website_entity_number", "name_key"):
                 self._link(nodes, known[column].to_numpy(dtype=object))
         return nodes
@@ -215,4 +220,5 @@ class _Graph:
 def _organization_codes(cert_type: pd.Series, cert_number: pd.Series) -> pd.Series:
     """The organization code inside a USCC (characters 9-17), else None."""
     uscc = cert_type.eq("uscc").fillna(False) & cert_number.notna()
-    return cert_number.astype(object).where(uscc, None).str[8:17].where(uscc, None)
+    return cert_number[uscc].astype(object).str[8:17].reindex(cert_number.index).astype(
+        object).where(uscc, None)
