@@ -51,7 +51,8 @@ test-parts: $(STAMP)
 	ICP_MIGRATE_RECORDS_PER_PART=3 $(BIN)/pytest -n 2 -m "not slow" $(PARTS_TESTS)
 PARTS_TESTS = tests/test_rules.py tests/test_grouping.py tests/test_ledger.py \
 	tests/test_steps.py tests/test_near_names.py tests/test_across_runs.py \
-	tests/test_review.py tests/test_explain.py tests/test_preview.py tests/test_parts.py
+	tests/test_review.py tests/test_explain.py tests/test_preview.py tests/test_parts.py \
+	tests/test_part_load.py tests/test_flow.py
 
 # Runs SIGKILLed mid-way, dropped connections, full and read-only targets, scale.
 test-slow: $(STAMP)

@@ -1,4 +1,5 @@
-"""The `migrate` flow: extract each source, normalize, validate, group, plan, validate, load.
+"""The `migrate` flow: extract each source, normalize, validate, then decide and load in
+parts (group, plan, load each part; validate the whole plan), report.
 
 The wiring only: the run's lifecycle (its id, the target opened once and locked, the run
 ledger, stage seconds, the report of a failed run) is `icp_migrate.pipeline.run`, each
@@ -68,21 +69,14 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
             with clock.stage("validate"):
                 failures, run.validations["records"] = tasks.validate_records(records,
                                                                               cutoff_ts)
-        planned, decide_seconds = tasks.decide(records, domains, failures, known, cutoff_ts)
-        clock.seconds.update(decide_seconds)
-        clock.note_peak("decide")
-        del records, domains, failures  # a million rows each: let them go as soon as done
-        with clock.stage("validate"):
-            check = tasks.validate_plan(planned)
-        run.validations.update({f"plan_{table}": r for table, r in check.results.items()})
-        with clock.stage("summary"):  # PlanValidationError: nothing loaded
-            summary = run.summary(planned, check, known)
-        # A dry run loads and reports too, into its scratch target: its report is the
-        # run's report marked preview, and nothing of it stays in the target.
+        # Decided part by part, each part loaded as it comes, in one transaction; the plan
+        # suite checks the whole run before it commits (PlanValidationError: nothing
+        # loaded). A dry run loads and reports too, into its scratch target: its report is
+        # the run's report marked preview, and nothing of it stays in the target.
         with run.loading() as engine:
-            with clock.stage("load"):
-                tasks.load(engine, run.run_id, planned, summary)
-                del planned  # the report reads the store
+            summary = tasks.decide_and_load(run, engine, records, domains, failures, known,
+                                            cutoff_ts)
+            del records, domains, failures  # a million rows each: the report reads the store
             with clock.stage("report"):
                 tasks.report(engine, run.run_id, run.validations, reports_dir,
                              run.shown_target if dry_run else None)

@@ -17,13 +17,12 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import Engine
 
-from icp_migrate.pipeline import stages
+from icp_migrate.pipeline import part_load, stages
 from icp_migrate.pipeline.masked_errors import masked_errors
-from icp_migrate.pipeline.run import known_state
+from icp_migrate.pipeline.run import MigrateRun, known_state
 from icp_migrate.pipeline.stages import SourcePart
 from icp_migrate.pipeline.summary import RunSummary
 from icp_migrate.plan import Plan
-from icp_migrate.validation.plan_suite import PlanCheck
 
 
 def stage(name: str):  # noqa: ANN201 - prefect's decorator type
@@ -73,21 +72,13 @@ def validate_records(records: pd.DataFrame, cutoff: pd.Timestamp,
     return stages.record_failures(records, cutoff)
 
 
-@stage("decide")
-def decide(records: pd.DataFrame, domains: pd.DataFrame, failures: pd.DataFrame,
-           known: Plan, cutoff: pd.Timestamp) -> tuple[Plan, dict[str, float]]:
-    """Every record's disposition and the accounts to load, and the seconds its parts took."""
-    return stages.decide_plan(records, domains, failures, known, cutoff)
-
-
-@stage("validate-plan")
-def validate_plan(planned: Plan) -> PlanCheck:
-    return stages.check_plan(planned)
-
-
-@stage("load")
-def load(engine: Engine, run_id: str, planned: Plan, summary: RunSummary) -> None:
-    stages.load_run(engine, run_id, planned, summary)
+@stage("decide-load")
+def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame,
+                    domains: pd.DataFrame, failures: pd.DataFrame, known: Plan,
+                    cutoff: pd.Timestamp) -> RunSummary:
+    """Every record's disposition and the accounts, decided part by part and each part
+    loaded as it comes; the whole plan checked before the load commits."""
+    return part_load.decide_and_load(run, engine, records, domains, failures, known, cutoff)
 
 
 @stage("report")

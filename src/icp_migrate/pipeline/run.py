@@ -31,7 +31,6 @@ from sqlalchemy import Engine
 from .. import progress
 from ..errors import PlanValidationError
 from ..plan import Plan
-from ..rules.preview import preview, preview_counts
 from ..store.load import fail_run, start_run
 from ..store.lock import target_lock
 from ..store.scratch import preview_target, scratch_target
@@ -175,16 +174,18 @@ class MigrateRun:
             start_run(engine, self.run_id, self.started, self.sources)
             yield engine
 
-    def summary(self, planned: Plan, check: PlanCheck, known: Plan) -> RunSummary:
-        """The run's summary (its `seconds` filled as the later stages end), with what the
-        plan changes in the target (`known`); raises PlanValidationError when a plan-level
-        expectation failed (nothing is loaded)."""
+    def summary(self, planned: Plan, check: PlanCheck, changes: dict[str, int],
+                rows: pd.DataFrame | None = None) -> RunSummary:
+        """The run's summary (its `seconds` filled as the later stages end) from its plan
+        (`planned`: at least the columns summarize reads) and what it changes in the target
+        (`changes`: counts by kind; `rows`: the changes themselves, kept for a dry run's
+        preview); raises PlanValidationError when a plan-level expectation failed."""
         status = "dry_run" if self.dry_run else "completed"
         summary = summarize(self.run_id, self.shown_target, planned, status)
         summary.seconds = self.clock.seconds
         summary.peak_rss_mb = self.clock.peak_rss_mb
-        self.changes = preview(planned, known)
-        summary.changes = preview_counts(self.changes)
+        self.changes = rows
+        summary.changes = changes
         if not check.success:
             summary.status = "failed"
             summary.failed_expectations = list(check.failed)

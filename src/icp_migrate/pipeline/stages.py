@@ -11,28 +11,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from .. import progress, rules
+from .. import rules
 from ..mapping import resolve_mapping
-from ..plan import Plan
 from ..readers import SourceSpec, read_source
-from ..settings import records_per_part
-from ..store.load import load_plan
 from ..transforms.mapping_apply import to_canonical
 from ..transforms.records import normalize_records, share_run_text
 from ..validation.record_suite import RecordCheck, combine_checks
 from ..wording import plural
 from . import prefetch
 from .run import StageClock
-from .summary import RunSummary
-
-if TYPE_CHECKING:
-    from ..validation.plan_suite import PlanCheck
 
 log = logging.getLogger("icp_migrate")
 
@@ -156,41 +148,6 @@ def combine_parts(parts: list[SourcePart],
              plural(len(parts), "source"),
              plural(len(check.failures), "failed record-level expectation"))
     return records, domains, check.failures, check.result
-
-
-def decide_plan(records: pd.DataFrame, domains: pd.DataFrame, failures: pd.DataFrame,
-                known: Plan, cutoff: pd.Timestamp) -> tuple[Plan, dict[str, float]]:
-    """Every record's disposition and the accounts to load (rules.decide), and the seconds
-    its parts took."""
-    seconds: dict[str, float] = {}
-    per_part = records_per_part()
-    parts = rules.part_count(len(records), per_part)
-    if parts > 1:
-        log.info("decide: in %d parts of whole key components (about %s records each)",
-                 parts, f"{-(-len(records) // parts):,}")
-    with progress.stage("decide"):  # timed in its parts (group, plan), not by a StageClock
-        planned = rules.decide(records, domains, known, cutoff, failures, seconds, per_part)
-    log.info("decide: %s, %s, %s", plural(len(planned.entities), "entity", "entities"),
-             plural(len(planned.accounts), "account"),
-             plural(len(planned.website_filings), "website"))
-    return planned, seconds
-
-
-def check_plan(planned: Plan) -> PlanCheck:
-    """The plan-level expectations."""
-    from ..validation.plan_suite import validate_plan as run_suite
-
-    check = run_suite(planned)
-    log.info("validate plan: %s", "passed" if check.success else "FAILED")
-    return check
-
-
-def load_run(engine: Engine, run_id: str, planned: Plan, summary: RunSummary) -> None:
-    """The plan into the target, in one transaction; the run marked completed."""
-    load_plan(engine, run_id, planned, summary.counts())
-    log.info("load: %s, %s, %s", plural(len(planned.entities), "entity", "entities"),
-             plural(len(planned.website_filings), "website"),
-             plural(len(planned.dispositions), "disposition"))
 
 
 def write_run_report(engine: Engine, run_id: str, validations: dict[str, dict],

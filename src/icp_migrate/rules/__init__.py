@@ -23,7 +23,7 @@ alike; nothing else assembles the chain.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from time import perf_counter
 
 import pandas as pd
@@ -35,7 +35,7 @@ from .parts import merge_plans, near_names, part_count, split_run
 from .screen import scope_flags, screen
 from .steps import expectation_failures
 
-__all__ = ["decide", "part_count", "scope_flags"]
+__all__ = ["decide", "decide_parts", "merge_plans", "part_count", "scope_flags"]
 
 
 def decide(records: pd.DataFrame, domains: pd.DataFrame, known: Plan, cutoff: pd.Timestamp,
@@ -50,37 +50,69 @@ def decide(records: pd.DataFrame, domains: pd.DataFrame, known: Plan, cutoff: pd
     step table computed in pandas. `seconds`, when given, receives the time of each part
     ("group", "plan") added to what it holds. A run of more than `records_per_part`
     records (default parts.RECORDS_PER_PART) is decided in parts no key crosses, one at a
-    time (rules/parts.py): the same plan, with less held at once.
+    time (rules/parts.py), and merged: the same plan.
     """
+    plans = list(decide_parts(records, domains, known, cutoff, failures, seconds,
+                              records_per_part))
+    started = perf_counter()
+    planned = merge_plans(plans, records)
+    if seconds is not None and len(plans) > 1:
+        seconds["plan"] = seconds.get("plan", 0.0) + round(perf_counter() - started, 3)
+    return planned
+
+
+def decide_parts(records: pd.DataFrame, domains: pd.DataFrame, known: Plan,
+                 cutoff: pd.Timestamp, failures: pd.DataFrame | None = None,
+                 seconds: MutableMapping[str, float] | None = None,
+                 records_per_part: int | None = None) -> Iterator[Plan]:
+    """The plans of the run's parts (`decide`'s arguments), one at a time: a part's plan is
+    whole for its records and stored rows, and no key of it is in another part's, so each
+    may be loaded as it comes (pipeline/part_load.py); `merge_plans` makes them the run's
+    one plan. One part (the whole run) when it has at most `records_per_part` records.
+    `seconds` counts this work only, not what the caller does between parts."""
     cutoff = pd.Timestamp(cutoff)
     if failures is None:
         failures = expectation_failures(scope_flags(records, cutoff))
-    started = perf_counter()
+    timed: dict[str, float] = {"group": 0.0, "plan": 0.0}
+    clock = perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = perf_counter()
+        timed[stage] += now - clock
+        clock = now
+
+    def count() -> None:
+        if seconds is not None:
+            for stage, took in timed.items():
+                seconds[stage] = seconds.get(stage, 0.0) + round(took, 3)
+            timed.update(group=0.0, plan=0.0)
+
     screened = screen(records, failures, cutoff)
     parts = part_count(len(records), records_per_part)
     if parts == 1:
         decision = decide_records(records, domains, screened, known)
         del screened
-        middle = perf_counter()
+        lap("group")
         planned = plan_decision(decision, known, len(records))
-        grouped, planning = middle - started, perf_counter() - middle
-    else:
-        stored = known_rows(known)  # the store as grouping sees it, once for the run
-        names = near_names(records, screened, stored)
-        plans, grouped, planning, clock = [], 0.0, 0.0, started
-        # the split's work happens as each part is drawn: timed with grouping
-        for part in split_run(records, domains, screened, known, parts, stored):
-            decision = decide_records(part.records, part.domains, part.screened,
-                                      part.snapshot, names)
-            grouped, clock = grouped + perf_counter() - clock, perf_counter()
-            plans.append(plan_decision(decision, part.snapshot, len(part.records)))
-            del decision, part
-            planning, clock = planning + perf_counter() - clock, perf_counter()
-        del screened
-        grouped, clock = grouped + perf_counter() - clock, perf_counter()
-        planned = merge_plans(plans, records)
-        planning += perf_counter() - clock
-    if seconds is not None:
-        seconds["group"] = seconds.get("group", 0.0) + round(grouped, 3)
-        seconds["plan"] = seconds.get("plan", 0.0) + round(planning, 3)
-    return planned
+        del decision
+        lap("plan")
+        count()
+        yield planned
+        return
+    stored = known_rows(known)  # the store as grouping sees it, once for the run
+    names = near_names(records, screened, stored)
+    # the split's work happens as each part is drawn: timed with grouping
+    for part in split_run(records, domains, screened, known, parts, stored):
+        decision = decide_records(part.records, part.domains, part.screened,
+                                  part.snapshot, names)
+        lap("group")
+        planned = plan_decision(decision, part.snapshot, len(part.records))
+        del decision, part
+        lap("plan")
+        count()
+        yield planned
+        del planned
+        clock = perf_counter()  # the caller's time between parts is not ours
+    lap("group")
+    count()

@@ -9,7 +9,10 @@ personal data.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..masking import mask_email
 from ..plan import Plan
@@ -71,8 +74,7 @@ def _conflicts(planned: Plan, known: Plan) -> list[pd.DataFrame]:
             _rows(PREVIEW_KINDS[6], held.loc[joined, "conflict_key"], detail=detail[joined])]
 
 
-def _history(planned: Plan) -> list[pd.DataFrame]:
-    changes = planned.changes
+def _history(changes: pd.DataFrame) -> list[pd.DataFrame]:
     kind = (changes["subject"] == "account") & changes["field"].isin(ACCOUNT_KIND_FIELDS)
     kinds, values = changes[kind], changes[~kind]
 
@@ -95,6 +97,13 @@ def _history(planned: Plan) -> list[pd.DataFrame]:
 def preview(planned: Plan, known: Plan) -> pd.DataFrame:
     """Every change `planned` makes to a target holding `known` (PREVIEW_COLUMNS), kinds in
     the order of PREVIEW_KINDS."""
+    return in_order([rows_changed(planned, known)], planned.changes)
+
+
+def rows_changed(planned: Plan, known: Plan) -> pd.DataFrame:
+    """The changes `planned`'s rows make (new entities, accounts, websites; conflicts
+    opened and joined), not its history: what one part of a run (rules/parts.py) adds to
+    the run's preview (`in_order`)."""
     entities = planned.entities[~planned.entities["entity_id"].isin(
         known.entities["entity_id"])]
     accounts = planned.accounts[~planned.accounts["account_id"].isin(
@@ -106,8 +115,33 @@ def preview(planned: Plan, known: Plan) -> pd.DataFrame:
               accounts["account_id"], accounts["account_kind"]),
         *_websites(planned, known),
         *_conflicts(planned, known),
-        *_history(planned),
     ]
+    return _joined(parts)
+
+
+def in_order(changed: list[pd.DataFrame], history: pd.DataFrame) -> pd.DataFrame:
+    """The run's preview from the `rows_changed` of its parts and its whole history (the
+    `changes` rows, numbered): kinds in PREVIEW_KINDS order, each kind by key (the order
+    of the plan's tables, whose keys are unique), then the history in its own order."""
+    rows = _joined(changed)
+    if len(changed) > 1 and len(rows):
+        rank = rows["change"].map({kind: n for n, kind in enumerate(PREVIEW_KINDS)})
+        keys = pa.table({"rank": pa.array(rank.to_numpy(dtype=np.int64)),
+                         "key": pa.array(rows["key"].to_numpy(dtype=object),
+                                         type=pa.large_string())})
+        order = pc.sort_indices(keys, sort_keys=[("rank", "ascending"),
+                                                 ("key", "ascending")]).to_numpy()
+        rows = rows.take(order).reset_index(drop=True)
+    return _joined([rows, *_history(history)])
+
+
+def history_rows(changes: pd.DataFrame) -> pd.DataFrame:
+    """The preview's rows of a run's history (`changes` rows): account kinds changed and
+    stored values replaced."""
+    return _joined(_history(changes))
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
     out = pd.concat([p for p in parts if len(p)] or [parts[0]], ignore_index=True)
     return out[list(PREVIEW_COLUMNS)].astype(object)
 

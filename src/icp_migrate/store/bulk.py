@@ -17,7 +17,7 @@ in the load's transaction: a load that fails or is killed leaves them as they we
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import pandas as pd
@@ -39,16 +39,19 @@ def session(connection: Connection) -> Iterator[None]:
         yield
 
 
-def upsert(connection: Connection, table: Table, frame: pd.DataFrame, chunk_rows: int) -> None:
+def upsert(connection: Connection, table: Table, frame: pd.DataFrame, chunk_rows: int,
+           fresh: bool | None = None) -> None:
     """Insert the frame's rows; update a stored row (same key) only where a value differs.
 
     Into a table that holds no row yet (a first migration) every row is new: they go in
     as plain inserts, without the per-row conflict check (SQLite: a third faster).
+    `fresh`: the caller knows the table held no row of these keys (a load in parts whose
+    table was empty when the load began: store/load.py), and keeps its upkeep itself.
     """
     if not len(frame):
         return
-    if _empty(connection, table):
-        insert(connection, table, frame, {}, chunk_rows)
+    if fresh or (fresh is None and empty(connection, table)):
+        insert(connection, table, frame, {}, chunk_rows, upkeep=fresh is None)
         return
     backend = backend_of(connection)
     names = [column.name for column in table.columns]
@@ -68,21 +71,23 @@ def upsert(connection: Connection, table: Table, frame: pd.DataFrame, chunk_rows
 
 
 def insert(connection: Connection, table: Table, frame: pd.DataFrame, constants: dict[str, Any],
-           chunk_rows: int) -> None:
-    """Insert the frame's rows, each with the `constants` columns (e.g. its run_id)."""
+           chunk_rows: int, upkeep: bool = True) -> None:
+    """Insert the frame's rows, each with the `constants` columns (e.g. its run_id);
+    `upkeep`: defer the table's indexes around these rows if it is worth it (False: the
+    caller defers them around its whole load, or not)."""
     if not len(frame):
         return
     names = [column.name for column in table.columns]
-    with _deferred_upkeep(connection, table, len(frame)):
+    with deferred_upkeep(connection, table, len(frame)) if upkeep else nullcontext():
         backend_of(connection).insert_rows(connection, table, frame, names, constants,
                                            chunk_rows)
 
 
 @contextmanager
-def _deferred_upkeep(connection: Connection, table: Table, rows: int) -> Iterator[None]:
+def deferred_upkeep(connection: Connection, table: Table, rows: int) -> Iterator[None]:
     """Around a load into `table`: if it is big and the table empty, drop the table's plain
     indexes (and foreign keys, where the backend can) first and make them again after."""
-    if rows < DEFER_MIN_ROWS or not _empty(connection, table):
+    if rows < DEFER_MIN_ROWS or not empty(connection, table):
         yield
         return
     steps = backend_of(connection).index_upkeep(connection, table)
@@ -94,6 +99,6 @@ def _deferred_upkeep(connection: Connection, table: Table, rows: int) -> Iterato
         raw.execute(make)
 
 
-def _empty(connection: Connection, table: Table) -> bool:
+def empty(connection: Connection, table: Table) -> bool:
     quoted = connection.dialect.identifier_preparer.quote(table.name)
     return connection.exec_driver_sql(f"SELECT 1 FROM {quoted} LIMIT 1").first() is None

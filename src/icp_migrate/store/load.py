@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from icp_migrate import progress
-from icp_migrate.errors import TargetError
+from icp_migrate.errors import PlanValidationError, TargetError
 from icp_migrate.masking import mask_text
 from icp_migrate.plan import Plan
 from icp_migrate.store import bulk
@@ -79,10 +79,27 @@ def start_run(engine: Engine, run_id: str, started_at: datetime, sources: list[s
 
 def load_plan(engine: Engine, run_id: str, plan: Plan, counts: dict[str, int]) -> None:
     """Upsert the plan's rows, add the run's dispositions and links, mark the run completed."""
-    unknown = set(counts) - set(COUNT_COLUMNS)
-    if unknown:
-        raise ValueError(f"unknown run counts: {sorted(unknown)}")
-    totals = {name: int(value) for name, value in counts.items()}
+    expected = {table.name: len(getattr(plan, name)) for name, table in _PLAN_TABLES}
+    with loading(engine, run_id, expected) as load:
+        load.add(plan)
+        load.finish(plan.changes, counts)
+
+
+# The plan's frames each load writes as it comes, parents before children so every
+# foreign key holds at each statement: (Plan attribute, table).
+_PLAN_TABLES = (("entities", entities), ("accounts", accounts),
+                ("website_filings", website_filings), ("domains", domains),
+                ("dispositions", record_dispositions), ("links", entity_links))
+_UPSERTED = ("entities", "accounts", "website_filings", "domains")
+
+
+@contextmanager
+def loading(engine: Engine, run_id: str, expected: Mapping[str, int]) -> Iterator[PlanLoad]:
+    """A run's load: one transaction, into which the plan goes in one piece or part by part
+    (`PlanLoad.add`), committed once `PlanLoad.finish` marked the run completed; anything
+    raised before rolls it all back. `expected`: about how many rows each plan frame will
+    bring (by Plan attribute), to decide whether an empty table's indexes are worth
+    dropping for the load and making again at its end."""
     with (_target_errors(engine, f"loading run {run_id}"), engine.begin() as connection,
           bulk.session(connection)):
         # Lock the run row first: a later start_run must not mark it failed mid-load.
@@ -91,26 +108,60 @@ def load_plan(engine: Engine, run_id: str, plan: Plan, counts: dict[str, int]) -
         ).scalar_one_or_none()
         if status != "running":
             raise TargetError(f"run {run_id} is {status or 'unknown'} in the target, not running")
+        with ExitStack() as upkeep:
+            load = PlanLoad(connection, run_id, upkeep)
+            for name, table in _PLAN_TABLES:
+                if load.fresh[name]:
+                    upkeep.enter_context(bulk.deferred_upkeep(connection, table,
+                                                              int(expected.get(name, 0))))
+            yield load
+        if not load.finished:
+            raise RuntimeError(f"the load of run {run_id} ended before it was finished")
+
+
+class PlanLoad:
+    """The rows of a run's plan going into the store, a part at a time (`add`), in the
+    load's one transaction (`loading`). The parts of a run share no key (rules/parts.py),
+    so a table that was empty when the load began takes every part as plain inserts."""
+
+    def __init__(self, connection: Connection, run_id: str, upkeep: ExitStack) -> None:
+        self.connection = connection
+        self.run_id = run_id
+        self.fresh = {name: bulk.empty(connection, table) for name, table in _PLAN_TABLES}
+        self.finished = False
+        self._upkeep = upkeep
+
+    def add(self, plan: Plan) -> None:
+        """A plan's rows (a part's, or a whole run's), all but its history (`finish`)."""
+        connection, run_id = self.connection, self.run_id
         # the rows written in bulk (rows.py, copy_text.py count each chunk as it goes)
-        progress.expect("load", sum(len(frame) for frame in (
-            plan.entities, plan.accounts, plan.website_filings, plan.domains,
-            plan.dispositions, plan.links, plan.conflicts, plan.changes)), "rows")
-        # Parents before children, so every foreign key holds at each statement.
-        _upsert(connection, entities, plan.entities)
-        _upsert(connection, accounts, plan.accounts)
-        _upsert(connection, website_filings, plan.website_filings)
-        _upsert(connection, domains, plan.domains)
-        _insert(connection, record_dispositions, plan.dispositions, run_id)
-        _insert(connection, entity_links, plan.links, run_id)
+        progress.expect("load", sum(len(getattr(plan, name)) for name, _ in _PLAN_TABLES)
+                        + len(plan.conflicts), "rows")
+        for name, table in _PLAN_TABLES:
+            frame = getattr(plan, name)
+            if name in _UPSERTED:
+                _upsert(connection, table, frame, self.fresh[name])
+            else:
+                _insert(connection, table, frame, run_id)
         _insert(connection, run_conflicts, plan.conflicts, run_id)
-        _insert(connection, changes, plan.changes, run_id)
         _remove_domains(connection, plan.removed_domains["domain"].tolist())
         _write_ledger(connection, run_id, plan)
-        connection.execute(
+
+    def finish(self, history: pd.DataFrame, counts: dict[str, int]) -> None:
+        """The deferred indexes made again, the run's history (`changes` rows, numbered for
+        the whole run) written, and the run marked completed with its `counts`."""
+        unknown = set(counts) - set(COUNT_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown run counts: {sorted(unknown)}")
+        totals = {name: int(value) for name, value in counts.items()}
+        self._upkeep.close()  # indexes first, then each foreign key's one checking join
+        _insert(self.connection, changes, history, self.run_id)
+        self.connection.execute(
             update(runs)
-            .where(runs.c.run_id == run_id)
+            .where(runs.c.run_id == self.run_id)
             .values(status="completed", finished_at=_now(), error=None, **totals)
         )
+        self.finished = True
 
 
 def _remove_domains(connection: Connection, removed: list[str]) -> None:
@@ -162,20 +213,22 @@ def fail_run(engine: Engine, run_id: str, error: str) -> None:
         )
 
 
-def _upsert(connection: Connection, table: Table, frame: pd.DataFrame) -> None:
+def _upsert(connection: Connection, table: Table, frame: pd.DataFrame, fresh: bool) -> None:
     """Insert new rows; update an existing row only where a value differs (no-op reruns)."""
     key = [column.name for column in table.primary_key.columns]
     names = [column.name for column in table.columns]
     _check_columns(table, frame, names)
-    if frame.duplicated(subset=key).any():
-        raise ValueError(f"plan has duplicate {table.name} keys {key}")
-    bulk.upsert(connection, table, frame, CHUNK_ROWS)
+    if frame.duplicated(subset=key).any():  # the plan suite's rule, met before the suite
+        # runs when a run loads part by part (pipeline/part_load.py)
+        raise PlanValidationError(f"plan-level expectations failed, nothing loaded: "
+                                  f"{table.name}: {', '.join(key)} is unique")
+    bulk.upsert(connection, table, frame, CHUNK_ROWS, fresh)
 
 
 def _insert(connection: Connection, table: Table, frame: pd.DataFrame, run_id: str) -> None:
     names = [column.name for column in table.columns if column.name != "run_id"]
     _check_columns(table, frame, names)
-    bulk.insert(connection, table, frame, {"run_id": run_id}, CHUNK_ROWS)
+    bulk.insert(connection, table, frame, {"run_id": run_id}, CHUNK_ROWS, upkeep=False)
 
 
 def _check_columns(table: Table, frame: pd.DataFrame, names: list[str]) -> None:

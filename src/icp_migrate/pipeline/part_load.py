@@ -1,0 +1,153 @@
+"""A run decided and loaded part by part: each part's plan (`rules.decide_parts`) goes into
+the store as soon as it is decided, in the run's one load transaction, so the run never
+holds its whole plan (a million records' plan is about 1 GB of Python objects).
+
+What the run needs of the whole plan is kept compact, part by part:
+- the columns the plan suite checks and the summary counts (`KEPT`), merged at the end in
+  the order a whole run gives (`rules.merge_plans`), and the history (small);
+- the preview's rows on a dry run, only their counts otherwise.
+
+The plan suite runs on the kept columns of the whole run before the load commits: a failed
+expectation raises PlanValidationError inside the transaction, which rolls back, so
+nothing is loaded, as when the plan was checked before its load. A part repeating a key
+of an upserted table (which the store cannot hold) stops the loading there; the suite
+still checks the whole run, so the report shows its results, and the run fails either
+way. The parts share no key
+(rules/parts.py), so what a part's rows are checked against is in the same part; the suite
+checks the whole run all the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from .. import progress, rules
+from ..errors import PlanValidationError
+from ..plan import Plan
+from ..rules.preview import (
+    PREVIEW_KINDS,
+    history_rows,
+    in_order,
+    preview_counts,
+    rows_changed,
+)
+from ..settings import records_per_part
+from ..store.load import loading
+from ..wording import plural
+
+if TYPE_CHECKING:
+    from .run import MigrateRun
+    from .summary import RunSummary
+
+log = logging.getLogger("icp_migrate")
+
+# What a run keeps of each part's plan once it is loaded, by Plan attribute: the columns
+# plan_suite.CHECKED_COLUMNS names and those summary.summarize reads.
+KEPT = {
+    "entities": ["entity_id"],
+    "accounts": ["account_id", "entity_id", "account_kind"],
+    "website_filings": ["website_filing_number", "account_id"],
+    "domains": ["domain", "website_filing_number"],
+    "dispositions": ["row_id", "source", "disposition", "entity_id", "website_filing_number",
+                     "warnings"],
+}
+
+
+def kept(plan: Plan) -> Plan:
+    """What the run keeps of a loaded part's `plan`: the KEPT columns and its history."""
+    out = Plan(input_count=plan.input_count)
+    for name, columns in KEPT.items():
+        setattr(out, name, getattr(plan, name)[columns])
+    out.links = plan.links.iloc[:0]
+    out.conflicts = plan.conflicts.iloc[:0]
+    out.removed_domains = plan.removed_domains.iloc[:0]
+    out.changes = plan.changes
+    return out
+
+
+class _Changes:
+    """What the run changes in the target (rules/preview.py), gathered part by part: the
+    rows on a dry run (its preview.csv), else only their counts."""
+
+    def __init__(self, keep_rows: bool) -> None:
+        self.keep_rows = keep_rows
+        self.rows: list[pd.DataFrame] = []
+        self.counts: Counter[str] = Counter()
+
+    def add(self, rows: pd.DataFrame) -> None:
+        if self.keep_rows:
+            self.rows.append(rows)
+        else:
+            self.counts.update(preview_counts(rows))
+
+    def finish(self, history: pd.DataFrame) -> tuple[pd.DataFrame | None, dict[str, int]]:
+        """(the rows in preview order, or None; the counts of every kind)."""
+        if self.keep_rows:
+            rows = in_order(self.rows, history)
+            return rows, preview_counts(rows)
+        self.counts.update(preview_counts(history_rows(history)))
+        return None, {kind: int(self.counts[kind]) for kind in PREVIEW_KINDS}
+
+
+def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame,
+                    domains: pd.DataFrame, failures: pd.DataFrame, known: Plan,
+                    cutoff: pd.Timestamp) -> RunSummary:
+    """Decide the run's records part by part, loading each part's plan as it comes into
+    `engine` (the target, or a dry run's scratch target), then check the whole run's plan
+    and commit; returns the run's summary. Seconds go to `run.clock`: group and plan (the
+    decision), load, validate (the plan suite) and summary (counts and preview)."""
+    from ..validation.plan_suite import validate_keys
+
+    clock = run.clock
+    per_part = records_per_part()
+    parts = rules.part_count(len(records), per_part)
+    if parts > 1:
+        log.info("decide: in %d parts of whole key components (about %s records each), each "
+                 "loaded as it is decided", parts, f"{-(-len(records) // parts):,}")
+    expected = dict.fromkeys(("entities", "accounts", "website_filings", "domains",
+                              "dispositions", "links"), len(records))
+    changes = _Changes(keep_rows=run.dry_run)
+    kept_parts: list[Plan] = []
+    refused: PlanValidationError | None = None
+    with loading(engine, run.run_id, expected) as load:
+        with progress.stage("decide"):  # timed in its parts (group, plan), not by the clock
+            for planned in rules.decide_parts(records, domains, known, cutoff, failures,
+                                              clock.seconds, per_part):
+                with clock.stage("summary"):
+                    changes.add(rows_changed(planned, known))
+                if refused is None:
+                    with clock.stage("load"):
+                        try:
+                            load.add(planned)
+                        except PlanValidationError as exc:  # a key the store cannot hold
+                            refused = exc  # twice: the plan suite names it (the report
+                            # shows its results); the load stops, it will not commit
+                kept_parts.append(kept(planned))
+                del planned
+        clock.note_peak("decide")
+        with clock.stage("plan"):
+            whole = rules.merge_plans(kept_parts, records)
+            del kept_parts
+        log.info("decide: %s, %s, %s", plural(len(whole.entities), "entity", "entities"),
+                 plural(len(whole.accounts), "account"),
+                 plural(len(whole.website_filings), "website"))
+        with clock.stage("validate"):
+            check = validate_keys(whole)
+            log.info("validate plan: %s", "passed" if check.success else "FAILED")
+        run.validations.update({f"plan_{table}": r for table, r in check.results.items()})
+        with clock.stage("summary"):  # PlanValidationError: the load rolls back
+            rows, counts = changes.finish(whole.changes)
+            summary = run.summary(whole, check, counts, rows)
+        if refused is not None:
+            raise refused
+        with clock.stage("load"):
+            load.finish(whole.changes, summary.counts())
+    log.info("load: %s, %s, %s", plural(len(whole.entities), "entity", "entities"),
+             plural(len(whole.website_filings), "website"),
+             plural(len(whole.dispositions), "disposition"))
+    return summary

@@ -1,0 +1,141 @@
+"""A run loaded part by part (pipeline/part_load.py: each part's plan loaded as it is
+decided, in the run's one transaction) stores exactly what the run stores decided whole:
+every table, the run's counts and summary, and a dry run's preview row for row; a plan
+expectation failing in a later part rolls back the parts already loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from icp_migrate import rules, settings
+from icp_migrate.errors import PlanValidationError
+from icp_migrate.pipeline import part_load
+from icp_migrate.samples import generate
+from icp_migrate.store.schema import metadata
+from test_flow import RUN_ORDER, migrate
+from test_scale import plain
+
+# what differs between two runs of the same input: when, and which run
+RUN_COLUMNS = ("run_id", "started_at", "finished_at", "opened_run_id", "last_run_id",
+               "decided_at", "seconds", "error")
+WHOLE = str(10**9)  # records per part: every run here in one part
+PER_PART = "37"  # about 30 parts for the second batch
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory: pytest.TempPathFactory) -> list[list[str]]:
+    """A generated set as two batches: the first two files, then all four."""
+    folder = tmp_path_factory.mktemp("part-load")
+    generate(folder, entities=300, seed=7)
+    files = [str(folder / name) for name in RUN_ORDER]
+    return [files[:2], files]
+
+
+def stored_tables(url: str) -> dict[str, pd.DataFrame]:
+    """Every table of the store but the run ledger's timings, without run ids or times, each
+    in one order."""
+    engine = sa.create_engine(url)
+    out = {}
+    try:
+        with engine.connect() as conn:
+            for name in sorted(metadata.tables):
+                if name in ("runs", "run_validations", "metadata"):
+                    continue
+                frame = pd.read_sql(sa.text(f"SELECT * FROM {name}"), conn)
+                frame = frame.drop(columns=[c for c in RUN_COLUMNS if c in frame])
+                frame = frame.astype(object).where(frame.notna(), None).map(plain)
+                out[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+            out["runs"] = pd.read_sql(sa.text(
+                "SELECT status, records_in, loaded, duplicate, out_of_scope, quarantined, "
+                "needs_review, entities, accounts, websites, domains FROM runs "
+                "ORDER BY started_at"), conn)
+    finally:
+        engine.dispose()
+    return out
+
+
+def comparable(summary) -> dict:
+    kept = summary.as_dict()
+    for name in ("run_id", "target", "seconds", "peak_rss_mb"):
+        kept.pop(name)
+    return kept
+
+
+def three_runs(batches: list[list[str]], folder: Path, per_part: str,
+               monkeypatch: pytest.MonkeyPatch) -> tuple[list[dict], pd.DataFrame]:
+    """Batch 1, a dry run of batch 2, then batch 2: the summaries and the preview."""
+    monkeypatch.setenv(settings.PART_RECORDS_ENV, per_part)
+    url = f"sqlite:///{folder / 'store.db'}"
+    reports = folder / "reports"
+    first = migrate(sources=batches[0], target=url, reports_dir=str(reports))
+    dry = migrate(sources=batches[1], target=url, reports_dir=str(reports), dry_run=True)
+    second = migrate(sources=batches[1], target=url, reports_dir=str(reports))
+    preview = pd.read_csv(reports / dry.run_id / "preview.csv", dtype=str,
+                          keep_default_na=False)
+    return [comparable(s) for s in (first, dry, second)], preview
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_loaded_in_parts_stores_what_it_stores_whole(batches, tmp_path, monkeypatch):
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "parts").mkdir()
+    whole = three_runs(batches, tmp_path / "whole", WHOLE, monkeypatch)
+    parted = three_runs(batches, tmp_path / "parts", PER_PART, monkeypatch)
+    assert rules.part_count(sum(whole[0][2]["records_by_source"].values()),
+                            int(PER_PART)) > 20
+    assert whole[0] == parted[0]  # every summary: counts, dispositions, changes by kind
+    second = whole[0][2]
+    assert second["changes"]["conflict opened"] and second["dispositions"]["needs_review"]
+    pd.testing.assert_frame_equal(whole[1], parted[1], obj="preview.csv")
+    assert whole[1]["change"].nunique() > 4, whole[1]["change"].value_counts()
+    tables = stored_tables(f"sqlite:///{tmp_path / 'whole' / 'store.db'}")
+    for name, frame in stored_tables(f"sqlite:///{tmp_path / 'parts' / 'store.db'}").items():
+        pd.testing.assert_frame_equal(tables[name], frame, obj=name)
+    assert len(tables["run_conflicts"]) and len(tables["conflict_competitors"])
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_failed_expectation_in_a_later_part_rolls_back_the_parts_loaded(
+        batches, target_url, monkeypatch):
+    """The third part's plan breaks "one filing account per entity" (a filing account made
+    a resources account: nothing the database itself refuses); the plan suite finds it on
+    the whole run before the commit, and the two parts already loaded go too."""
+    monkeypatch.setenv(settings.PART_RECORDS_ENV, PER_PART)
+    real = rules.decide_parts
+    loaded: list[int] = []
+
+    def broken_third(*args, **kwargs):
+        for number, plan in enumerate(real(*args, **kwargs)):
+            if number == 2:
+                filing = plan.accounts["account_kind"].eq("filing")
+                plan.accounts.loc[filing.idxmax(), "account_kind"] = "resources"
+            loaded.append(len(plan.entities))
+            yield plan
+
+    monkeypatch.setattr(part_load.rules, "decide_parts", broken_third)
+    with pytest.raises(PlanValidationError, match="filing account"):
+        migrate(sources=batches[1], target=target_url)
+    assert len(loaded) > 3 and sum(loaded) > 10  # parts were loaded before the check
+    engine = sa.create_engine(target_url)
+    try:
+        with engine.connect() as conn:
+            for table in ("entities", "accounts", "website_filings", "domains",
+                          "record_dispositions", "entity_links", "run_conflicts"):
+                assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() == 0
+            status, error = conn.execute(sa.text("SELECT status, error FROM runs")).one()
+    finally:
+        engine.dispose()
+    assert status == "failed" and "every entity has exactly one filing account" in error
+
+
+def test_what_a_run_keeps_of_its_parts_is_what_the_suite_and_the_summary_read():
+    """`KEPT` holds every column plan_suite's rules read; the summary's are tested through
+    the runs above (equal summaries)."""
+    from icp_migrate.validation.plan_suite import CHECKED_COLUMNS
+
+    for table, columns in CHECKED_COLUMNS.items():
+        assert set(columns) <= set(part_load.KEPT[table]), table
