@@ -11,6 +11,7 @@ import typer
 import typer.main
 
 from .. import __version__
+from ..heap import one_arena
 from . import explain, review, run, samples, serve, store
 from .output import DEBUG_ENV
 from .output import guarded as _guarded
@@ -68,6 +69,7 @@ def _plain_help(command: Any) -> None:
 
 
 def main() -> None:
+    one_arena()  # before any thread starts (heap.py: about 0.65 GB less at a 1M run's peak)
     command = typer.main.get_command(app)
     try:
         _plain_help(command)

@@ -70,11 +70,11 @@ def decide_parts(records: pd.DataFrame, domains: pd.DataFrame, known: Plan,
     may be loaded as it comes (pipeline/part_load.py); `merge_plans` makes them the run's
     one plan. One part (the whole run) when it has at most `records_per_part` records.
     `seconds` counts this work only, not what the caller does between parts."""
+    timed: dict[str, float] = {"group": 0.0, "plan": 0.0}
+    clock = perf_counter()
     cutoff = pd.Timestamp(cutoff)
     if failures is None:
         failures = expectation_failures(scope_flags(records, cutoff))
-    timed: dict[str, float] = {"group": 0.0, "plan": 0.0}
-    clock = perf_counter()
 
     def lap(stage: str) -> None:
         nonlocal clock
