@@ -33,10 +33,10 @@ CUTOFF = pd.Timestamp("2019-01-01")
 def prepare(records: int, seed: int, data_dir: Path, out: Path) -> None:
     """The bench set's normalized records and domains, as a run prepares them."""
     from icp_migrate.pipeline.run import StageClock
-    from icp_migrate.pipeline.stages import extract_source, normalize_sources, prepare_sources
+    from icp_migrate.pipeline.stages import prepare_sources
 
     files = [str(path) for path in inputs_for(records, seed, data_dir).files]
-    prepared = prepare_sources(files, None, StageClock(), extract_source, normalize_sources)
+    prepared = prepare_sources(files, None, StageClock())
     with out.open("wb") as fh:
         pickle.dump(prepared, fh, protocol=5)
 

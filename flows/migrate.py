@@ -50,8 +50,7 @@ def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: st
                        for source in options.sources]
             parts = [future.result() for future in futures]
     else:
-        records, domains = prepare_sources(list(options.sources), mapping, clock,
-                                           tasks.extract, tasks.normalize)
+        records, domains = prepare_sources(list(options.sources), mapping, clock, tasks.read)
     # The run's settings, recorded with it so it can be re-run as it was (`review apply
     # --now`): absolute paths, the mapping's and each source file's sha256 (a dry run
     # records no run and skips it).

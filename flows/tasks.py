@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from icp_migrate.pipeline import part_load, stages
 from icp_migrate.pipeline.masked_errors import masked_errors
-from icp_migrate.pipeline.run import MigrateRun, known_state
+from icp_migrate.pipeline.run import MigrateRun, StageClock, known_state
 from icp_migrate.pipeline.stages import SourcePart
 from icp_migrate.pipeline.summary import RunSummary
 from icp_migrate.plan import Plan
@@ -34,17 +34,12 @@ def stage(name: str):  # noqa: ANN201 - prefect's decorator type
     return decorate
 
 
-@stage("extract")
-def extract(source: str, mapping: str | None) -> pd.DataFrame:
-    """One source's records as canonical text."""
-    return stages.extract_source(source, mapping)
-
-
-@stage("normalize")
-def normalize(frames: list[pd.DataFrame], first_row_id: int = 0,
-              ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Normalized records (row ids from `first_row_id`, in frame order) and their domains."""
-    return stages.normalize_sources(frames, first_row_id)
+@stage("read")
+def read(source: str, mapping: str | None, first_row_id: int, clock: StageClock,
+         of: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One source extracted and normalized a chunk at a time (row ids from
+    `first_row_id`), and its domains."""
+    return stages.read_records(source, mapping, first_row_id, clock, of)
 
 
 @stage("prepare-source")

@@ -20,7 +20,7 @@ import pytest
 from icp_migrate import rules, settings
 from icp_migrate.errors import UsageError
 from icp_migrate.pipeline.run import StageClock
-from icp_migrate.pipeline.stages import extract_source, normalize_sources, prepare_sources
+from icp_migrate.pipeline.stages import prepare_sources
 from icp_migrate.plan import Plan
 from icp_migrate.rules.ledger import conflict_kind
 from icp_migrate.rules.parts import part_count, split_run
@@ -47,7 +47,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[pd.DataFra
     folder = tmp_path_factory.mktemp("parts")
     generate(folder, entities=400, seed=5)
     files = [str(folder / name) for name in RUN_ORDER]
-    return [prepare_sources(chosen, None, StageClock(), extract_source, normalize_sources)
+    return [prepare_sources(chosen, None, StageClock())
             for chosen in (files[:2], files)]
 
 

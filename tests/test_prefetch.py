@@ -1,5 +1,5 @@
-"""The first source read while Prefect's API starts (`pipeline/prefetch.py`): its extract
-task takes that frame, once, or the read's error; anything else reads as usual."""
+"""The first source read while Prefect's API starts (`pipeline/prefetch.py`): its read
+task takes those records, once, or the read's error; anything else reads as usual."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from icp_migrate.errors import SourceError
 from icp_migrate.pipeline import prefetch
-from icp_migrate.pipeline.stages import extract_source, read_canonical
+from icp_migrate.pipeline.stages import read_normalized, read_records
 
 
 @pytest.fixture(autouse=True)
@@ -19,26 +19,28 @@ def _nothing_left():
     prefetch.forget()
 
 
-def test_the_extract_task_takes_the_prefetched_frame_once(samples):
+def test_the_read_task_takes_the_prefetched_records_once(samples):
     source = str(samples / "hichina_beian.csv")
     reads: list[str] = []
 
-    def read(text: str, mapping: str | None) -> pd.DataFrame:
+    def read(text: str, mapping: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
         reads.append(threading.current_thread().name)
-        return read_canonical(text, mapping)
+        return read_normalized(text, mapping)
 
     prefetch.prefetch(source, None, read)
-    taken = extract_source(source, None)
+    records, domains = read_records(source, None, first_row_id=5)
     assert reads == ["icp-migrate-prefetch"]  # read once, in the background
-    pd.testing.assert_frame_equal(taken, read_canonical(source, None))
+    want, want_domains = read_normalized(source, None, first_row_id=5)
+    pd.testing.assert_frame_equal(records, want)  # numbered as the task asked
+    pd.testing.assert_frame_equal(domains, want_domains)
     assert prefetch.take(source, None) is None  # once only
-    extract_source(source, None)
-    assert reads == ["icp-migrate-prefetch"]  # later extracts read as usual
+    read_records(source, None)
+    assert reads == ["icp-migrate-prefetch"]  # later reads read as usual
 
 
 def test_another_source_or_mapping_reads_as_usual_and_leaves_the_prefetch(samples):
     source = str(samples / "hichina_beian.csv")
-    prefetch.prefetch(source, None, read_canonical)
+    prefetch.prefetch(source, None, read_normalized)
     assert prefetch.take(source, "hichina_beian_csv") is None
     assert prefetch.take(str(samples / "winport_shops.jsonl"), None) is None
     assert prefetch.take(source, None) is not None
@@ -46,8 +48,8 @@ def test_another_source_or_mapping_reads_as_usual_and_leaves_the_prefetch(sample
 
 def test_the_reads_error_is_raised_by_the_task(tmp_path):
     missing = str(tmp_path / "gone.csv")
-    prefetch.prefetch(missing, None, read_canonical)
+    prefetch.prefetch(missing, None, read_normalized)
     with pytest.raises(SourceError, match="gone.csv: no such file"):
-        extract_source(missing, None)
-    with pytest.raises(SourceError):  # and a second extract reads (and fails) as usual
-        extract_source(missing, None)
+        read_records(missing, None)
+    with pytest.raises(SourceError):  # and a second read reads (and fails) as usual
+        read_records(missing, None)

@@ -90,15 +90,16 @@ def _started_in_background(options: RunOptions) -> Iterator[Callable[[], None]]:
     at interpreter exit can abort the process)."""
     from ..pipeline import prefetch
     from ..pipeline.prefect_api import start_early
-    from ..pipeline.stages import read_canonical
+    from ..pipeline.stages import read_normalized
     from ..validation.context import warm_up
 
     api_up = start_early()
     gx_ready = warm_up()
     if options.sources and not options.dask:  # a distributed run reads on its workers
-        def read_after_gx(source: str, mapping: str | None) -> pd.DataFrame:
+        def read_after_gx(source: str, mapping: str | None,
+                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
             gx_ready.join()
-            return read_canonical(source, mapping)
+            return read_normalized(source, mapping)
 
         prefetch.prefetch(options.sources[0], options.mapping, read_after_gx)
     try:

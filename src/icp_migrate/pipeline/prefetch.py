@@ -2,9 +2,9 @@
 
 `icp-migrate run` cannot start its flow before Prefect's ephemeral API answers, which takes
 seconds (a server process of its own, on the other core). Meanwhile the first source is
-read, in a thread of this process, by the very function its extract task would call
-(`stages.extract_source`); the task then takes that frame (waiting for the read to end if it
-must) instead of reading again. The task stays: it is in the flow's run as before, and its
+read and normalized, in a thread of this process, by the very function its read task would
+call (`stages.read_normalized`); the task then takes those records (waiting for the read to
+end if it must) instead of reading again. The task stays: it is in the flow's run as before, and its
 time is what is left of the read. An error of the read is raised by the task, as its own
 would be. Only one source, and only what a task asks for by the same source and mapping;
 anything else (a re-run, an inbox tick, a distributed run) reads as usual.
@@ -18,6 +18,7 @@ from collections.abc import Callable
 import pandas as pd
 
 Key = tuple[str, str | None]  # (source as given, mapping as given)
+Prepared = tuple[pd.DataFrame, pd.DataFrame]  # a source's normalized records, its domains
 
 _lock = threading.Lock()
 _pending: dict[Key, _Read] = {}
@@ -26,14 +27,14 @@ _pending: dict[Key, _Read] = {}
 class _Read:
     """A read running in a daemon thread (a process may end while it still reads)."""
 
-    def __init__(self, read: Callable[[], pd.DataFrame]) -> None:
-        self.frame: pd.DataFrame | None = None
+    def __init__(self, read: Callable[[], Prepared]) -> None:
+        self.frame: Prepared | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, args=(read,), daemon=True,
                                        name="icp-migrate-prefetch")
         self.thread.start()
 
-    def _run(self, read: Callable[[], pd.DataFrame]) -> None:
+    def _run(self, read: Callable[[], Prepared]) -> None:
         try:
             self.frame = read()
         except BaseException as exc:  # noqa: BLE001 - raised by the task that takes it
@@ -41,14 +42,14 @@ class _Read:
 
 
 def prefetch(source: str, mapping: str | None,
-             read: Callable[[str, str | None], pd.DataFrame]) -> None:
-    """Start `read(source, mapping)` in the background (`read`: `stages.extract_source`)."""
+             read: Callable[[str, str | None], Prepared]) -> None:
+    """Start `read(source, mapping)` in the background (`read`: `stages.read_normalized`)."""
     with _lock:
         _pending[(source, mapping)] = _Read(lambda: read(source, mapping))
 
 
-def take(source: str, mapping: str | None) -> pd.DataFrame | None:
-    """The prefetched frame of this source and mapping, once (waiting for its read to end),
+def take(source: str, mapping: str | None) -> Prepared | None:
+    """The prefetched records of this source and mapping, once (waiting for its read to end),
     or None when none was started. Raises what the read raised."""
     with _lock:
         pending = _pending.pop((source, mapping), None)

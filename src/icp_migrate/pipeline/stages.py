@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from sqlalchemy import Engine
 
 from .. import rules
 from ..mapping import resolve_mapping
-from ..readers import SourceSpec, read_source
+from ..readers import SourceSpec, read_chunks
 from ..transforms.mapping_apply import to_canonical
 from ..transforms.records import normalize_records, share_run_text
 from ..validation.record_suite import RecordCheck, combine_checks
@@ -29,24 +30,76 @@ from .run import StageClock
 log = logging.getLogger("icp_migrate")
 
 
-def extract_source(source: str, mapping: str | None) -> pd.DataFrame:
-    """One source's records as canonical text (`mapping`: a name or file forcing a layout);
-    the frame `icp-migrate run` read while Prefect's API started, if it did (`prefetch`)."""
-    prefetched = prefetch.take(source, mapping)
+# Lines of a text source extracted, mapped and normalized at a time: a big export's cells
+# and intermediate frames then exist for one chunk at a time, not for the whole file.
+LINES_PER_CHUNK = 100_000
+
+
+def read_records(source: str, mapping: str | None, first_row_id: int = 0,
+                 clock: StageClock | None = None, of: str = "",
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One source's normalized records (row ids from `first_row_id`) and their domains
+    (`mapping`: a name or file forcing a layout); what `icp-migrate run` read while
+    Prefect's API started, if it did (`prefetch`: the wait for it counted as extract).
+    `clock` counts extract and normalize; `of`: the source's place among the run's, for
+    its progress rows ("2/4")."""
+    with _stage(clock, "extract", f"{of} {_label(source)}".strip()):
+        prefetched = prefetch.take(source, mapping)
     if prefetched is not None:
-        return prefetched
-    return read_canonical(source, mapping)
+        records, domains = prefetched
+        if first_row_id:
+            records["row_id"] += first_row_id
+            domains["row_id"] += first_row_id
+        return records, domains
+    return read_normalized(source, mapping, first_row_id, clock, of)
 
 
-def read_canonical(source: str, mapping: str | None) -> pd.DataFrame:
-    """One source read and mapped to canonical text."""
+def read_normalized(source: str, mapping: str | None, first_row_id: int = 0,
+                    clock: StageClock | None = None, of: str = "",
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One source read, mapped to canonical text and normalized LINES_PER_CHUNK lines at a
+    time (`read_records`' arguments); the chunks' records in order, numbered from
+    `first_row_id`, as one frame, and their domains."""
     forced = resolve_mapping(mapping) if mapping else None
-    frame, chosen = read_source(source, forced)
-    canonical = to_canonical(frame, chosen)
-    broken = int(canonical["read_error"].notna().sum())
-    log.info("extract %s: %s as %s (%d unreadable)", frame["source"].iat[0]
-             if len(frame) else source, plural(len(canonical), "record"), chosen.name, broken)
-    return canonical
+    extract, records, domains = f"{of} {_label(source)}".strip(), [], []
+    with _stage(clock, "extract", extract):
+        chunks, chosen = read_chunks(source, forced, LINES_PER_CHUNK)
+    label, count, broken = source, 0, 0
+    while True:
+        with _stage(clock, "extract", extract):
+            frame = next(chunks, None)
+            if frame is None:
+                break
+            canonical = to_canonical(frame, chosen)
+            label = str(frame["source"].iat[0]) if len(frame) else label
+            del frame
+        with _stage(clock, "normalize", of):
+            part, part_domains = normalize_sources([canonical], first_row_id + count)
+        count += len(canonical)
+        broken += int(canonical["read_error"].notna().sum())
+        del canonical
+        records.append(part)
+        domains.append(part_domains)
+    log.info("extract %s: %s as %s (%d unreadable)", label, plural(count, "record"),
+             chosen.name, broken)
+    with _stage(clock, "normalize", of):
+        one = _joined(records)
+        log.info("normalize: %s, %s", plural(len(one), "record"),
+                 plural(sum(len(d) for d in domains), "domain"))
+        return one, _joined(domains)
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames as one (let go as they are joined)."""
+    one = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    del frames[:]
+    return one
+
+
+def _stage(clock: StageClock | None, name: str, detail: str) -> AbstractContextManager[None]:
+    """`clock.stage(name, detail)`, or nothing without a clock (a read in the background
+    has no stage of its own)."""
+    return nullcontext() if clock is None else clock.stage(name, detail)
 
 
 def normalize_sources(frames: list[pd.DataFrame], first_row_id: int = 0,
@@ -54,36 +107,28 @@ def normalize_sources(frames: list[pd.DataFrame], first_row_id: int = 0,
     """Normalized records (row ids from `first_row_id`, in frame order) and their domains."""
     canonical = pd.concat(frames, ignore_index=True)
     canonical.insert(0, "row_id", range(first_row_id, first_row_id + len(canonical)))
-    records, domains = normalize_records(canonical)
-    log.info("normalize: %s, %s", plural(len(records), "record"), plural(len(domains), "domain"))
-    return records, domains
+    return normalize_records(canonical)
+
+
+# read_records, or the flow's task that calls it
+Read = Callable[[str, str | None, int, StageClock, str], tuple[pd.DataFrame, pd.DataFrame]]
 
 
 def prepare_sources(sources: list[str], mapping: str | None, clock: StageClock,
-                    extract: Callable[[str, str | None], pd.DataFrame],
-                    normalize: Callable[[list[pd.DataFrame], int],
-                                        tuple[pd.DataFrame, pd.DataFrame]],
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each source extracted and normalized in turn, in this process (only one raw source in
-    memory at a time); records numbered across the sources in their order. `extract` and
-    `normalize`: the flow's tasks (or extract_source and normalize_sources)."""
+                    read: Read = read_records) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each source read in turn (`read`: read_records, or the flow's task calling it), in
+    this process, a chunk at a time; records numbered across the sources in their order,
+    then equal text shared across the run."""
     records, domains = [], []
     first_row_id = 0
     for number, source in enumerate(sources, start=1):
         of = f"{number}/{len(sources)}" if len(sources) > 1 else ""  # in the progress rows
-        with clock.stage("extract", f"{of} {_label(source)}".strip()):
-            frame = extract(source, mapping)
-        with clock.stage("normalize", of):
-            part, part_domains = normalize([frame], first_row_id)
-            first_row_id += len(frame)
-            del frame
-            records.append(part)
-            domains.append(part_domains)
+        part, part_domains = read(source, mapping, first_row_id, clock, of)
+        first_row_id += len(part)
+        records.append(part)
+        domains.append(part_domains)
     with clock.stage("normalize"):  # the run's records as one frame, equal text shared
-        one = records[0] if len(records) == 1 else pd.concat(records, ignore_index=True)
-        del records[:]
-        return (share_run_text(one),
-                domains[0] if len(domains) == 1 else pd.concat(domains, ignore_index=True))
+        return share_run_text(_joined(records)), _joined(domains)
 
 
 def _label(source: str) -> str:
@@ -122,12 +167,8 @@ def prepare_source(source: str, mapping: str | None, cutoff: pd.Timestamp) -> So
     """Extract, normalize and run the record-level expectations on one source: the share of
     a distributed run that a worker does."""
     clock = StageClock()
-    with clock.stage("extract"):
-        frame = extract_source(source, mapping)
-        label = str(frame["source"].iat[0]) if len(frame) else None
-    with clock.stage("normalize"):
-        records, domains = normalize_sources([frame])
-        del frame
+    records, domains = read_normalized(source, mapping, 0, clock)
+    label = str(records["source"].iat[0]) if len(records) else None
     with clock.stage("validate"):
         check = check_records(records, cutoff)
     return SourcePart(label, records, domains, check, clock.seconds)

@@ -6,6 +6,6 @@ Bookkeeping columns: `source` (as named on the command line, passwords hidden),
 keeps its locator and carries a `read_error`.
 """
 
-from .detect import SourceSpec, open_source, preflight, read_source
+from .detect import SourceSpec, open_source, preflight, read_chunks, read_source
 
-__all__ = ["SourceSpec", "open_source", "preflight", "read_source"]
+__all__ = ["SourceSpec", "open_source", "preflight", "read_chunks", "read_source"]

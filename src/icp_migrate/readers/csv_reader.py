@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -106,12 +107,54 @@ def read_csv_records(decoded: DecodedLines, options: CsvOptions) -> pd.DataFrame
 
     Plain lines are split in bulk; the others, in runs, take the walk above.
     """
+    return next(csv_chunks(decoded, options, None))
+
+
+def csv_chunks(decoded: DecodedLines, options: CsvOptions,
+               lines_per_chunk: int | None) -> Iterator[pd.DataFrame]:
+    """`read_csv_records`' frame in chunks of about `lines_per_chunk` lines (None: one),
+    each cut at a line that starts a record whatever precedes it (`chunk_starts`), so the
+    chunks hold the records the whole file holds, in order."""
     found = header_of(decoded, options)
     assert found is not None, "caller checks the header first"
     header_index, header = found
-    width = len(header)
     start = header_index + 1
-    body = pa.array(decoded.lines[start:], type=pa.large_string())  # UTF-8, nulls undecodable
+    cuts = [start, *chunk_starts(decoded, options, len(header), start, lines_per_chunk),
+            len(decoded.lines)]
+    for first, stop in zip(cuts, cuts[1:], strict=False):
+        yield _records_between(decoded, options, header, first, stop)
+
+
+def chunk_starts(decoded: DecodedLines, options: CsvOptions, width: int, start: int,
+                 lines_per_chunk: int | None) -> list[int]:
+    """Where the body (lines `start`..) may be cut, about every `lines_per_chunk` lines: at
+    a plain line (module docstring). No line within MAX_RECORD_LINES before a plain line
+    opens a quote, so no record spans the cut, and the plain and walked lines after it are
+    what they are in the whole file (their look-back ends at the cut)."""
+    lines, cuts = decoded.lines, list[int]()
+    if not lines_per_chunk:
+        return cuts
+    candidate, search = start + lines_per_chunk, min(lines_per_chunk, 1_000)
+    while candidate < len(lines):
+        low = max(start, candidate - MAX_RECORD_LINES + 1)  # the look-back of `candidate`
+        high = min(len(lines), candidate + search)
+        window = pa.array(lines[low:high], type=pa.large_string())
+        plain = np.flatnonzero(plain_lines(window, options.delimiter, options.quotechar,
+                                           width, MAX_RECORD_LINES)[candidate - low:])
+        if not len(plain):
+            candidate = high  # none in the window: look further
+            continue
+        cut = candidate + int(plain[0])
+        cuts.append(cut)
+        candidate = cut + lines_per_chunk
+    return cuts
+
+
+def _records_between(decoded: DecodedLines, options: CsvOptions, header: list[str],
+                     start: int, stop: int) -> pd.DataFrame:
+    """The records of lines start..stop (a whole body, or a chunk of it between cuts)."""
+    width = len(header)
+    body = pa.array(decoded.lines[start:stop], type=pa.large_string())  # nulls undecodable
     plain = plain_lines(body, options.delimiter, options.quotechar, width, MAX_RECORD_LINES)
     starts: list[int] = []
     errors: list[str | None] = []

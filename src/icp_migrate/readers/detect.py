@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 
 from ..errors import MappingError, SourceError
 from ..mapping import Mapping, available_mappings
-from .csv_reader import header_of, read_csv_records
+from .csv_reader import csv_chunks, header_of
 from .jsonl_reader import first_object, keys_of, read_jsonl_records
 from .lines import DecodedLines, decode_lines
 from .sql_reader import read_sql_records
@@ -188,20 +189,41 @@ def _open_database(spec: SourceSpec, url: str, forced: Mapping | None) -> Opened
 
 def read_source(text: str, forced: Mapping | None = None) -> tuple[pd.DataFrame, Mapping]:
     """The source's records in its own columns, plus source/locator/layout/read_error."""
+    chunks, mapping = read_chunks(text, forced)
+    frames = list(chunks)
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True), mapping
+
+
+def read_chunks(text: str, forced: Mapping | None = None,
+                lines_per_chunk: int | None = None,
+                ) -> tuple[Iterator[pd.DataFrame], Mapping]:
+    """`read_source`'s frame in chunks of about `lines_per_chunk` lines of a text file
+    (None: one chunk; a database is read in one), and the mapping. The file is read and
+    decoded whole first (its errors are raised here); each chunk's cells, the bulk of a
+    big export's memory, exist only while the caller works on that chunk."""
     opened = open_source(text, forced)
+    return _chunks(opened, lines_per_chunk), opened.mapping
+
+
+def _chunks(opened: OpenedSource, lines_per_chunk: int | None) -> Iterator[pd.DataFrame]:
     mapping = opened.mapping
     if opened.engine is not None:
         try:
-            frame = read_sql_records(opened.engine, mapping, opened.spec.label)
+            frames: Iterator[pd.DataFrame] = iter([read_sql_records(opened.engine, mapping,
+                                                                   opened.spec.label)])
         finally:
             opened.engine.dispose()
     elif mapping.reader == "csv":
         assert opened.decoded is not None
-        frame = read_csv_records(opened.decoded, mapping.csv)
+        frames = csv_chunks(opened.decoded, mapping.csv, lines_per_chunk)
     else:
-        assert opened.decoded is not None
-        frame = read_jsonl_records(opened.decoded, mapping.source_columns,
-                                   mapping.required_paths())
-    frame["source"] = opened.spec.label
-    frame["layout"] = mapping.name
-    return frame, mapping
+        decoded = opened.decoded
+        assert decoded is not None
+        every = lines_per_chunk or max(len(decoded.lines), 1)
+        frames = (read_jsonl_records(decoded, mapping.source_columns, mapping.required_paths(),
+                                     first, first + every)
+                  for first in range(0, max(len(decoded.lines), 1), every))
+    for frame in frames:
+        frame["source"] = opened.spec.label
+        frame["layout"] = mapping.name
+        yield frame

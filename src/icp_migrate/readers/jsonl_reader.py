@@ -65,16 +65,18 @@ def first_object(decoded: DecodedLines, probe: int = 50) -> dict[str, Any] | Non
 
 
 def read_jsonl_records(
-    decoded: DecodedLines, paths: tuple[str, ...], required: dict[str, tuple[str, ...]]
+    decoded: DecodedLines, paths: tuple[str, ...], required: dict[str, tuple[str, ...]],
+    start: int = 0, stop: int | None = None,
 ) -> pd.DataFrame:
-    """Frame with one column per dotted path plus `locator` and `read_error`."""
+    """Frame with one column per dotted path plus `locator` and `read_error`, of the lines
+    start..stop (a record is one line: any line may begin a chunk)."""
     split = [tuple(p.split(".")) for p in paths]
     needed = [(alts[0], [tuple(p.split(".")) for p in alts]) for alts in required.values()]
     nothing: list[str | None] = [None] * len(paths)
     rows: list[list[str | None]] = []
     locators: list[str] = []
     errors: list[str | None] = []
-    for index, line in enumerate(decoded.lines):
+    for index, line in enumerate(decoded.lines[start:stop], start=start):
         if line is not None and not line.strip():
             continue
         locators.append(f"line {index + 1}")
