@@ -109,6 +109,8 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame,
     if parts > 1:
         log.info("decide: in %d parts of whole key components (about %s records each), each "
                  "loaded as it is decided", parts, f"{-(-len(records) // parts):,}")
+    # the rows each table will take, taken as the run's records (the plan is not known
+    # yet): whether an empty table's indexes are worth dropping for the load (bulk.py)
     expected = dict.fromkeys(("entities", "accounts", "website_filings", "domains",
                               "dispositions", "links"), len(records))
     changes = _Changes(keep_rows=run.dry_run)
@@ -124,9 +126,9 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame,
                     with clock.stage("load"):
                         try:
                             load.add(planned)
-                        except PlanValidationError as exc:  # a key the store cannot hold
-                            refused = exc  # twice: the plan suite names it (the report
-                            # shows its results); the load stops, it will not commit
+                        except PlanValidationError as exc:  # a key the store cannot hold:
+                            refused = exc  # no more loading (it will not commit); the plan
+                            # suite still checks the whole run, for the report's results
                 kept_parts.append(kept(planned))
                 del planned
         clock.note_peak("decide")
