@@ -79,7 +79,7 @@ def start_run(engine: Engine, run_id: str, started_at: datetime, sources: list[s
 
 def load_plan(engine: Engine, run_id: str, plan: Plan, counts: dict[str, int]) -> None:
     """Upsert the plan's rows, add the run's dispositions and links, mark the run completed."""
-    expected = {table.name: len(getattr(plan, name)) for name, table in _PLAN_TABLES}
+    expected = {name: len(getattr(plan, name)) for name, _ in _PLAN_TABLES}
     with loading(engine, run_id, expected) as load:
         load.add(plan)
         load.finish(plan.changes, counts)
