@@ -64,7 +64,7 @@ def read_normalized(source: str, mapping: str | None, first_row_id: int = 0,
     extract, records, domains = f"{of} {_label(source)}".strip(), [], []
     with _stage(clock, "extract", extract):
         chunks, chosen = read_chunks(source, forced, LINES_PER_CHUNK)
-    label, count, broken = source, 0, 0
+    label, count, broken = SourceSpec(source).label, 0, 0  # a URL without its password
     while True:
         with _stage(clock, "extract", extract):
             frame = next(chunks, None)
