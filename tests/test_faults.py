@@ -226,7 +226,8 @@ def load_started(url: str, target_file: Path | None, app: str | None) -> int | N
 
 
 def wait_for_load(run: Run, url: str, target_file: Path | None, app: str | None) -> int:
-    run.wait_for("validate plan")
+    run.wait_for("validate records")  # the load's transaction opens before decide's first
+    # part and writes each part as it is decided (pipeline/part_load.py)
     found: list[int] = []
 
     def started() -> bool:
