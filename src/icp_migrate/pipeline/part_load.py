@@ -12,9 +12,7 @@ expectation raises PlanValidationError inside the transaction, which rolls back,
 nothing is loaded, as when the plan was checked before its load. A part repeating a key
 of an upserted table (which the store cannot hold) stops the loading there; the suite
 still checks the whole run, so the report shows its results, and the run fails either
-way. The parts share no key
-(rules/parts.py), so what a part's rows are checked against is in the same part; the suite
-checks the whole run all the same.
+way.
 """
 
 from __future__ import annotations

@@ -219,10 +219,10 @@ def _chunks(opened: OpenedSource, lines_per_chunk: int | None) -> Iterator[pd.Da
     else:
         decoded = opened.decoded
         assert decoded is not None
-        every = lines_per_chunk or max(len(decoded.lines), 1)
+        lines = max(len(decoded.lines), 1)  # an empty file still gives its (empty) frame
+        every = lines_per_chunk or lines
         frames = (read_jsonl_records(decoded, mapping.source_columns, mapping.required_paths(),
-                                     first, first + every)
-                  for first in range(0, max(len(decoded.lines), 1), every))
+                                     first, first + every) for first in range(0, lines, every))
     for frame in frames:
         frame["source"] = opened.spec.label
         frame["layout"] = mapping.name

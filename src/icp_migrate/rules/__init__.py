@@ -31,7 +31,7 @@ import pandas as pd
 from ..plan import Plan
 from .dispositions import decide_records, plan_decision
 from .known import known_rows
-from .parts import merge_plans, near_names, part_count, split_run
+from .parts import Part, merge_plans, near_names, part_count, split_run
 from .screen import scope_flags, screen
 from .steps import expectation_failures
 
@@ -70,49 +70,38 @@ def decide_parts(records: pd.DataFrame, domains: pd.DataFrame, known: Plan,
     may be loaded as it comes (pipeline/part_load.py); `merge_plans` makes them the run's
     one plan. One part (the whole run) when it has at most `records_per_part` records.
     `seconds` counts this work only, not what the caller does between parts."""
-    timed: dict[str, float] = {"group": 0.0, "plan": 0.0}
     clock = perf_counter()
+
+    def lap(stage: str) -> None:
+        """The time since the last lap counted under `stage`."""
+        nonlocal clock
+        now = perf_counter()
+        if seconds is not None:
+            seconds[stage] = seconds.get(stage, 0.0) + round(now - clock, 3)
+        clock = now
+
     cutoff = pd.Timestamp(cutoff)
     if failures is None:
         failures = expectation_failures(scope_flags(records, cutoff))
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = perf_counter()
-        timed[stage] += now - clock
-        clock = now
-
-    def count() -> None:
-        if seconds is not None:
-            for stage, took in timed.items():
-                seconds[stage] = seconds.get(stage, 0.0) + round(took, 3)
-            timed.update(group=0.0, plan=0.0)
-
     screened = screen(records, failures, cutoff)
     parts = part_count(len(records), records_per_part)
+    pieces: Iterator[Part]
     if parts == 1:
-        decision = decide_records(records, domains, screened, known)
-        del screened
-        lap("group")
-        planned = plan_decision(decision, known, len(records))
-        del decision
-        lap("plan")
-        count()
-        yield planned
-        return
-    stored = known_rows(known)  # the store as grouping sees it, once for the run
-    names = near_names(records, screened, stored)
-    # the split's work happens as each part is drawn: timed with grouping
-    for part in split_run(records, domains, screened, known, parts, stored):
+        pieces, names = iter([Part(records, domains, screened, known)]), None
+    else:
+        stored = known_rows(known)  # the store as grouping sees it, once for the run
+        names = near_names(records, screened, stored)
+        # the split's work happens as each part is drawn: timed with grouping
+        pieces = split_run(records, domains, screened, known, parts, stored)
+    del screened
+    for part in pieces:
         decision = decide_records(part.records, part.domains, part.screened,
                                   part.snapshot, names)
         lap("group")
         planned = plan_decision(decision, part.snapshot, len(part.records))
         del decision, part
         lap("plan")
-        count()
         yield planned
         del planned
         clock = perf_counter()  # the caller's time between parts is not ours
     lap("group")
-    count()
