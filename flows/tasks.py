@@ -17,6 +17,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import Engine
 
+from icp_migrate.compact import CompactFrame
 from icp_migrate.pipeline import part_load, stages
 from icp_migrate.pipeline.masked_errors import masked_errors
 from icp_migrate.pipeline.run import MigrateRun, StageClock, known_state
@@ -36,7 +37,7 @@ def stage(name: str):  # noqa: ANN201 - prefect's decorator type
 
 @stage("read")
 def read(source: str, mapping: str | None, first_row_id: int, clock: StageClock,
-         of: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+         of: str) -> stages.Prepared:
     """One source extracted and normalized a chunk at a time (row ids from
     `first_row_id`), and its domains."""
     return stages.read_records(source, mapping, first_row_id, clock, of)
@@ -49,7 +50,7 @@ def prepare_source(source: str, mapping: str | None, cutoff: pd.Timestamp) -> So
 
 
 @stage("combine")
-def combine(parts: list[SourcePart]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+def combine(parts: list[SourcePart]) -> tuple[CompactFrame, CompactFrame, pd.DataFrame, dict]:
     """The workers' parts as one run."""
     return stages.combine_parts(parts)
 
@@ -61,15 +62,15 @@ def snapshot(engine: Engine | None) -> Plan:
 
 
 @stage("validate-records")
-def validate_records(records: pd.DataFrame, cutoff: pd.Timestamp,
+def validate_records(records: CompactFrame, cutoff: pd.Timestamp,
                      ) -> tuple[pd.DataFrame, dict]:
     """The record-level expectations (steps 1-3): the failed rows and the suite's result."""
     return stages.record_failures(records, cutoff)
 
 
 @stage("decide-load")
-def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame,
-                    domains: pd.DataFrame, failures: pd.DataFrame, known: Plan,
+def decide_and_load(run: MigrateRun, engine: Engine, records: CompactFrame,
+                    domains: CompactFrame, failures: pd.DataFrame, known: Plan,
                     cutoff: pd.Timestamp) -> RunSummary:
     """Every record's disposition and the accounts, decided part by part and each part
     loaded as it comes; the whole plan checked before the load commits."""

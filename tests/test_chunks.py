@@ -61,6 +61,7 @@ def test_every_layout_read_in_chunks_is_read_whole(samples, name, monkeypatch):
     chunks, _ = read_chunks(source, None, 7)
     assert len(list(chunks)) > (1 if name != "hichina_legacy.db" else 0)
     parted = stages.read_normalized(source, None, first_row_id=3)
-    for a, b in zip(whole, parted, strict=True):
+    for held_whole, held_parted in zip(whole, parted, strict=True):
+        a, b = held_whole.to_frame(), held_parted.to_frame()
         pd.testing.assert_frame_equal(a, b)
         assert list(a.dtypes) == list(b.dtypes)

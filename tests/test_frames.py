@@ -159,25 +159,6 @@ def test_conform_gives_the_declared_dtypes_and_keeps_the_values():
         frames.conform(loose.assign(flag=[True, None]), declared)
 
 
-def test_share_equal_text_keeps_every_value_and_shares_equal_ones():
-    declared = schema("t", ("n", "a", "b", "rare"), {"n": Kind.INT})
-    def text(*parts: str) -> str:  # a new str object each call, as string ops make them
-        return "".join(parts)
-    a = [text("浙ICP备", "1号"), text("浙ICP备", "1号"), None, text("x"), text("浙ICP备", "1号")]
-    b = [text("浙ICP备", "1号"), text("y"), None, text("x"), None]
-    rare = [text("r", str(i)) for i in range(5)]
-    frame = frames.conform(pd.DataFrame({"n": range(5), "a": pd.Series(a, dtype=object),
-                                         "b": pd.Series(b, dtype=object),
-                                         "rare": pd.Series(rare, dtype=object)}), declared)
-    shared = frames.share_equal_text(frame, declared, same_as=(("a", "b"),))
-    assert check(shared, declared) == []
-    pd.testing.assert_frame_equal(shared, frame)  # the same values, nulls and order
-    column_a, column_b = shared["a"].tolist(), shared["b"].tolist()
-    assert column_a[0] is column_a[1] is column_a[4] and column_b[0] is column_a[0]
-    assert column_b[3] is column_a[3] and column_b[1] == "y"
-    assert frame["a"].tolist()[0] is not frame["a"].tolist()[1]  # the input is not changed
-
-
 def test_empty_plan_frames_have_the_declared_dtypes():
     assert Plan().dispositions.dtypes["row_id"] == "int64"
     assert str(Plan().website_filings.dtypes["filed_on"]) == "datetime64[ns]"

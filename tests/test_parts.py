@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from icp_migrate import rules, settings
+from icp_migrate.compact import CompactFrame
 from icp_migrate.errors import UsageError
 from icp_migrate.pipeline.run import StageClock
 from icp_migrate.pipeline.stages import prepare_sources
@@ -41,9 +42,10 @@ KEY_COLUMNS = ("cert_key", "entity_filing_number", "website_entity_number",
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[pd.DataFrame,
-                                                                        pd.DataFrame]]:
-    """Two batches of a generated set: the first two files, then all four."""
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[CompactFrame,
+                                                                        CompactFrame]]:
+    """Two batches of a generated set: the first two files, then all four (held as Arrow,
+    as a run holds them)."""
     folder = tmp_path_factory.mktemp("parts")
     generate(folder, entities=400, seed=5)
     files = [str(folder / name) for name in RUN_ORDER]
@@ -51,9 +53,12 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[pd.DataFra
             for chosen in (files[:2], files)]
 
 
-def assert_same_plans(records: pd.DataFrame, domains: pd.DataFrame, known: Plan,
+def assert_same_plans(records: CompactFrame, domains: CompactFrame, known: Plan,
                       per_part: int) -> Plan:
-    whole = rules.decide(records, domains, known, CUTOFF, records_per_part=len(records))
+    """The plan of the records decided whole, as pandas frames, equals theirs decided in
+    parts, held as Arrow (as a run holds them)."""
+    whole = rules.decide(records.to_frame(), domains.to_frame(), known, CUTOFF,
+                         records_per_part=len(records))
     parted = rules.decide(records, domains, known, CUTOFF, records_per_part=per_part)
     assert part_count(len(records), per_part) > 1
     for name in FRAMES:
@@ -113,7 +118,7 @@ def test_a_run_after_review_decisions_in_parts_plans_what_it_plans_whole(generat
 def test_no_key_crosses_parts_and_every_row_is_in_one_part(generated, tmp_path):
     first = rules.decide(*generated[0], Plan(), CUTOFF)
     snapshot = stored(tmp_path, first)
-    records, domains = generated[1]
+    records, domains = (held.to_frame() for held in generated[1])
     screened = screen(records, expectation_failures(rules.scope_flags(records, CUTOFF)), CUTOFF)
     parts = list(split_run(records, domains, screened, snapshot, 5))
     assert len(parts) == 5
@@ -165,7 +170,7 @@ def test_the_seconds_of_a_run_in_parts_cover_all_of_decide(generated):
 
 
 def test_a_domain_of_no_record_is_an_error_not_a_silent_link(generated):
-    records, domains = generated[1]
+    records, domains = (held.to_frame() for held in generated[1])
     stray = domains.head(1).assign(row_id=int(records["row_id"].max()) + 1)
     screened = screen(records, expectation_failures(rules.scope_flags(records, CUTOFF)), CUTOFF)
     with pytest.raises(ValueError, match="not among the run's records"):

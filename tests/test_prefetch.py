@@ -10,7 +10,7 @@ import pytest
 
 from icp_migrate.errors import SourceError
 from icp_migrate.pipeline import prefetch
-from icp_migrate.pipeline.stages import read_normalized, read_records
+from icp_migrate.pipeline.stages import Prepared, read_normalized, read_records
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +23,7 @@ def test_the_read_task_takes_the_prefetched_records_once(samples):
     source = str(samples / "hichina_beian.csv")
     reads: list[str] = []
 
-    def read(text: str, mapping: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def read(text: str, mapping: str | None) -> Prepared:
         reads.append(threading.current_thread().name)
         return read_normalized(text, mapping)
 
@@ -31,8 +31,8 @@ def test_the_read_task_takes_the_prefetched_records_once(samples):
     records, domains = read_records(source, None, first_row_id=5)
     assert reads == ["icp-migrate-prefetch"]  # read once, in the background
     want, want_domains = read_normalized(source, None, first_row_id=5)
-    pd.testing.assert_frame_equal(records, want)  # numbered as the task asked
-    pd.testing.assert_frame_equal(domains, want_domains)
+    pd.testing.assert_frame_equal(records.to_frame(), want.to_frame())  # numbered as asked
+    pd.testing.assert_frame_equal(domains.to_frame(), want_domains.to_frame())
     assert prefetch.take(source, None) is None  # once only
     read_records(source, None)
     assert reads == ["icp-migrate-prefetch"]  # later reads read as usual

@@ -214,32 +214,6 @@ def shared_objects(values: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray
     return table[codes]
 
 
-def share_equal_text(frame: pd.DataFrame, schema: Schema,
-                     same_as: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
-    """The frame (conformed to `schema`) with equal text values one Python object: within
-    each text column (`shared_objects`), and in each (column, other) pair of `same_as`
-    where a row's two values are equal. Values, order and nulls are unchanged; only
-    copies go.
-
-    A million records hold about 1 KB of Python strings each, much of it the same text
-    again: an entity's name, administrator e-mail and filing numbers on each of its
-    records. Shared, the run's peak memory is about 7% lower, and the rules' hashing and
-    comparing of those values is quicker (a str caches its hash; equal objects compare by
-    identity first)."""
-    out = frame.copy(deep=False)
-    for name, kind in schema.columns:
-        if kind is Kind.TEXT and name in out.columns:
-            out[name] = pd.Series(shared_objects(out[name]), index=out.index, dtype=object)
-    for name, other in same_as:
-        first, second = out[name].to_numpy(dtype=object), out[other].to_numpy(dtype=object)
-        equal = pd.notna(first) & (first == second)
-        if equal.any():
-            second = second.copy()
-            second[equal] = first[equal]
-            out[other] = pd.Series(second, index=out.index, dtype=object)
-    return out
-
-
 def empty(schema: Schema) -> pd.DataFrame:
     """A frame of no rows with the schema's columns and dtypes."""
     return pd.DataFrame({name: pd.Series(dtype=kind.dtype) for name, kind in schema.columns})

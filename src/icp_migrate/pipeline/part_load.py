@@ -25,6 +25,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from .. import progress, rules
+from ..compact import Rows, held
 from ..errors import PlanValidationError
 from ..plan import Plan
 from ..rules.preview import (
@@ -92,8 +93,8 @@ class _Changes:
         return None, {kind: int(self.counts[kind]) for kind in PREVIEW_KINDS}
 
 
-def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame,
-                    domains: pd.DataFrame, failures: pd.DataFrame, known: Plan,
+def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame | Rows,
+                    domains: pd.DataFrame | Rows, failures: pd.DataFrame, known: Plan,
                     cutoff: pd.Timestamp) -> RunSummary:
     """Decide the run's records part by part, loading each part's plan as it comes into
     `engine` (the target, or a dry run's scratch target), then check the whole run's plan
@@ -131,7 +132,7 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame,
                 del planned
         clock.note_peak("decide")
         with clock.stage("plan"):
-            whole = rules.merge_plans(kept_parts, records)
+            whole = rules.merge_plans(kept_parts, held(records).columns(("row_id",))["row_id"])
             del kept_parts
         log.info("decide: %s, %s, %s", plural(len(whole.entities), "entity", "entities"),
                  plural(len(whole.accounts), "account"),

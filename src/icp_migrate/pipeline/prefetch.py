@@ -15,10 +15,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-import pandas as pd
+from ..compact import CompactFrame
 
 Key = tuple[str, str | None]  # (source as given, mapping as given)
-Prepared = tuple[pd.DataFrame, pd.DataFrame]  # a source's normalized records, its domains
+Prepared = tuple[CompactFrame, CompactFrame]  # a source's normalized records, its domains
 
 _lock = threading.Lock()
 _pending: dict[Key, _Read] = {}

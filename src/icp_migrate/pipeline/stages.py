@@ -18,10 +18,13 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from .. import rules
+from ..compact import CompactFrame, Rows, held
+from ..frames import RECORD_DOMAINS, RECORDS
 from ..mapping import resolve_mapping
 from ..readers import SourceSpec, read_chunks
+from ..rules.screen import FLAG_COLUMNS
 from ..transforms.mapping_apply import to_canonical
-from ..transforms.records import normalize_records, share_run_text
+from ..transforms.records import normalize_records
 from ..validation.record_suite import RecordCheck, combine_checks
 from ..wording import plural
 from . import prefetch
@@ -34,10 +37,12 @@ log = logging.getLogger("icp_migrate")
 # and intermediate frames then exist for one chunk at a time, not for the whole file.
 LINES_PER_CHUNK = 100_000
 
+# A source's (or a run's) normalized records and their domains, held as Arrow (compact.py)
+Prepared = tuple[CompactFrame, CompactFrame]
+
 
 def read_records(source: str, mapping: str | None, first_row_id: int = 0,
-                 clock: StageClock | None = None, of: str = "",
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 clock: StageClock | None = None, of: str = "") -> Prepared:
     """One source's normalized records (row ids from `first_row_id`) and their domains
     (`mapping`: a name or file forcing a layout); what `icp-migrate run` read while
     Prefect's API started, if it did (`prefetch`: the wait for it counted as extract).
@@ -47,19 +52,17 @@ def read_records(source: str, mapping: str | None, first_row_id: int = 0,
         prefetched = prefetch.take(source, mapping)
     if prefetched is not None:
         records, domains = prefetched
-        if first_row_id:
-            records["row_id"] += first_row_id
-            domains["row_id"] += first_row_id
-        return records, domains
+        return records.shifted("row_id", first_row_id), domains.shifted("row_id",
+                                                                        first_row_id)
     return read_normalized(source, mapping, first_row_id, clock, of)
 
 
 def read_normalized(source: str, mapping: str | None, first_row_id: int = 0,
-                    clock: StageClock | None = None, of: str = "",
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    clock: StageClock | None = None, of: str = "") -> Prepared:
     """One source read, mapped to canonical text and normalized LINES_PER_CHUNK lines at a
     time (`read_records`' arguments); the chunks' records in order, numbered from
-    `first_row_id`, as one frame, and their domains."""
+    `first_row_id`, and their domains, held as Arrow from each chunk on (the chunk's
+    pandas frames let go before the next is read)."""
     forced = resolve_mapping(mapping) if mapping else None
     extract, records, domains = f"{of} {_label(source)}".strip(), [], []
     with _stage(clock, "extract", extract):
@@ -75,25 +78,23 @@ def read_normalized(source: str, mapping: str | None, first_row_id: int = 0,
             del frame
         with _stage(clock, "normalize", of):
             part, part_domains = normalize_sources([canonical], first_row_id + count)
+            records.append(CompactFrame.of(part, RECORDS))
+            domains.append(CompactFrame.of(part_domains, RECORD_DOMAINS))
+            del part, part_domains
         count += len(canonical)
         broken += int(canonical["read_error"].notna().sum())
         del canonical
-        records.append(part)
-        domains.append(part_domains)
     log.info("extract %s: %s as %s (%d unreadable)", label, plural(count, "record"),
              chosen.name, broken)
-    with _stage(clock, "normalize", of):
-        one = _joined(records)
-        log.info("normalize: %s, %s", plural(len(one), "record"),
-                 plural(sum(len(d) for d in domains), "domain"))
-        return one, _joined(domains)
+    log.info("normalize: %s, %s", plural(count, "record"),
+             plural(sum(len(d) for d in domains), "domain"))
+    return _joined(records, domains)
 
 
-def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The frames as one (let go as they are joined)."""
-    one = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    del frames[:]
-    return one
+def _joined(records: list[CompactFrame], domains: list[CompactFrame]) -> Prepared:
+    """The records' and the domains' pieces, each as one."""
+    return (CompactFrame.joined(records, RECORDS),
+            CompactFrame.joined(domains, RECORD_DOMAINS))
 
 
 def _stage(clock: StageClock | None, name: str, detail: str) -> AbstractContextManager[None]:
@@ -111,14 +112,13 @@ def normalize_sources(frames: list[pd.DataFrame], first_row_id: int = 0,
 
 
 # read_records, or the flow's task that calls it
-Read = Callable[[str, str | None, int, StageClock, str], tuple[pd.DataFrame, pd.DataFrame]]
+Read = Callable[[str, str | None, int, StageClock, str], Prepared]
 
 
 def prepare_sources(sources: list[str], mapping: str | None, clock: StageClock,
-                    read: Read = read_records) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    read: Read = read_records) -> Prepared:
     """Each source read in turn (`read`: read_records, or the flow's task calling it), in
-    this process, a chunk at a time; records numbered across the sources in their order,
-    then equal text shared across the run."""
+    this process, a chunk at a time; records numbered across the sources in their order."""
     records, domains = [], []
     first_row_id = 0
     for number, source in enumerate(sources, start=1):
@@ -127,8 +127,7 @@ def prepare_sources(sources: list[str], mapping: str | None, clock: StageClock,
         first_row_id += len(part)
         records.append(part)
         domains.append(part_domains)
-    with clock.stage("normalize"):  # the run's records as one frame, equal text shared
-        return share_run_text(_joined(records)), _joined(domains)
+    return _joined(records, domains)
 
 
 def _label(source: str) -> str:
@@ -137,14 +136,16 @@ def _label(source: str) -> str:
     return spec.label if spec.is_url else Path(source).name
 
 
-def check_records(records: pd.DataFrame, cutoff: pd.Timestamp) -> RecordCheck:
-    """The record-level expectations (steps 1-3) on normalized records."""
+def check_records(records: pd.DataFrame | Rows, cutoff: pd.Timestamp) -> RecordCheck:
+    """The record-level expectations (steps 1-3) on normalized records (of which only the
+    columns they check are read)."""
     from ..validation.record_suite import validate_records as run_suite
 
-    return run_suite(rules.scope_flags(records, cutoff))
+    return run_suite(rules.scope_flags(held(records).columns(FLAG_COLUMNS), cutoff))
 
 
-def record_failures(records: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, dict]:
+def record_failures(records: pd.DataFrame | Rows, cutoff: pd.Timestamp,
+                    ) -> tuple[pd.DataFrame, dict]:
     """The records failing the record-level expectations, and the suite's result."""
     check = check_records(records, cutoff)
     log.info("validate records: %s", plural(len(check.failures),
@@ -157,8 +158,8 @@ class SourcePart:
     """One source's records, normalized and checked on a worker; row ids count from 0."""
 
     label: str | None
-    records: pd.DataFrame
-    domains: pd.DataFrame
+    records: CompactFrame
+    domains: CompactFrame
     check: RecordCheck
     seconds: dict[str, float]
 
@@ -168,22 +169,20 @@ def prepare_source(source: str, mapping: str | None, cutoff: pd.Timestamp) -> So
     a distributed run that a worker does."""
     clock = StageClock()
     records, domains = read_normalized(source, mapping, 0, clock)
-    label = str(records["source"].iat[0]) if len(records) else None
+    label = str(records.table.column("source")[0]) if len(records) else None
     with clock.stage("validate"):
         check = check_records(records, cutoff)
     return SourcePart(label, records, domains, check, clock.seconds)
 
 
 def combine_parts(parts: list[SourcePart],
-                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+                  ) -> tuple[CompactFrame, CompactFrame, pd.DataFrame, dict]:
     """The sources' parts as one run: row ids shifted to follow each other in source order
     (as a single-process run numbers them), the record-level checks merged."""
     offsets = np.cumsum([0] + [len(p.records) for p in parts[:-1]]).tolist()
-    for part, offset in zip(parts, offsets, strict=True):
-        part.records["row_id"] += offset
-        part.domains["row_id"] += offset
-    records = share_run_text(pd.concat([p.records for p in parts], ignore_index=True))
-    domains = pd.concat([p.domains for p in parts], ignore_index=True)
+    records, domains = _joined(
+        [p.records.shifted("row_id", o) for p, o in zip(parts, offsets, strict=True)],
+        [p.domains.shifted("row_id", o) for p, o in zip(parts, offsets, strict=True)])
     check = combine_checks([p.check for p in parts], offsets)
     log.info("combine: %s from %s, %s", plural(len(records), "record"),
              plural(len(parts), "source"),

@@ -28,17 +28,19 @@ from time import perf_counter
 
 import pandas as pd
 
+from ..compact import Rows, held
 from ..plan import Plan
 from .dispositions import decide_records, plan_decision
 from .known import known_rows
 from .parts import Part, merge_plans, near_names, part_count, split_run
-from .screen import scope_flags, screen
+from .screen import FLAG_COLUMNS, SCREEN_COLUMNS, scope_flags, screen
 from .steps import expectation_failures
 
 __all__ = ["decide", "decide_parts", "merge_plans", "part_count", "scope_flags"]
 
 
-def decide(records: pd.DataFrame, domains: pd.DataFrame, known: Plan, cutoff: pd.Timestamp,
+def decide(records: pd.DataFrame | Rows, domains: pd.DataFrame | Rows, known: Plan,
+           cutoff: pd.Timestamp,
            failures: pd.DataFrame | None = None,
            seconds: MutableMapping[str, float] | None = None,
            records_per_part: int | None = None) -> Plan:
@@ -55,13 +57,13 @@ def decide(records: pd.DataFrame, domains: pd.DataFrame, known: Plan, cutoff: pd
     plans = list(decide_parts(records, domains, known, cutoff, failures, seconds,
                               records_per_part))
     started = perf_counter()
-    planned = merge_plans(plans, records)
+    planned = merge_plans(plans, held(records).columns(("row_id",))["row_id"])
     if seconds is not None and len(plans) > 1:
         seconds["plan"] = seconds.get("plan", 0.0) + round(perf_counter() - started, 3)
     return planned
 
 
-def decide_parts(records: pd.DataFrame, domains: pd.DataFrame, known: Plan,
+def decide_parts(records: pd.DataFrame | Rows, domains: pd.DataFrame | Rows, known: Plan,
                  cutoff: pd.Timestamp, failures: pd.DataFrame | None = None,
                  seconds: MutableMapping[str, float] | None = None,
                  records_per_part: int | None = None) -> Iterator[Plan]:
@@ -69,7 +71,9 @@ def decide_parts(records: pd.DataFrame, domains: pd.DataFrame, known: Plan,
     whole for its records and stored rows, and no key of it is in another part's, so each
     may be loaded as it comes (pipeline/part_load.py); `merge_plans` makes them the run's
     one plan. One part (the whole run) when it has at most `records_per_part` records.
-    `seconds` counts this work only, not what the caller does between parts."""
+    `seconds` counts this work only, not what the caller does between parts. The records
+    (and domains) may be a pandas frame or held as Arrow (compact.py): only the columns
+    the whole run needs are read of every record, and a part's own rows whole."""
     clock = perf_counter()
 
     def lap(stage: str) -> None:
@@ -81,16 +85,18 @@ def decide_parts(records: pd.DataFrame, domains: pd.DataFrame, known: Plan,
         clock = now
 
     cutoff = pd.Timestamp(cutoff)
+    records, domains = held(records), held(domains)
     if failures is None:
-        failures = expectation_failures(scope_flags(records, cutoff))
-    screened = screen(records, failures, cutoff)
+        failures = expectation_failures(scope_flags(records.columns(FLAG_COLUMNS), cutoff))
+    screened = screen(records.columns(SCREEN_COLUMNS), failures, cutoff)
     parts = part_count(len(records), records_per_part)
     pieces: Iterator[Part]
     if parts == 1:
-        pieces, names = iter([Part(records, domains, screened, known)]), None
+        pieces = iter([Part(records.to_frame(), domains.to_frame(), screened, known)])
+        names = None
     else:
         stored = known_rows(known)  # the store as grouping sees it, once for the run
-        names = near_names(records, screened, stored)
+        names = near_names(records.columns(("name_key", "cert_valid")), screened, stored)
         # the split's work happens as each part is drawn: timed with grouping
         pieces = split_run(records, domains, screened, known, parts, stored)
     del screened

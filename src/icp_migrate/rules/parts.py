@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import frames
+from ..compact import Rows, held
 from ..identity import entity_ids
 from ..numeric import distinct
 from ..plan import Plan
@@ -40,6 +41,11 @@ RECORDS_PER_PART = 125_000
 # The store's frames a part takes its own rows of (the review decisions go whole to every
 # part; the rest of a snapshot is empty).
 SNAPSHOT_FRAMES = ("entities", "accounts", "website_filings", "domains", "ledger")
+# The records' columns the graph joins by (_Graph.add_records), and the names near misses
+# may point to (near_names): all a run held as Arrow converts of every record to split it.
+GRAPH_COLUMNS = ("row_id", "cert_valid", "cert_key", "cert_type", "cert_number",
+                 "entity_filing_number", "website_entity_number", "website_filing_number",
+                 "name_key")
 
 
 def part_count(records: int, per_part: int | None = None) -> int:
@@ -59,37 +65,54 @@ class Part:
     snapshot: Plan
 
 
-def split_run(records: pd.DataFrame, domains: pd.DataFrame, screened: pd.DataFrame,
-              snapshot: Plan, parts: int, known: pd.DataFrame | None = None,
-              ) -> Iterator[Part]:
+def split_run(records: pd.DataFrame | Rows, domains: pd.DataFrame | Rows,
+              screened: pd.DataFrame, snapshot: Plan, parts: int,
+              known: pd.DataFrame | None = None) -> Iterator[Part]:
     """The run in `parts` parts (fewer when it has fewer components), whole components
-    each, in record order within a part; the store's rows not joined to any record go with
-    the first part, so every row of `snapshot` is in exactly one part. `known`: the
-    snapshot's known_rows, when the caller has them already."""
+    each, in record order within a part (index 0..n-1); the store's rows not joined to any
+    record go with the first part, so every row of `snapshot` is in exactly one part.
+    `known`: the snapshot's known_rows, when the caller has them already. The records are
+    read whole only in their GRAPH_COLUMNS; a part takes every column of its own rows."""
+    records, domains = held(records), held(domains)
+    known = known_rows(snapshot) if known is None else known
+    count, record_part, domain_part, stored_part = _part_numbers(records, domains, snapshot,
+                                                                 parts, known)
+    for number in range(count):
+        mine = np.flatnonzero(record_part == number)
+        part_snapshot = Plan(decisions=snapshot.decisions)
+        for name in SNAPSHOT_FRAMES:
+            frame = getattr(snapshot, name)
+            setattr(part_snapshot, name, frame[stored_part[name] == number].reset_index(
+                drop=True))
+        yield Part(records=records.rows(mine),
+                   domains=domains.rows(np.flatnonzero(domain_part == number)),
+                   screened=screened.take(mine).reset_index(drop=True),
+                   snapshot=part_snapshot)
+
+
+def _part_numbers(records: Rows, domains: Rows, snapshot: Plan, parts: int,
+                  known: pd.DataFrame,
+                  ) -> tuple[int, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(how many parts; the part of each record, of each domain row and of each row of the
+    snapshot's SNAPSHOT_FRAMES), the graph and its columns let go on return."""
     graph = _Graph()
     stores = any(len(getattr(snapshot, name)) for name in SNAPSHOT_FRAMES)
-    record_nodes = graph.add_records(records, domains, by_entity_id=stores)
-    known = known_rows(snapshot) if known is None else known
+    keys = records.columns(GRAPH_COLUMNS)
+    named = domains.columns(("row_id", "domain"))
+    record_nodes = graph.add_records(keys, named, by_entity_id=stores)
     snapshot_nodes = {name: graph.add_stored(name, snapshot, known)
                       for name in SNAPSHOT_FRAMES}
+    domain_rows = _positions(keys["row_id"], named["row_id"])
+    del keys, named
     component = graph.components()
     labels = distinct(component[record_nodes])  # the components holding records
     count = min(parts, len(labels))
     part_of_component = np.zeros(graph.size, dtype=np.int64)  # store-only: the first part
     part_of_component[labels] = np.arange(len(labels)) % max(count, 1)
     record_part = part_of_component[component[record_nodes]]
-    domain_part = record_part[_positions(records["row_id"], domains["row_id"])]
     stored_part = {name: part_of_component[component[nodes]]
                    for name, nodes in snapshot_nodes.items()}
-    for number in range(count):
-        mine = record_part == number
-        part_snapshot = Plan(decisions=snapshot.decisions)
-        for name in SNAPSHOT_FRAMES:
-            frame = getattr(snapshot, name)
-            setattr(part_snapshot, name, frame[stored_part[name] == number].reset_index(
-                drop=True))
-        yield Part(records=records[mine], domains=domains[domain_part == number],
-                   screened=screened[mine], snapshot=part_snapshot)
+    return count, record_part, record_part[domain_rows], stored_part
 
 
 def near_names(records: pd.DataFrame, screened: pd.DataFrame, known: pd.DataFrame,
@@ -102,8 +125,9 @@ def near_names(records: pd.DataFrame, screened: pd.DataFrame, known: pd.DataFram
     return name_choices(records.loc[open_, ["name_key"]], known)
 
 
-def merge_plans(plans: list[Plan], records: pd.DataFrame) -> Plan:
-    """One plan from the plans of a run's parts, its rows in the order a whole run gives:
+def merge_plans(plans: list[Plan], row_ids: pd.Series | np.ndarray) -> Plan:
+    """One plan from the plans of a run's parts (`row_ids`: the run's records' row ids, in
+    record order), its rows in the order a whole run gives:
     the store's tables by their keys, dispositions and links in record order, conflicts by
     conflict and claimant, the history renumbered (history.numbered). The parts' frames
     are let go one table at a time, as each is merged."""
@@ -117,7 +141,7 @@ def merge_plans(plans: list[Plan], records: pd.DataFrame) -> Plan:
         return pd.concat(frames, ignore_index=True)
 
     def in_record_order(frame: pd.DataFrame) -> pd.DataFrame:
-        order = np.argsort(_positions(records["row_id"], frame["row_id"]), kind="stable")
+        order = np.argsort(_positions(row_ids, frame["row_id"]), kind="stable")
         return frame.take(order).reset_index(drop=True)
 
     merged = Plan(input_count=sum(plan.input_count for plan in plans))
@@ -135,10 +159,10 @@ def merge_plans(plans: list[Plan], records: pd.DataFrame) -> Plan:
     return merged
 
 
-def _positions(row_ids: pd.Series, wanted: pd.Series) -> np.ndarray:
+def _positions(row_ids: pd.Series | np.ndarray, wanted: pd.Series) -> np.ndarray:
     """Where each of `wanted` is among `row_ids` (unique: pandas raises otherwise); a
     wanted id that is not among them is an error, not a silent -1."""
-    found = pd.Index(row_ids.to_numpy()).get_indexer(wanted.to_numpy())
+    found = pd.Index(np.asarray(row_ids)).get_indexer(wanted.to_numpy())
     if (found < 0).any():
         raise ValueError("rows refer to row ids that are not among the run's records")
     return found

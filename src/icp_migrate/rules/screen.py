@@ -10,11 +10,16 @@ import pandas as pd
 from ..frames import SCREENED, conform
 from .steps import STEPS, fails
 
+# The records' columns scope_flags reads, and those screen reads (its steps' reasons too):
+# a run held as Arrow (compact.py) converts only these for the whole run.
+FLAG_COLUMNS = ("row_id", "read_error", "in_scope_product", "filed_on",
+                "website_filing_number")
+SCREEN_COLUMNS = FLAG_COLUMNS + ("product", "date_problem", "website_number_problem")
+
 
 def scope_flags(records: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """The columns the record-level suite validates (see validation/record_suite.py)."""
-    frame = records[["row_id", "read_error", "in_scope_product", "filed_on",
-                     "website_filing_number"]].copy()
+    frame = records[list(FLAG_COLUMNS)].copy()
     frame["before_cutoff"] = (records["filed_on"] < cutoff).fillna(False).astype(bool)
     return frame
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from ..canonical import ENTITY_TYPES, PERSON_CERTS, PRODUCTS
-from ..frames import RECORD_DOMAINS, RECORDS, conform, share_equal_text
+from ..frames import RECORD_DOMAINS, RECORDS, conform
 from ..mapping_messages import vocabulary_key
 from .certificates import normalize_certificates
 from .dates import parse_dates
@@ -88,19 +88,6 @@ def normalize_records(canonical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     out.loc[~readable, "warnings"] = None
     kept_domains = record_domains[record_domains["row_id"].isin(out.loc[readable, "row_id"])]
     return conform(out, RECORDS), conform(kept_domains, RECORD_DOMAINS)
-
-
-# Columns often equal row by row (a website's entity number is mostly the stated one; the
-# cloud administrator is often the filing administrator): one object for both.
-SAME_TEXT = (("entity_filing_number", "website_entity_number"),
-             ("admin_email", "cloud_admin_email"))
-
-
-def share_run_text(records: pd.DataFrame) -> pd.DataFrame:
-    """The run's records (every source's, concatenated) with equal text values one Python
-    object (`frames.share_equal_text`): an entity's name or e-mail on records of several
-    sources becomes one string too."""
-    return share_equal_text(records, RECORDS, same_as=SAME_TEXT)
 
 
 def _email(values: pd.Series) -> pd.Series:
