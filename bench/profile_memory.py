@@ -5,12 +5,14 @@
 Runs the CLI on the bench set of that size (bench/inputs.py, generated once) into a fresh
 SQLite file (or `--target`), samples the process's resident memory (VmRSS) every
 `--every` seconds, and prints each log line of the run with the RSS when it was written,
-then the peak and when it was reached. Run it alone: other processes change the figures.
+then the peak and when it was reached, the seconds of each stage and the peak as each
+ended. Run it alone: other processes change the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -50,7 +52,8 @@ def main() -> None:
              if (inputs.folder / name).exists()]
     with tempfile.TemporaryDirectory(prefix="icp-profile-") as work:
         target = args.target or f"sqlite:///{Path(work) / 'target.db'}"
-        command = [*_cli(), "run", *files, "--target", target]
+        summary = Path(work) / "summary.json"
+        command = [*_cli(), "run", *files, "--target", target, "--json-summary", str(summary)]
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    env=_child_env(args.data_dir), cwd=work, text=True)
@@ -72,6 +75,10 @@ def main() -> None:
             print(f"{now:7.1f} s {current:7.0f} MB  {line.rstrip()[:110]}", flush=True)
         process.wait()
         sampler.join()
+        if summary.exists():
+            data = json.loads(summary.read_text(encoding="utf-8"))
+            print("stage seconds:", data["seconds"])
+            print("peak RSS (MB) as each stage ended:", data["peak_rss_mb"])
     if not samples:
         raise SystemExit("no sample taken")
     when, peak = max(samples, key=lambda s: s[1])

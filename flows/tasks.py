@@ -17,7 +17,6 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import Engine
 
-from icp_migrate.compact import CompactFrame
 from icp_migrate.pipeline import part_load, stages
 from icp_migrate.pipeline.masked_errors import masked_errors
 from icp_migrate.pipeline.run import MigrateRun, StageClock, known_state
@@ -50,7 +49,7 @@ def prepare_source(source: str, mapping: str | None, cutoff: pd.Timestamp) -> So
 
 
 @stage("combine")
-def combine(parts: list[SourcePart]) -> tuple[CompactFrame, CompactFrame, pd.DataFrame, dict]:
+def combine(parts: list[SourcePart]) -> tuple[stages.Held, stages.Held, pd.DataFrame, dict]:
     """The workers' parts as one run."""
     return stages.combine_parts(parts)
 
@@ -62,15 +61,15 @@ def snapshot(engine: Engine | None) -> Plan:
 
 
 @stage("validate-records")
-def validate_records(records: CompactFrame, cutoff: pd.Timestamp,
+def validate_records(records: stages.Held, cutoff: pd.Timestamp,
                      ) -> tuple[pd.DataFrame, dict]:
     """The record-level expectations (steps 1-3): the failed rows and the suite's result."""
     return stages.record_failures(records, cutoff)
 
 
 @stage("decide-load")
-def decide_and_load(run: MigrateRun, engine: Engine, records: CompactFrame,
-                    domains: CompactFrame, failures: pd.DataFrame, known: Plan,
+def decide_and_load(run: MigrateRun, engine: Engine, records: stages.Held,
+                    domains: stages.Held, failures: pd.DataFrame, known: Plan,
                     cutoff: pd.Timestamp) -> RunSummary:
     """Every record's disposition and the accounts, decided part by part and each part
     loaded as it comes; the whole plan checked before the load commits."""

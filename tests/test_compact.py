@@ -15,6 +15,7 @@ from icp_migrate import frames
 from icp_migrate.compact import CompactFrame, FrameRows, held
 from icp_migrate.pipeline.stages import normalize_sources, read_normalized
 from icp_migrate.readers import read_chunks
+from icp_migrate.spill import SpilledFrame
 from icp_migrate.transforms.mapping_apply import to_canonical
 from test_flow import RUN_ORDER
 
@@ -60,18 +61,27 @@ def test_equal_text_comes_back_as_one_object():
     assert names[0] is names[1] is names[2] and names[3] is None
 
 
+@pytest.mark.parametrize("spill", [True, False], ids=["spilled", "in-memory"])
 @pytest.mark.parametrize("name", RUN_ORDER)
-def test_a_source_held_as_arrow_is_its_normalized_records(samples, name):
+def test_a_source_held_as_arrow_is_its_normalized_records(samples, name, spill):
     """Every sample layout's records and domains, read a chunk at a time and held as
-    Arrow, equal the pandas frames normalize_records gives for the whole file."""
+    Arrow (spilled to disk, or in memory), equal the pandas frames normalize_records gives
+    for the whole file, whole, by columns and part by part."""
     source = str(samples / name)
     chunks, chosen = read_chunks(source, None, 10_000_000)
     want, want_domains = normalize_sources([to_canonical(f, chosen) for f in chunks], 4)
-    records, domains = read_normalized(source, None, first_row_id=4)
+    records, domains = read_normalized(source, None, first_row_id=4, spill=spill)
+    assert isinstance(records, SpilledFrame if spill else CompactFrame)
     pd.testing.assert_frame_equal(records.to_frame(), want)
     pd.testing.assert_frame_equal(domains.to_frame(), want_domains)
     assert frames.check(records.to_frame(), frames.RECORDS) == []
-    assert records.nbytes < want.memory_usage(deep=True).sum()
+    pd.testing.assert_frame_equal(records.columns(("name_key", "row_id")),
+                                  want[["name_key", "row_id"]])
+    labels = np.arange(len(want)) % 3
+    for number, part in enumerate(records.parts(labels, 3)):
+        pd.testing.assert_frame_equal(part, want[labels == number].reset_index(drop=True))
+    if not spill:
+        assert records.nbytes < want.memory_usage(deep=True).sum()
 
 
 def test_held_passes_pandas_frames_wrapped_and_held_rows_as_they_are():

@@ -14,7 +14,7 @@ methods (`FrameRows`), so the rules have one way to read records whatever holds 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -39,6 +39,11 @@ class Rows(Protocol):
 
     def rows(self, positions: np.ndarray) -> pd.DataFrame:
         """Every column of the rows at `positions` (in their order; index 0..n-1)."""
+        ...
+
+    def parts(self, labels: np.ndarray, count: int) -> Iterator[pd.DataFrame]:
+        """Every column of the rows labelled 0, then 1, ... count-1 (`labels`: one per
+        row), one part at a time, each in row order (index 0..n-1)."""
         ...
 
     def to_frame(self) -> pd.DataFrame:
@@ -66,8 +71,7 @@ class CompactFrame:
     def joined(cls, parts: Sequence[CompactFrame], schema: Schema) -> CompactFrame:
         """The parts' rows, one after the other (no copy of their buffers)."""
         if not parts:
-            return cls(pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in schema.columns]
-                                 ).empty_table(), schema)
+            return cls(arrow_schema(schema).empty_table(), schema)
         return cls(pa.concat_tables([part.table for part in parts]), schema)
 
     def __len__(self) -> int:
@@ -79,20 +83,19 @@ class CompactFrame:
 
     def shifted(self, column: str, offset: int) -> CompactFrame:
         """The same rows with `offset` added to the integer `column` (row ids)."""
-        if not offset:
-            return self
-        index = self.table.schema.get_field_index(column)
-        moved = pc.add(self.table.column(index), pa.scalar(offset, pa.int64()))
-        return CompactFrame(self.table.set_column(index, column, moved), self.schema)
+        return CompactFrame(shifted_table(self.table, column, offset), self.schema)
 
     def columns(self, names: Sequence[str]) -> pd.DataFrame:
-        return _frame(self.table.select(list(names)), self.schema)
+        return as_frame(self.table.select(list(names)), self.schema)
 
     def rows(self, positions: np.ndarray) -> pd.DataFrame:
-        return _frame(self.table.take(pa.array(positions, type=pa.int64())), self.schema)
+        return as_frame(self.table.take(pa.array(positions, type=pa.int64())), self.schema)
+
+    def parts(self, labels: np.ndarray, count: int) -> Iterator[pd.DataFrame]:
+        return parts_of(self, labels, count)
 
     def to_frame(self) -> pd.DataFrame:
-        return _frame(self.table, self.schema)
+        return as_frame(self.table, self.schema)
 
 
 class FrameRows:
@@ -110,8 +113,17 @@ class FrameRows:
     def rows(self, positions: np.ndarray) -> pd.DataFrame:
         return self.frame.take(positions).reset_index(drop=True)
 
+    def parts(self, labels: np.ndarray, count: int) -> Iterator[pd.DataFrame]:
+        return parts_of(self, labels, count)
+
     def to_frame(self) -> pd.DataFrame:
         return self.frame
+
+
+def parts_of(rows: Rows, labels: np.ndarray, count: int) -> Iterator[pd.DataFrame]:
+    """Rows.parts of rows held in memory: each part taken by its positions."""
+    for number in range(count):
+        yield rows.rows(np.flatnonzero(labels == number))
 
 
 def held(records: pd.DataFrame | Rows) -> Rows:
@@ -119,8 +131,23 @@ def held(records: pd.DataFrame | Rows) -> Rows:
     return FrameRows(records) if isinstance(records, pd.DataFrame) else records
 
 
-def _frame(table: pa.Table, schema: Schema) -> pd.DataFrame:
-    """The table as pandas, in the schema's dtypes."""
+def arrow_schema(schema: Schema) -> pa.Schema:
+    """The Arrow types a frame of `schema` is held in."""
+    return pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in schema.columns])
+
+
+def shifted_table(table: pa.Table, column: str, offset: int) -> pa.Table:
+    """`table` with `offset` added to its integer `column` (when it has it)."""
+    if not offset or column not in table.column_names:
+        return table
+    index = table.schema.get_field_index(column)
+    moved = pc.add(table.column(index), pa.scalar(offset, pa.int64()))
+    return table.set_column(index, column, moved)
+
+
+def as_frame(table: pa.Table, schema: Schema) -> pd.DataFrame:
+    """The table as pandas, in the schema's dtypes (its own writable arrays: nothing of it
+    refers to the table's buffers, which may be a memory-mapped file)."""
     kinds = dict(schema.columns)
     columns = {}
     for name in table.column_names:
@@ -128,7 +155,7 @@ def _frame(table: pa.Table, schema: Schema) -> pd.DataFrame:
         if kinds[name] is Kind.TEXT:
             columns[name] = pd.Series(shared_objects(column), dtype=object, copy=False)
         else:
-            values = column.to_numpy()
+            values = np.array(column.to_numpy(), copy=True)
             columns[name] = pd.Series(values, dtype=kinds[name].dtype, copy=False)
     return pd.DataFrame(columns, copy=False) if columns else pd.DataFrame(
         index=pd.RangeIndex(table.num_rows))

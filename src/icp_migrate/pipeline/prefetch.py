@@ -15,10 +15,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from ..compact import CompactFrame
+from ..spill import Prepared
 
 Key = tuple[str, str | None]  # (source as given, mapping as given)
-Prepared = tuple[CompactFrame, CompactFrame]  # a source's normalized records, its domains
 
 _lock = threading.Lock()
 _pending: dict[Key, _Read] = {}

@@ -8,10 +8,11 @@ CLI's quick checks run before them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from ..frames import RECORD_DOMAINS, RECORDS
 from ..mapping import resolve_mapping
 from ..readers import SourceSpec, read_chunks
 from ..rules.screen import FLAG_COLUMNS
+from ..spill import Held, Prepared, SpilledFrame, SpillWriter
 from ..transforms.mapping_apply import to_canonical
 from ..transforms.records import normalize_records
 from ..validation.record_suite import RecordCheck, combine_checks
@@ -37,8 +39,6 @@ log = logging.getLogger("icp_migrate")
 # and intermediate frames then exist for one chunk at a time, not for the whole file.
 LINES_PER_CHUNK = 100_000
 
-# A source's (or a run's) normalized records and their domains, held as Arrow (compact.py)
-Prepared = tuple[CompactFrame, CompactFrame]
 
 
 def read_records(source: str, mapping: str | None, first_row_id: int = 0,
@@ -58,13 +58,15 @@ def read_records(source: str, mapping: str | None, first_row_id: int = 0,
 
 
 def read_normalized(source: str, mapping: str | None, first_row_id: int = 0,
-                    clock: StageClock | None = None, of: str = "") -> Prepared:
+                    clock: StageClock | None = None, of: str = "", spill: bool = True,
+                    ) -> Prepared:
     """One source read, mapped to canonical text and normalized LINES_PER_CHUNK lines at a
     time (`read_records`' arguments); the chunks' records in order, numbered from
-    `first_row_id`, and their domains, held as Arrow from each chunk on (the chunk's
-    pandas frames let go before the next is read)."""
+    `first_row_id`, and their domains, as Arrow from each chunk on (the chunk's pandas
+    frames let go before the next is read), written to this process's spill folder
+    (`spill`), else held in memory."""
     forced = resolve_mapping(mapping) if mapping else None
-    extract, records, domains = f"{of} {_label(source)}".strip(), [], []
+    extract, kept = f"{of} {_label(source)}".strip(), _Pieces(spill)
     with _stage(clock, "extract", extract):
         chunks, chosen = read_chunks(source, forced, LINES_PER_CHUNK)
     label, count, broken = SourceSpec(source).label, 0, 0  # a URL without its password
@@ -77,24 +79,47 @@ def read_normalized(source: str, mapping: str | None, first_row_id: int = 0,
             label = str(frame["source"].iat[0]) if len(frame) else label
             del frame
         with _stage(clock, "normalize", of):
-            part, part_domains = normalize_sources([canonical], first_row_id + count)
-            records.append(CompactFrame.of(part, RECORDS))
-            domains.append(CompactFrame.of(part_domains, RECORD_DOMAINS))
-            del part, part_domains
+            kept.add(*normalize_sources([canonical], first_row_id + count))
         count += len(canonical)
         broken += int(canonical["read_error"].notna().sum())
         del canonical
     log.info("extract %s: %s as %s (%d unreadable)", label, plural(count, "record"),
              chosen.name, broken)
-    log.info("normalize: %s, %s", plural(count, "record"),
-             plural(sum(len(d) for d in domains), "domain"))
-    return _joined(records, domains)
+    log.info("normalize: %s, %s", plural(count, "record"), plural(kept.domains, "domain"))
+    return kept.finish()
 
 
-def _joined(records: list[CompactFrame], domains: list[CompactFrame]) -> Prepared:
-    """The records' and the domains' pieces, each as one."""
-    return (CompactFrame.joined(records, RECORDS),
-            CompactFrame.joined(domains, RECORD_DOMAINS))
+class _Pieces:
+    """Where a source's normalized chunks go, as Arrow: spill files, else memory."""
+
+    def __init__(self, spill: bool) -> None:
+        self.writers = (SpillWriter(RECORDS, "records"),
+                        SpillWriter(RECORD_DOMAINS, "domains")) if spill else None
+        self.held: tuple[list[CompactFrame], list[CompactFrame]] = ([], [])
+        self.domains = 0
+
+    def add(self, records: pd.DataFrame, domains: pd.DataFrame) -> None:
+        self.domains += len(domains)
+        pieces = (CompactFrame.of(records, RECORDS), CompactFrame.of(domains, RECORD_DOMAINS))
+        for number, piece in enumerate(pieces):
+            if self.writers is None:
+                self.held[number].append(piece)
+            else:
+                self.writers[number].add(piece)
+
+    def finish(self) -> Prepared:
+        if self.writers is None:
+            return _joined(*self.held)
+        return self.writers[0].finish(), self.writers[1].finish()
+
+
+def _joined(records: Sequence[Held], domains: Sequence[Held]) -> Prepared:
+    """The records' and the domains' pieces (all spilled, or all in memory), each as one."""
+    if all(isinstance(piece, SpilledFrame) for piece in [*records, *domains]):
+        return (SpilledFrame.joined(cast(list[SpilledFrame], records), RECORDS),
+                SpilledFrame.joined(cast(list[SpilledFrame], domains), RECORD_DOMAINS))
+    return (CompactFrame.joined(cast(list[CompactFrame], records), RECORDS),
+            CompactFrame.joined(cast(list[CompactFrame], domains), RECORD_DOMAINS))
 
 
 def _stage(clock: StageClock | None, name: str, detail: str) -> AbstractContextManager[None]:
@@ -158,8 +183,8 @@ class SourcePart:
     """One source's records, normalized and checked on a worker; row ids count from 0."""
 
     label: str | None
-    records: CompactFrame
-    domains: CompactFrame
+    records: Held
+    domains: Held
     check: RecordCheck
     seconds: dict[str, float]
 
@@ -168,15 +193,14 @@ def prepare_source(source: str, mapping: str | None, cutoff: pd.Timestamp) -> So
     """Extract, normalize and run the record-level expectations on one source: the share of
     a distributed run that a worker does."""
     clock = StageClock()
-    records, domains = read_normalized(source, mapping, 0, clock)
-    label = str(records.table.column("source")[0]) if len(records) else None
+    records, domains = read_normalized(source, mapping, 0, clock, spill=False)
+    label = str(records.columns(("source",))["source"].iat[0]) if len(records) else None
     with clock.stage("validate"):
         check = check_records(records, cutoff)
     return SourcePart(label, records, domains, check, clock.seconds)
 
 
-def combine_parts(parts: list[SourcePart],
-                  ) -> tuple[CompactFrame, CompactFrame, pd.DataFrame, dict]:
+def combine_parts(parts: list[SourcePart]) -> tuple[Held, Held, pd.DataFrame, dict]:
     """The sources' parts as one run: row ids shifted to follow each other in source order
     (as a single-process run numbers them), the record-level checks merged."""
     offsets = np.cumsum([0] + [len(p.records) for p in parts[:-1]]).tolist()

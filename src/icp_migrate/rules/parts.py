@@ -72,22 +72,25 @@ def split_run(records: pd.DataFrame | Rows, domains: pd.DataFrame | Rows,
     each, in record order within a part (index 0..n-1); the store's rows not joined to any
     record go with the first part, so every row of `snapshot` is in exactly one part.
     `known`: the snapshot's known_rows, when the caller has them already. The records are
-    read whole only in their GRAPH_COLUMNS; a part takes every column of its own rows."""
+    read whole only in their GRAPH_COLUMNS; a part takes every column of its own rows
+    (Rows.parts)."""
     records, domains = held(records), held(domains)
     known = known_rows(snapshot) if known is None else known
     count, record_part, domain_part, stored_part = _part_numbers(records, domains, snapshot,
                                                                  parts, known)
-    for number in range(count):
-        mine = np.flatnonzero(record_part == number)
+    drawn = zip(records.parts(record_part, count), domains.parts(domain_part, count),
+                strict=True)
+    for number, (part_records, part_domains) in enumerate(drawn):
         part_snapshot = Plan(decisions=snapshot.decisions)
         for name in SNAPSHOT_FRAMES:
             frame = getattr(snapshot, name)
             setattr(part_snapshot, name, frame[stored_part[name] == number].reset_index(
                 drop=True))
-        yield Part(records=records.rows(mine),
-                   domains=domains.rows(np.flatnonzero(domain_part == number)),
+        mine = np.flatnonzero(record_part == number)
+        yield Part(records=part_records, domains=part_domains,
                    screened=screened.take(mine).reset_index(drop=True),
                    snapshot=part_snapshot)
+        del part_records, part_domains
 
 
 def _part_numbers(records: Rows, domains: Rows, snapshot: Plan, parts: int,
