@@ -7,6 +7,7 @@ The same shape describes what the store already holds (`Plan` read back by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pandas as pd
 
@@ -94,3 +95,27 @@ class Plan:
     changes: pd.DataFrame = field(default_factory=lambda: empty_frame(CHANGE_COLUMNS))
     removed_domains: pd.DataFrame = field(default_factory=lambda: empty_frame(("domain",)))
     input_count: int = 0
+
+
+class PlanTables(Protocol):
+    """A plan's tables as the plan suite and the run's summary read them: a Plan, or what
+    a run loaded in parts keeps of its plan (pipeline/part_load.py: KeptPlan, held as
+    Arrow, each table converted as it is read)."""
+
+    @property
+    def entities(self) -> pd.DataFrame: ...
+
+    @property
+    def accounts(self) -> pd.DataFrame: ...
+
+    @property
+    def website_filings(self) -> pd.DataFrame: ...
+
+    @property
+    def domains(self) -> pd.DataFrame: ...
+
+    @property
+    def dispositions(self) -> pd.DataFrame: ...
+
+    @property
+    def input_count(self) -> int: ...

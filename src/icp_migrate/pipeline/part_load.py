@@ -3,8 +3,9 @@ the store as soon as it is decided, in the run's one load transaction, so the ru
 holds its whole plan (a million records' plan is about 1 GB of Python objects).
 
 What the run needs of the whole plan is kept compact, part by part:
-- the columns the plan suite checks and the summary counts (`KEPT`), merged at the end in
-  the order a whole run gives (`rules.merge_plans`), and the history (small);
+- the columns the plan suite checks and the summary counts (`KEPT`), held as Arrow and
+  merged at the end, a table at a time, in the order a whole run gives
+  (`rules.parts.merge_table`), and the history (small): `KeptPlan`;
 - the preview's rows on a dry run, only their counts otherwise.
 
 The plan suite runs on the kept columns of the whole run before the load commits: a failed
@@ -25,9 +26,11 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from .. import progress, rules
-from ..compact import Rows, held
+from ..compact import CompactFrame, Rows, held
 from ..errors import PlanValidationError
+from ..frames import SCHEMAS, Schema
 from ..plan import Plan
+from ..rules.parts import merge_history, merge_table
 from ..rules.preview import (
     PREVIEW_KINDS,
     history_rows,
@@ -57,16 +60,66 @@ KEPT = {
 }
 
 
-def kept(plan: Plan) -> Plan:
-    """What the run keeps of a loaded part's `plan`: the KEPT columns and its history."""
-    out = Plan(input_count=plan.input_count)
-    for name, columns in KEPT.items():
-        setattr(out, name, getattr(plan, name)[columns])
-    out.links = plan.links.iloc[:0]
-    out.conflicts = plan.conflicts.iloc[:0]
-    out.removed_domains = plan.removed_domains.iloc[:0]
-    out.changes = plan.changes
-    return out
+class KeptPlan:
+    """What a run keeps of its loaded parts' plans: the KEPT columns of each table, held as
+    Arrow (compact.py), and the history. `merge` puts them in the order a whole run gives
+    (rules.parts.merge_table, one table at a time); then each table is read as pandas
+    when it is read (plan.PlanTables), and let go after: the plan suite and the summary
+    hold one or two tables' columns at a time, not the whole run's plan."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[CompactFrame]] = {name: [] for name in KEPT}
+        self._merged: dict[str, CompactFrame] = {}
+        self._history: list[pd.DataFrame] = []
+        self.input_count = 0
+
+    def add(self, plan: Plan) -> None:
+        """Keep a loaded part's KEPT columns and history."""
+        for name, columns in KEPT.items():
+            self._parts[name].append(CompactFrame.of(getattr(plan, name)[columns],
+                                                     _kept_schema(name)))
+        self._history.append(plan.changes)
+        self.input_count += plan.input_count
+
+    def merge(self, row_ids: pd.Series) -> None:
+        """The parts' tables as the whole run's (`row_ids`: its records', in order)."""
+        for name in KEPT:
+            parts = self._parts.pop(name)
+            merged = merge_table(name, [part.to_frame() for part in parts], row_ids)
+            del parts
+            self._merged[name] = CompactFrame.of(merged, _kept_schema(name))
+        self.changes = merge_history(self._history)
+        del self._history
+
+    def count(self, name: str) -> int:
+        """The rows of the merged table `name`."""
+        return len(self._merged[name])
+
+    @property
+    def entities(self) -> pd.DataFrame:
+        return self._merged["entities"].to_frame()
+
+    @property
+    def accounts(self) -> pd.DataFrame:
+        return self._merged["accounts"].to_frame()
+
+    @property
+    def website_filings(self) -> pd.DataFrame:
+        return self._merged["website_filings"].to_frame()
+
+    @property
+    def domains(self) -> pd.DataFrame:
+        return self._merged["domains"].to_frame()
+
+    @property
+    def dispositions(self) -> pd.DataFrame:
+        return self._merged["dispositions"].to_frame()
+
+
+def _kept_schema(name: str) -> Schema:
+    """The declared schema of the plan's table `name` (frames.py), its KEPT columns only."""
+    full = SCHEMAS[name]
+    return full.without(*(column for column in full.names if column not in KEPT[name]))
 
 
 class _Changes:
@@ -113,7 +166,7 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame | Row
     expected = dict.fromkeys(("entities", "accounts", "website_filings", "domains",
                               "dispositions", "links"), len(records))
     changes = _Changes(keep_rows=run.dry_run)
-    kept_parts: list[Plan] = []
+    whole = KeptPlan()
     refused: PlanValidationError | None = None
     with loading(engine, run.run_id, expected) as load:
         with progress.stage("decide"):  # timed in its parts (group, plan), not by the clock
@@ -128,15 +181,14 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame | Row
                         except PlanValidationError as exc:  # a key the store cannot hold:
                             refused = exc  # no more loading (it will not commit); the plan
                             # suite still checks the whole run, for the report's results
-                kept_parts.append(kept(planned))
+                whole.add(planned)
                 del planned
         clock.note_peak("decide")
         with clock.stage("plan"):
-            whole = rules.merge_plans(kept_parts, held(records).columns(("row_id",))["row_id"])
-            del kept_parts
-        log.info("decide: %s, %s, %s", plural(len(whole.entities), "entity", "entities"),
-                 plural(len(whole.accounts), "account"),
-                 plural(len(whole.website_filings), "website"))
+            whole.merge(held(records).columns(("row_id",))["row_id"])
+        log.info("decide: %s, %s, %s", plural(whole.count("entities"), "entity", "entities"),
+                 plural(whole.count("accounts"), "account"),
+                 plural(whole.count("website_filings"), "website"))
         with clock.stage("validate"):
             check = validate_keys(whole)
             log.info("validate plan: %s", "passed" if check.success else "FAILED")
@@ -148,7 +200,7 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame | Row
             raise refused
         with clock.stage("load"):
             load.finish(whole.changes, summary.counts())
-    log.info("load: %s, %s, %s", plural(len(whole.entities), "entity", "entities"),
-             plural(len(whole.website_filings), "website"),
-             plural(len(whole.dispositions), "disposition"))
+    log.info("load: %s, %s, %s", plural(whole.count("entities"), "entity", "entities"),
+             plural(whole.count("website_filings"), "website"),
+             plural(whole.count("dispositions"), "disposition"))
     return summary

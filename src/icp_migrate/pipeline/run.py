@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 
 from .. import progress
 from ..errors import PlanValidationError
-from ..plan import Plan
+from ..plan import Plan, PlanTables
 from ..store.load import fail_run, start_run
 from ..store.lock import target_lock
 from ..store.scratch import preview_target, scratch_target
@@ -174,7 +174,7 @@ class MigrateRun:
             start_run(engine, self.run_id, self.started, self.sources)
             yield engine
 
-    def summary(self, planned: Plan, check: PlanCheck, changes: dict[str, int],
+    def summary(self, planned: PlanTables, check: PlanCheck, changes: dict[str, int],
                 rows: pd.DataFrame | None = None) -> RunSummary:
         """The run's summary (its `seconds` filled as the later stages end) from its plan
         (`planned`: at least the columns summarize reads) and what it changes in the target

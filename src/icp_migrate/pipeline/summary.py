@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from ..canonical import ACCOUNT_KINDS, DISPOSITIONS
-from ..plan import Plan
+from ..plan import PlanTables
 
 
 @dataclass
@@ -44,9 +44,9 @@ class RunSummary:
         return {**asdict(self), "records_in": self.records_in}
 
 
-def summarize(run_id: str, target: str, plan: Plan, status: str) -> RunSummary:
-    d = plan.dispositions
-    per_site = plan.domains.groupby("website_filing_number").size()
+def summarize(run_id: str, target: str, plan: PlanTables, status: str) -> RunSummary:
+    d, domains = plan.dispositions, plan.domains  # each read once (KeptPlan converts)
+    per_site = domains.groupby("website_filing_number").size()
     return RunSummary(
         run_id=run_id, status=status, target=target,
         records_by_source={str(k): int(v) for k, v in
@@ -55,7 +55,7 @@ def summarize(run_id: str, target: str, plan: Plan, status: str) -> RunSummary:
         entities=len(plan.entities),
         accounts={k: int((plan.accounts["account_kind"] == k).sum()) for k in ACCOUNT_KINDS},
         websites=len(plan.website_filings),
-        domains=len(plan.domains),
+        domains=len(domains),
         warnings=int(d["warnings"].notna().sum()),
         multi_domain_websites=int((per_site > 1).sum()),
     )

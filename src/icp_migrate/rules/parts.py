@@ -128,38 +128,51 @@ def near_names(records: pd.DataFrame, screened: pd.DataFrame, known: pd.DataFram
     return name_choices(records.loc[open_, ["name_key"]], known)
 
 
+# How merge_plans orders each table: by its key, or in the records' order ("row_id")
+MERGE_ORDER: dict[str, str | tuple[str, str]] = {
+    "entities": "entity_id", "accounts": "account_id",
+    "website_filings": "website_filing_number", "domains": "domain",
+    "removed_domains": "domain", "dispositions": "row_id", "links": "row_id",
+    "conflicts": ("conflict_key", "entity_id")}
+
+
 def merge_plans(plans: list[Plan], row_ids: pd.Series | np.ndarray) -> Plan:
     """One plan from the plans of a run's parts (`row_ids`: the run's records' row ids, in
-    record order), its rows in the order a whole run gives:
-    the store's tables by their keys, dispositions and links in record order, conflicts by
-    conflict and claimant, the history renumbered (history.numbered). The parts' frames
-    are let go one table at a time, as each is merged."""
+    record order), its rows in the order a whole run gives (`merge_table`), the history
+    renumbered (`merge_history`). The parts' frames are let go one table at a time, as
+    each is merged."""
     if len(plans) == 1:
         return plans[0]
-
-    def taken(name: str) -> pd.DataFrame:
+    merged = Plan(input_count=sum(plan.input_count for plan in plans))
+    for name in MERGE_ORDER:
         frames = [getattr(plan, name) for plan in plans]
         for plan in plans:
             setattr(plan, name, None)
-        return pd.concat(frames, ignore_index=True)
-
-    def in_record_order(frame: pd.DataFrame) -> pd.DataFrame:
-        order = np.argsort(_positions(row_ids, frame["row_id"]), kind="stable")
-        return frame.take(order).reset_index(drop=True)
-
-    merged = Plan(input_count=sum(plan.input_count for plan in plans))
-    for name, key in (("entities", "entity_id"), ("accounts", "account_id"),
-                      ("website_filings", "website_filing_number"), ("domains", "domain"),
-                      ("removed_domains", "domain")):
-        setattr(merged, name, sorted_by(taken(name), key))
-    merged.dispositions = in_record_order(taken("dispositions"))
-    merged.links = in_record_order(taken("links"))
-    merged.conflicts = taken("conflicts").sort_values(["conflict_key", "entity_id"]
-                                                      ).reset_index(drop=True)
-    changes = [plan.changes for plan in plans if len(plan.changes)]
-    merged.changes = frames.conform(numbered(changes), frames.CHANGES) if changes else (
-        plans[0].changes)
+        setattr(merged, name, merge_table(name, frames, row_ids))
+    merged.changes = merge_history([plan.changes for plan in plans])
     return merged
+
+
+def merge_table(name: str, frames: list[pd.DataFrame], row_ids: pd.Series | np.ndarray,
+                ) -> pd.DataFrame:
+    """The parts' frames of the plan's table `name` (any of its columns, with its
+    MERGE_ORDER key) as one, in the order a whole run gives: the store's tables by their
+    keys, dispositions and links in record order, conflicts by conflict and claimant."""
+    frame = pd.concat(frames, ignore_index=True)
+    del frames[:]
+    order = MERGE_ORDER[name]
+    if order == "row_id":
+        return frame.take(np.argsort(_positions(row_ids, frame["row_id"]), kind="stable")
+                          ).reset_index(drop=True)
+    if isinstance(order, tuple):
+        return frame.sort_values(list(order)).reset_index(drop=True)
+    return sorted_by(frame, order)
+
+
+def merge_history(changes: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts' history rows as the whole run's, renumbered (history.numbered)."""
+    rows = [part for part in changes if len(part)]
+    return frames.conform(numbered(rows), frames.CHANGES) if rows else changes[0]
 
 
 def _positions(row_ids: pd.Series | np.ndarray, wanted: pd.Series) -> np.ndarray:

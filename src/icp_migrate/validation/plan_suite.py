@@ -15,6 +15,7 @@ from icp_migrate.plan import (
     ENTITY_COLUMNS,
     WEBSITE_COLUMNS,
     Plan,
+    PlanTables,
 )
 from icp_migrate.validation.context import Rule, rule_name, validate_frame
 
@@ -57,7 +58,7 @@ def _true(flag: str, name: str) -> Rule:
     return _in_set(flag, [True], name)
 
 
-def _accounts(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
+def _accounts(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     key = ACCOUNT_COLUMNS[0]
     rules = (
         _unique(key),
@@ -74,7 +75,7 @@ def _accounts(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     return plan.accounts.loc[:, [key, "entity_id", "account_kind"]], key, rules
 
 
-def _entities(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
+def _entities(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     counts = _filing_accounts(plan)["entity_id"].value_counts()
     ids = plan.entities["entity_id"]
     frame = pd.DataFrame(
@@ -91,7 +92,7 @@ def _entities(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     return frame, "entity_id", (rule,)
 
 
-def _websites(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
+def _websites(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     key = WEBSITE_COLUMNS[0]
     sites = plan.website_filings
     disp = plan.dispositions
@@ -113,7 +114,7 @@ def _websites(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     return frame, key, rules
 
 
-def _domains(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
+def _domains(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     key = DOMAIN_COLUMNS[0]
     domains = plan.domains
     planned = plan.website_filings["website_filing_number"]
@@ -132,7 +133,7 @@ def _domains(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     return frame, key, rules
 
 
-def _dispositions(plan: Plan) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
+def _dispositions(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     key = DISPOSITION_COLUMNS[0]
     columns = [key, "disposition", "entity_id", "website_filing_number"]
     rules = (
@@ -159,7 +160,7 @@ def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
     return values.astype(object).isin(allowed.dropna().astype(object)).to_numpy()
 
 
-def _filing_accounts(plan: Plan) -> pd.DataFrame:
+def _filing_accounts(plan: PlanTables) -> pd.DataFrame:
     accounts = plan.accounts
     return accounts.loc[accounts["account_kind"].isin(FILING_KINDS)]
 
@@ -193,7 +194,7 @@ CHECKED_COLUMNS = {
 }
 
 
-def validate_keys(plan: Plan) -> PlanCheck:
+def validate_keys(plan: PlanTables) -> PlanCheck:
     """`validate_plan` of a plan holding at least CHECKED_COLUMNS of each table."""
     results: dict[str, dict] = {}
     failed: list[str] = []
