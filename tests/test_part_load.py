@@ -132,10 +132,36 @@ def test_a_failed_expectation_in_a_later_part_rolls_back_the_parts_loaded(
     assert status == "failed" and "every entity has exactly one filing account" in error
 
 
-def test_what_a_run_keeps_of_its_parts_is_what_the_suite_and_the_summary_read():
-    """`KEPT` holds every column plan_suite's rules read; the summary's are tested through
-    the runs above (equal summaries)."""
+def test_what_a_run_keeps_of_its_parts_is_the_whole_plans_checked_columns(batches):
+    """KeptPlan, the parts' KEPT columns held as Arrow and merged in Arrow, reads as the
+    merged plan's (the plan suite's) columns, in the same order; PlanCounts gathered part
+    by part counts what the merged plan holds, its sources in the order of their first
+    record."""
+    from icp_migrate.pipeline.run import StageClock
+    from icp_migrate.pipeline.stages import prepare_sources
+    from icp_migrate.pipeline.summary import PlanCounts
+    from icp_migrate.plan import Plan
     from icp_migrate.validation.plan_suite import CHECKED_COLUMNS
 
+    records, domains = prepare_sources(list(reversed(batches[1])), None, StageClock())
+    cutoff = pd.Timestamp(settings.DEFAULT_CUTOFF)
+    kept, counted, plans = part_load.KeptPlan(), PlanCounts(), []
+    for planned in rules.decide_parts(records, domains, Plan(), cutoff, records_per_part=41):
+        kept.add(planned)
+        counted.add(planned)
+        plans.append(planned)
+    assert len(plans) > 5
+    row_ids = records.columns(("row_id",))["row_id"]
+    kept.merge(row_ids)
+    whole = rules.merge_plans(plans, row_ids)
     for table, columns in CHECKED_COLUMNS.items():
-        assert set(columns) <= set(part_load.KEPT[table]), table
+        assert kept.count(table) == len(getattr(whole, table))
+        pd.testing.assert_frame_equal(getattr(kept, table)[list(columns)],
+                                      getattr(whole, table)[list(columns)], obj=table)
+    pd.testing.assert_frame_equal(kept.changes, whole.changes)
+    once = PlanCounts()
+    once.add(whole)
+    assert counted.summary("r", "t", "completed") == once.summary("r", "t", "completed")
+    by_source = list(counted.summary("r", "t", "completed").records_by_source)
+    assert by_source == list(dict.fromkeys(whole.dispositions["source"]))
+    assert len(by_source) == 4

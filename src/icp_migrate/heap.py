@@ -29,3 +29,18 @@ def one_arena() -> bool:
         return bool(libc.mallopt(M_ARENA_MAX, 1))
     except (OSError, AttributeError):
         return False
+
+
+def give_back() -> None:
+    """Return the memory freed so far to the system: glibc's free pages (`malloc_trim`)
+    and the pages Arrow's allocator keeps for reuse. Called after a source is read: its
+    text, decoded whole, and the chunks' intermediate frames are gone by then, but both
+    allocators would keep their pages (about 0.45 GB after the 1M bench set's reading)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass

@@ -98,8 +98,8 @@ class Plan:
 
 
 class PlanTables(Protocol):
-    """A plan's tables as the plan suite and the run's summary read them: a Plan, or what
-    a run loaded in parts keeps of its plan (pipeline/part_load.py: KeptPlan, held as
+    """A plan's tables as the plan suite reads them: a Plan, or what a run loaded in parts
+    keeps of its plan (pipeline/part_load.py: KeptPlan, held as
     Arrow, each table converted as it is read)."""
 
     @property

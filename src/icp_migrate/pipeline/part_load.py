@@ -3,9 +3,10 @@ the store as soon as it is decided, in the run's one load transaction, so the ru
 holds its whole plan (a million records' plan is about 1 GB of Python objects).
 
 What the run needs of the whole plan is kept compact, part by part:
-- the columns the plan suite checks and the summary counts (`KEPT`), held as Arrow and
-  merged at the end, a table at a time, in the order a whole run gives
-  (`rules.parts.merge_table`), and the history (small): `KeptPlan`;
+- the columns the plan suite checks (`KEPT`), held as Arrow and merged at the end, a
+  table at a time, in the order a whole run gives (`rules.parts.merge_order`), and the
+  history (small): `KeptPlan`;
+- the summary's counts (`summary.PlanCounts`);
 - the preview's rows on a dry run, only their counts otherwise.
 
 The plan suite runs on the kept columns of the whole run before the load commits: a failed
@@ -23,6 +24,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Engine
 
 from .. import progress, rules
@@ -30,7 +32,7 @@ from ..compact import CompactFrame, Rows, held
 from ..errors import PlanValidationError
 from ..frames import SCHEMAS, Schema
 from ..plan import Plan
-from ..rules.parts import merge_history, merge_table
+from ..rules.parts import merge_columns, merge_history, merge_order
 from ..rules.preview import (
     PREVIEW_KINDS,
     history_rows,
@@ -40,7 +42,9 @@ from ..rules.preview import (
 )
 from ..settings import records_per_part
 from ..store.load import loading
+from ..validation.plan_suite import CHECKED_COLUMNS
 from ..wording import plural
+from .summary import PlanCounts
 
 if TYPE_CHECKING:
     from .run import MigrateRun
@@ -49,23 +53,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("icp_migrate")
 
 # What a run keeps of each part's plan once it is loaded, by Plan attribute: the columns
-# plan_suite.CHECKED_COLUMNS names and those summary.summarize reads.
-KEPT = {
-    "entities": ["entity_id"],
-    "accounts": ["account_id", "entity_id", "account_kind"],
-    "website_filings": ["website_filing_number", "account_id"],
-    "domains": ["domain", "website_filing_number"],
-    "dispositions": ["row_id", "source", "disposition", "entity_id", "website_filing_number",
-                     "warnings"],
-}
+# the plan suite reads (its summary's counts are gathered part by part: PlanCounts).
+KEPT = {name: list(columns) for name, columns in CHECKED_COLUMNS.items()}
 
 
 class KeptPlan:
     """What a run keeps of its loaded parts' plans: the KEPT columns of each table, held as
     Arrow (compact.py), and the history. `merge` puts them in the order a whole run gives
-    (rules.parts.merge_table, one table at a time); then each table is read as pandas
-    when it is read (plan.PlanTables), and let go after: the plan suite and the summary
-    hold one or two tables' columns at a time, not the whole run's plan."""
+    (rules.parts.merge_order, one table at a time); then each table is converted to pandas
+    when it is read (plan.PlanTables), and let go after: the plan suite holds a few
+    tables' columns at a time, not the whole run's plan."""
 
     def __init__(self) -> None:
         self._parts: dict[str, list[CompactFrame]] = {name: [] for name in KEPT}
@@ -82,12 +79,13 @@ class KeptPlan:
         self.input_count += plan.input_count
 
     def merge(self, row_ids: pd.Series) -> None:
-        """The parts' tables as the whole run's (`row_ids`: its records', in order)."""
+        """The parts' tables as the whole run's (`row_ids`: its records', in order), in
+        Arrow: only the columns that order them are read as pandas."""
         for name in KEPT:
-            parts = self._parts.pop(name)
-            merged = merge_table(name, [part.to_frame() for part in parts], row_ids)
-            del parts
-            self._merged[name] = CompactFrame.of(merged, _kept_schema(name))
+            joined = CompactFrame.joined(self._parts.pop(name), _kept_schema(name))
+            order = merge_order(name, joined.columns(merge_columns(name)), row_ids)
+            self._merged[name] = CompactFrame(joined.table.take(pa.array(order)),
+                                              joined.schema)
         self.changes = merge_history(self._history)
         del self._history
 
@@ -166,6 +164,7 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame | Row
     expected = dict.fromkeys(("entities", "accounts", "website_filings", "domains",
                               "dispositions", "links"), len(records))
     changes = _Changes(keep_rows=run.dry_run)
+    counted = PlanCounts()
     whole = KeptPlan()
     refused: PlanValidationError | None = None
     with loading(engine, run.run_id, expected) as load:
@@ -174,6 +173,7 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame | Row
                                               clock.seconds, per_part):
                 with clock.stage("summary"):
                     changes.add(rows_changed(planned, known))
+                    counted.add(planned)
                 if refused is None:
                     with clock.stage("load"):
                         try:
@@ -195,7 +195,7 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame | Row
         run.validations.update({f"plan_{table}": r for table, r in check.results.items()})
         with clock.stage("summary"):  # PlanValidationError: the load rolls back
             rows, counts = changes.finish(whole.changes)
-            summary = run.summary(whole, check, counts, rows)
+            summary = run.summary(counted, check, counts, rows)
         if refused is not None:
             raise refused
         with clock.stage("load"):

@@ -30,14 +30,14 @@ from sqlalchemy import Engine
 
 from .. import progress
 from ..errors import PlanValidationError
-from ..plan import Plan, PlanTables
+from ..plan import Plan
 from ..store.load import fail_run, start_run
 from ..store.lock import target_lock
 from ..store.scratch import preview_target, scratch_target
 from ..store.snapshot import read_snapshot
 from ..store.target import database_file, display_url, target_engine
 from ..wording import plural
-from .summary import RunSummary, summarize
+from .summary import PlanCounts, RunSummary
 
 if TYPE_CHECKING:
     from ..run_settings import RunSettings
@@ -174,14 +174,14 @@ class MigrateRun:
             start_run(engine, self.run_id, self.started, self.sources)
             yield engine
 
-    def summary(self, planned: PlanTables, check: PlanCheck, changes: dict[str, int],
+    def summary(self, counts: PlanCounts, check: PlanCheck, changes: dict[str, int],
                 rows: pd.DataFrame | None = None) -> RunSummary:
-        """The run's summary (its `seconds` filled as the later stages end) from its plan
-        (`planned`: at least the columns summarize reads) and what it changes in the target
-        (`changes`: counts by kind; `rows`: the changes themselves, kept for a dry run's
-        preview); raises PlanValidationError when a plan-level expectation failed."""
+        """The run's summary (its `seconds` filled as the later stages end) from its plan's
+        counts and what it changes in the target (`changes`: counts by kind; `rows`: the
+        changes themselves, kept for a dry run's preview); raises PlanValidationError when
+        a plan-level expectation failed."""
         status = "dry_run" if self.dry_run else "completed"
-        summary = summarize(self.run_id, self.shown_target, planned, status)
+        summary = counts.summary(self.run_id, self.shown_target, status)
         summary.seconds = self.clock.seconds
         summary.peak_rss_mb = self.clock.peak_rss_mb
         self.changes = rows

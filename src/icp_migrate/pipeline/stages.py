@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from .. import rules
+from .. import heap, rules
 from ..compact import CompactFrame, Rows, held
 from ..frames import RECORD_DOMAINS, RECORDS
 from ..mapping import resolve_mapping
@@ -86,7 +86,9 @@ def read_normalized(source: str, mapping: str | None, first_row_id: int = 0,
     log.info("extract %s: %s as %s (%d unreadable)", label, plural(count, "record"),
              chosen.name, broken)
     log.info("normalize: %s, %s", plural(count, "record"), plural(kept.domains, "domain"))
-    return kept.finish()
+    prepared = kept.finish()
+    heap.give_back()
+    return prepared
 
 
 class _Pieces:

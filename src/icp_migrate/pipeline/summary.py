@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
 from ..canonical import ACCOUNT_KINDS, DISPOSITIONS
-from ..plan import PlanTables
+from ..plan import Plan
 
 
 @dataclass
@@ -44,21 +45,48 @@ class RunSummary:
         return {**asdict(self), "records_in": self.records_in}
 
 
-def summarize(run_id: str, target: str, plan: PlanTables, status: str) -> RunSummary:
-    d, domains = plan.dispositions, plan.domains  # each read once (KeptPlan converts)
-    per_site = domains.groupby("website_filing_number").size()
-    return RunSummary(
-        run_id=run_id, status=status, target=target,
-        records_by_source={str(k): int(v) for k, v in
-                           d.groupby("source", sort=False).size().items()},
-        dispositions={k: int((d["disposition"] == k).sum()) for k in DISPOSITIONS},
-        entities=len(plan.entities),
-        accounts={k: int((plan.accounts["account_kind"] == k).sum()) for k in ACCOUNT_KINDS},
-        websites=len(plan.website_filings),
-        domains=len(domains),
-        warnings=int(d["warnings"].notna().sum()),
-        multi_domain_websites=int((per_site > 1).sum()),
-    )
+@dataclass
+class PlanCounts:
+    """What a run's summary counts of its plan, gathered part by part (`add`): parts share
+    no record, entity or website, so each count is the sum of the parts' counts, and the
+    sources are listed in the order of their first record, as one plan lists them."""
+
+    sources: dict[str, tuple[int, int]] = field(default_factory=dict)  # records, first row
+    dispositions: Counter[str] = field(default_factory=Counter)
+    accounts: Counter[str] = field(default_factory=Counter)
+    entities: int = 0
+    websites: int = 0
+    domains: int = 0
+    warnings: int = 0
+    multi_domain_websites: int = 0
+
+    def add(self, plan: Plan) -> None:
+        """Count one part's plan (or a whole run's)."""
+        d = plan.dispositions
+        by_source = d.groupby("source", sort=False)["row_id"].agg(["size", "min"])
+        for source, (records, first) in by_source.iterrows():
+            had, was = self.sources.get(str(source), (0, int(first)))
+            self.sources[str(source)] = (had + int(records), min(was, int(first)))
+        self.dispositions.update(d["disposition"].value_counts().to_dict())
+        self.accounts.update(plan.accounts["account_kind"].value_counts().to_dict())
+        self.entities += len(plan.entities)
+        self.websites += len(plan.website_filings)
+        self.domains += len(plan.domains)
+        self.warnings += int(d["warnings"].notna().sum())
+        per_site = plan.domains.groupby("website_filing_number").size()
+        self.multi_domain_websites += int((per_site > 1).sum())
+
+    def summary(self, run_id: str, target: str, status: str) -> RunSummary:
+        in_order = sorted(self.sources.items(), key=lambda item: item[1][1])
+        return RunSummary(
+            run_id=run_id, status=status, target=target,
+            records_by_source={source: records for source, (records, _) in in_order},
+            dispositions={k: int(self.dispositions[k]) for k in DISPOSITIONS},
+            entities=self.entities,
+            accounts={k: int(self.accounts[k]) for k in ACCOUNT_KINDS},
+            websites=self.websites, domains=self.domains, warnings=self.warnings,
+            multi_domain_websites=self.multi_domain_websites,
+        )
 
 
 def frame_of_counts(summary: RunSummary) -> pd.DataFrame:

@@ -62,10 +62,13 @@ def plan_accounts(kept: pd.DataFrame, domains: pd.DataFrame, snapshot: Plan) -> 
 def sorted_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """The frame ordered by one text column (code point order, nulls last, ties kept in
     order), index reset: pyarrow's sort, several times faster than pandas' on text."""
-    keys = pa.array(frame[column].to_numpy(dtype=object), type=pa.large_string(),
-                    from_pandas=True)
-    order = pc.array_sort_indices(keys, null_placement="at_end").to_numpy()
-    return frame.take(order).reset_index(drop=True)
+    return frame.take(text_order(frame[column])).reset_index(drop=True)
+
+
+def text_order(values: pd.Series) -> np.ndarray:
+    """The positions that sort `values` (text) as `sorted_by` does."""
+    keys = pa.array(values.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+    return pc.array_sort_indices(keys, null_placement="at_end").to_numpy()
 
 
 def _entities(kept: pd.DataFrame, stored: pd.DataFrame,

@@ -30,7 +30,7 @@ from ..compact import Rows, held
 from ..identity import entity_ids
 from ..numeric import distinct
 from ..plan import Plan
-from .accounts import sorted_by
+from .accounts import text_order
 from .grouping import name_choices
 from .history import numbered
 from .known import known_rows
@@ -156,17 +156,30 @@ def merge_plans(plans: list[Plan], row_ids: pd.Series | np.ndarray) -> Plan:
 def merge_table(name: str, frames: list[pd.DataFrame], row_ids: pd.Series | np.ndarray,
                 ) -> pd.DataFrame:
     """The parts' frames of the plan's table `name` (any of its columns, with its
-    MERGE_ORDER key) as one, in the order a whole run gives: the store's tables by their
-    keys, dispositions and links in record order, conflicts by conflict and claimant."""
+    MERGE_ORDER key) as one, in the order a whole run gives (`merge_order`)."""
     frame = pd.concat(frames, ignore_index=True)
     del frames[:]
+    return frame.take(merge_order(name, frame, row_ids)).reset_index(drop=True)
+
+
+def merge_columns(name: str) -> list[str]:
+    """The columns merge_order reads of the table `name`."""
+    order = MERGE_ORDER[name]
+    return list(order) if isinstance(order, tuple) else [order]
+
+
+def merge_order(name: str, keys: pd.DataFrame, row_ids: pd.Series | np.ndarray,
+                ) -> np.ndarray:
+    """The positions that put the parts' rows of the plan's table `name`, one after the
+    other (`keys`: at least their merge_columns, index 0..n-1), in the order a whole run
+    gives: the store's tables by their keys, dispositions and links in record order,
+    conflicts by conflict and claimant."""
     order = MERGE_ORDER[name]
     if order == "row_id":
-        return frame.take(np.argsort(_positions(row_ids, frame["row_id"]), kind="stable")
-                          ).reset_index(drop=True)
+        return np.argsort(_positions(row_ids, keys["row_id"]), kind="stable")
     if isinstance(order, tuple):
-        return frame.sort_values(list(order)).reset_index(drop=True)
-    return sorted_by(frame, order)
+        return keys.sort_values(list(order)).index.to_numpy()
+    return text_order(keys[order])
 
 
 def merge_history(changes: list[pd.DataFrame]) -> pd.DataFrame:
