@@ -6,6 +6,7 @@ The same shape describes what the store already holds (`Plan` read back by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -96,26 +97,19 @@ class Plan:
     removed_domains: pd.DataFrame = field(default_factory=lambda: empty_frame(("domain",)))
     input_count: int = 0
 
+    def table(self, name: str, columns: Sequence[str]) -> pd.DataFrame:
+        """These columns of the table `name` (PlanTables)."""
+        return getattr(self, name).loc[:, list(columns)].reset_index(drop=True)
+
 
 class PlanTables(Protocol):
-    """A plan's tables as the plan suite reads them: a Plan, or what a run loaded in parts
-    keeps of its plan (pipeline/part_load.py: KeptPlan, held as
-    Arrow, each table converted as it is read)."""
-
-    @property
-    def entities(self) -> pd.DataFrame: ...
-
-    @property
-    def accounts(self) -> pd.DataFrame: ...
-
-    @property
-    def website_filings(self) -> pd.DataFrame: ...
-
-    @property
-    def domains(self) -> pd.DataFrame: ...
-
-    @property
-    def dispositions(self) -> pd.DataFrame: ...
+    """A plan's tables as the plan suite reads them, a few columns at a time: a Plan, or
+    what a run loaded in parts keeps of its plan (pipeline/part_load.py: KeptPlan, held as
+    Arrow, the columns converted as they are read)."""
 
     @property
     def input_count(self) -> int: ...
+
+    def table(self, name: str, columns: Sequence[str]) -> pd.DataFrame:
+        """These columns of the plan's table `name` (a Plan attribute), index 0..n-1."""
+        ...

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -60,9 +61,9 @@ KEPT = {name: list(columns) for name, columns in CHECKED_COLUMNS.items()}
 class KeptPlan:
     """What a run keeps of its loaded parts' plans: the KEPT columns of each table, held as
     Arrow (compact.py), and the history. `merge` puts them in the order a whole run gives
-    (rules.parts.merge_order, one table at a time); then each table is converted to pandas
-    when it is read (plan.PlanTables), and let go after: the plan suite holds a few
-    tables' columns at a time, not the whole run's plan."""
+    (rules.parts.merge_order, one table at a time); then the columns the plan suite reads
+    are converted to pandas as it reads them (plan.PlanTables), and let go after: it holds
+    a few columns at a time, not the whole run's plan."""
 
     def __init__(self) -> None:
         self._parts: dict[str, list[CompactFrame]] = {name: [] for name in KEPT}
@@ -93,25 +94,9 @@ class KeptPlan:
         """The rows of the merged table `name`."""
         return len(self._merged[name])
 
-    @property
-    def entities(self) -> pd.DataFrame:
-        return self._merged["entities"].to_frame()
-
-    @property
-    def accounts(self) -> pd.DataFrame:
-        return self._merged["accounts"].to_frame()
-
-    @property
-    def website_filings(self) -> pd.DataFrame:
-        return self._merged["website_filings"].to_frame()
-
-    @property
-    def domains(self) -> pd.DataFrame:
-        return self._merged["domains"].to_frame()
-
-    @property
-    def dispositions(self) -> pd.DataFrame:
-        return self._merged["dispositions"].to_frame()
+    def table(self, name: str, columns: Sequence[str]) -> pd.DataFrame:
+        """These columns of the merged table `name` (plan.PlanTables)."""
+        return self._merged[name].columns(columns)
 
 
 def _kept_schema(name: str) -> Schema:

@@ -72,12 +72,12 @@ def _accounts(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
             where=(("account_kind", "in", list(FILING_KINDS)),),
         ),
     )
-    return plan.accounts.loc[:, [key, "entity_id", "account_kind"]], key, rules
+    return plan.table("accounts", (key, "entity_id", "account_kind")), key, rules
 
 
 def _entities(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     counts = _filing_accounts(plan)["entity_id"].value_counts()
-    ids = plan.entities["entity_id"]
+    ids = plan.table("entities", ("entity_id",))["entity_id"]
     frame = pd.DataFrame(
         {
             "entity_id": ids.to_numpy(),
@@ -94,8 +94,8 @@ def _entities(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
 
 def _websites(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     key = WEBSITE_COLUMNS[0]
-    sites = plan.website_filings
-    disp = plan.dispositions
+    sites = plan.table("website_filings", (key, "account_id"))
+    disp = plan.table("dispositions", ("disposition", "website_filing_number"))
     loaded = disp.loc[disp["disposition"] == "loaded", "website_filing_number"]
     frame = pd.DataFrame(
         {
@@ -116,8 +116,8 @@ def _websites(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
 
 def _domains(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]]:
     key = DOMAIN_COLUMNS[0]
-    domains = plan.domains
-    planned = plan.website_filings["website_filing_number"]
+    domains = plan.table("domains", (key, "website_filing_number"))
+    planned = plan.table("website_filings", ("website_filing_number",))["website_filing_number"]
     frame = pd.DataFrame(
         {
             key: domains[key].to_numpy(),
@@ -151,7 +151,7 @@ def _dispositions(plan: PlanTables) -> tuple[pd.DataFrame, str, tuple[Rule, ...]
             for c in ("entity_id", "website_filing_number")
         ),
     )
-    return plan.dispositions.loc[:, columns], key, rules
+    return plan.table("dispositions", columns), key, rules
 
 
 def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
@@ -161,7 +161,7 @@ def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
 
 
 def _filing_accounts(plan: PlanTables) -> pd.DataFrame:
-    accounts = plan.accounts
+    accounts = plan.table("accounts", ("account_id", "entity_id", "account_kind"))
     return accounts.loc[accounts["account_kind"].isin(FILING_KINDS)]
 
 
