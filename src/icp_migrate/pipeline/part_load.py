@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Engine
 
-from .. import progress, rules
+from .. import heap, progress, rules
 from ..compact import CompactFrame, Rows, held
 from ..errors import PlanValidationError
 from ..frames import SCHEMAS, Schema
@@ -168,9 +168,12 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame | Row
                             # suite still checks the whole run, for the report's results
                 whole.add(planned)
                 del planned
+                heap.give_back()  # the part's frames: Arrow's pages too, which numpy and
+                # Python's objects cannot reuse
         clock.note_peak("decide")
         with clock.stage("plan"):
             whole.merge(held(records).columns(("row_id",))["row_id"])
+            heap.give_back()
         log.info("decide: %s, %s, %s", plural(whole.count("entities"), "entity", "entities"),
                  plural(whole.count("accounts"), "account"),
                  plural(whole.count("website_filings"), "website"))
