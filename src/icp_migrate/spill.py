@@ -116,9 +116,12 @@ class SpillWriter:
         self._files = _Files([self.path])  # removed if the writing stops half-way
         self.rows = 0
 
-    def add(self, frame: CompactFrame) -> None:
-        self._writer.write_table(frame.table)
-        self.rows += len(frame)
+    def add(self, frame: CompactFrame | SpilledFrame) -> None:
+        """Append the frame's rows (a spilled frame's read file by file)."""
+        tables = [frame.table] if isinstance(frame, CompactFrame) else frame.tables()
+        for table in tables:
+            self._writer.write_table(table)
+            self.rows += table.num_rows
 
     def finish(self) -> SpilledFrame:
         self._writer.close()
@@ -145,8 +148,7 @@ class SpilledFrame:
             return cls([f for frame in frames for f in frame._files], schema)
         writer = SpillWriter(schema, "joined")
         for frame in frames:
-            for table in frame._tables():
-                writer.add(CompactFrame(table, schema))
+            writer.add(frame)
         return writer.finish()
 
     def __len__(self) -> int:
@@ -164,7 +166,7 @@ class SpilledFrame:
             return self
         return SpilledFrame(self._files, self.schema, self._row_offset + offset)
 
-    def _tables(self, names: Sequence[str] | None = None) -> Iterator[pa.Table]:
+    def tables(self, names: Sequence[str] | None = None) -> Iterator[pa.Table]:
         """Each file's table, memory-mapped (`names`: only these columns), row ids
         shifted."""
         for path in self.paths:
@@ -175,13 +177,13 @@ class SpilledFrame:
             yield shifted_table(table, "row_id", self._row_offset)
 
     def columns(self, names: Sequence[str]) -> pd.DataFrame:
-        return as_frame(_concat(list(self._tables(names)), self.schema, names), self.schema)
+        return as_frame(_concat(list(self.tables(names)), self.schema, names), self.schema)
 
     def rows(self, positions: np.ndarray) -> pd.DataFrame:
         starts = np.cumsum([0, *self._lengths])
         order = np.asarray(positions, dtype=np.int64)
         taken = []
-        for number, table in enumerate(self._tables()):
+        for number, table in enumerate(self.tables()):
             mine = (order >= starts[number]) & (order < starts[number + 1])
             taken.append((np.flatnonzero(mine), table.take(pa.array(order[mine] -
                                                                        starts[number]))))
@@ -203,7 +205,7 @@ class SpilledFrame:
         """The rows written again, a file per label, read one file at a time."""
         writers = [SpillWriter(self.schema, f"part-{number}") for number in range(count)]
         start = 0
-        for table in self._tables():
+        for table in self.tables():
             mine = labels[start:start + table.num_rows]
             start += table.num_rows
             order = np.argsort(mine, kind="stable")
@@ -215,7 +217,7 @@ class SpilledFrame:
         return deque(writer.finish() for writer in writers)
 
     def to_frame(self) -> pd.DataFrame:
-        return as_frame(_concat(list(self._tables()), self.schema), self.schema)
+        return as_frame(_concat(list(self.tables()), self.schema), self.schema)
 
 
 def _length(path: Path) -> int:

@@ -79,7 +79,10 @@ def read_normalized(source: str, mapping: str | None, first_row_id: int = 0,
             label = str(frame["source"].iat[0]) if len(frame) else label
             del frame
         with _stage(clock, "normalize", of):
-            kept.add(*normalize_sources([canonical], first_row_id + count))
+            part, part_domains = normalize_sources([canonical], first_row_id + count)
+            kept.add(CompactFrame.of(part, RECORDS),
+                     CompactFrame.of(part_domains, RECORD_DOMAINS))
+            del part, part_domains
         count += len(canonical)
         broken += int(canonical["read_error"].notna().sum())
         del canonical
@@ -100,11 +103,11 @@ class _Pieces:
         self.held: tuple[list[CompactFrame], list[CompactFrame]] = ([], [])
         self.domains = 0
 
-    def add(self, records: pd.DataFrame, domains: pd.DataFrame) -> None:
+    def add(self, records: Held, domains: Held) -> None:
         self.domains += len(domains)
-        pieces = (CompactFrame.of(records, RECORDS), CompactFrame.of(domains, RECORD_DOMAINS))
-        for number, piece in enumerate(pieces):
+        for number, piece in enumerate((records, domains)):
             if self.writers is None:
+                assert isinstance(piece, CompactFrame)  # what a chunk's normalizing makes
                 self.held[number].append(piece)
             else:
                 self.writers[number].add(piece)
@@ -204,11 +207,14 @@ def prepare_source(source: str, mapping: str | None, cutoff: pd.Timestamp) -> So
 
 def combine_parts(parts: list[SourcePart]) -> tuple[Held, Held, pd.DataFrame, dict]:
     """The sources' parts as one run: row ids shifted to follow each other in source order
-    (as a single-process run numbers them), the record-level checks merged."""
+    (as a single-process run numbers them), spilled in this process (the workers held
+    them in memory), the record-level checks merged."""
     offsets = np.cumsum([0] + [len(p.records) for p in parts[:-1]]).tolist()
-    records, domains = _joined(
-        [p.records.shifted("row_id", o) for p, o in zip(parts, offsets, strict=True)],
-        [p.domains.shifted("row_id", o) for p, o in zip(parts, offsets, strict=True)])
+    spilled = _Pieces(spill=True)
+    for part, offset in zip(parts, offsets, strict=True):
+        spilled.add(part.records.shifted("row_id", offset),
+                    part.domains.shifted("row_id", offset))
+    records, domains = spilled.finish()
     check = combine_checks([p.check for p in parts], offsets)
     log.info("combine: %s from %s, %s", plural(len(records), "record"),
              plural(len(parts), "source"),
