@@ -19,13 +19,14 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from inputs import RUN_ORDER, inputs_for  # noqa: E402
-from run import _child_env, _cli  # noqa: E402
+from run import PG_URL, _child_env, _cli, _pg_schema  # noqa: E402
 
 
 def rss_mb(pid: int) -> float | None:
@@ -45,13 +46,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--data-dir", type=Path, default=HERE / "data")
     parser.add_argument("--target", help="a target URL (default: a fresh SQLite file)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="a fresh schema on the bench's PostgreSQL (dropped after)")
     parser.add_argument("--every", type=float, default=0.25, help="seconds between samples")
     args = parser.parse_args()
     inputs = inputs_for(args.records, args.seed, args.data_dir)
     files = [str(inputs.folder / name) for name in RUN_ORDER
              if (inputs.folder / name).exists()]
-    with tempfile.TemporaryDirectory(prefix="icp-profile-") as work:
-        target = args.target or f"sqlite:///{Path(work) / 'target.db'}"
+    with tempfile.TemporaryDirectory(prefix="icp-profile-") as work, \
+            (_pg_schema(PG_URL) if args.postgres else nullcontext(args.target)) as url:
+        target = url or f"sqlite:///{Path(work) / 'target.db'}"
         summary = Path(work) / "summary.json"
         command = [*_cli(), "run", *files, "--target", target, "--json-summary", str(summary)]
         started = time.perf_counter()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -83,8 +84,19 @@ class StageClock:
 
 
 def peak_rss_mb() -> int:
-    """This process's peak resident set size so far, in MB (Linux reports KiB)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    """This process's peak resident set size so far, in MB: Linux's VmHWM, the peak of
+    this process's own memory. Not getrusage's ru_maxrss, which Linux carries over an
+    exec from the process that started it: a run started by a process that once held
+    3 GB reports 3 GB, whatever it used itself. Elsewhere, ru_maxrss."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024)  # KiB
+    except OSError:
+        pass
+    scale = 1024 if sys.platform.startswith("linux") else 1024 * 1024  # KiB; macOS bytes
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale)
 
 
 def open_engine(target: str, dry_run: bool,
