@@ -201,6 +201,8 @@ def test_progress_lines_keep_counts_and_mask_text_arguments():
     "same website seen earlier in this run (sites.site_id=10000028); domains merged",
     "/tmp/pytest-of-root/pytest-3/test_x0/samples/hichina_beian_utf8.csv",
     "member hc6993310 tb_4509531 filed 2015-03-02: 1234567 records",
+    "extract /data/records-10000000-seed-11/20180101/a.csv: 12,345 records",
+    "read data/exports/02945994/hichina_beian.csv (in/G12994189.db, ./H06868882/)",
 ])
 def test_ids_filing_numbers_paths_and_encodings_pass_whole(text):
     from icp_migrate.masking import mask_text
@@ -216,10 +218,16 @@ def test_ids_filing_numbers_paths_and_encodings_pass_whole(text):
 def test_certificate_and_phone_shapes_are_masked_in_free_text(personal):
     from icp_migrate.masking import mask, mask_text
 
-    for text in (f"bad value {personal}", f"/in/{personal}.csv", f"({personal});"):
+    for text in (f"bad value {personal}", f"({personal});", f"{personal}/{personal} bad"):
         masked = mask_text(text)
         assert personal not in masked and mask(personal) in masked
     assert mask_text("unparseable date beian5687@126.com") == "unparseable date b***@126.com"
+    # in a path only an ID number or a mobile phone: the short shapes are also the dates,
+    # batch numbers and serials of folders and files, which a user pastes again
+    long_shape = len(personal) >= 15 or (personal.isdigit() and len(personal) == 11)
+    for path in (f"/in/{personal}.csv", f"in/{personal}/x.jsonl", f"./{personal}"):
+        masked = mask_text(f"extract {path}: 3 records")
+        assert (personal not in masked) == long_shape, path
 
 
 def test_version_and_help_without_type_noise(tmp_path):

@@ -6,7 +6,8 @@ the number of a `RID:`/`ORG:`… identity key) it is masked whole: `mask`, `mask
 value known to be an e-mail address keeps its domain: `mask_email`.
 Free text (messages, reasons, paths) is masked only where a token has the shape of a
 certificate or phone number (`mask_text`); ids (`ent_…`, `acc_…`, run ids), ICP filing
-numbers, locators (`sites.site_id=10000001`), paths and encoding names pass untouched."""
+numbers, locators (`sites.site_id=10000001`) and encoding names pass untouched, and paths
+do but for an ID number or a mobile phone in them."""
 
 from __future__ import annotations
 
@@ -84,20 +85,54 @@ _PERSONAL = re.compile(
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@((?:[\w-]+\.)+[A-Za-z]{2,})")
 
 
+# The shapes a path may hold and still be pasted whole: only these are masked inside one
+# (a file named by a person's ID number); the short shapes (8–10 digits, organization
+# codes, passports, landlines) are also dates, batch numbers and serials
+# (`records-10000000-seed-11/`, `2018/20180101/`), which a user types again.
+_PERSONAL_IN_PATH = re.compile(
+    r"(?<![0-9A-Za-z])(?:"
+    r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]"  # RID
+    rf"|{_X}{{2}}\d{{6}}{_X}{{10}}"                  # USCC
+    r"|\d{15}"                                       # first-generation ID
+    r"|(?:\+?86[- ]?)?1[3-9]\d{9}"                   # mobile phones
+    r")(?![0-9A-Za-z])"
+)
+# A path, at the start of the text or after a space, a quote, `=` or `(`: from the root, a
+# home or `.`/`..` (`/data/in/x.csv`, `./in/`), or relative and ending in a file's
+# extension (`data/samples/x.csv`); `0571-88886666/0571-88886667` is not one.
+_PATH = re.compile(
+    r"(?:^|(?<=[\s'\"=(]))(?:"
+    r"(?:~|\.{1,2})?/[^\s'\"]*"
+    r"|(?:[^\s/'\"]+/)+[^\s/'\"]*\.[A-Za-z][A-Za-z0-9]{0,5}(?=$|[\s'\":;,)])"
+    r")")
+
+
 def _mask_free(text: str) -> str:
     text = _EMAIL.sub(lambda m: _masked_email(m.group(1), m.group(2)), text)
     return _PERSONAL.sub(lambda m: mask(m.group(0)), text)
 
 
+def _mask_outside_paths(text: str) -> str:
+    parts: list[str] = []
+    last = 0
+    for found in _PATH.finditer(text):
+        path = _PERSONAL_IN_PATH.sub(lambda m: mask(m.group(0)), found.group(0))
+        parts += [_mask_free(text[last:found.start()]), path]
+        last = found.end()
+    parts.append(_mask_free(text[last:]))
+    return "".join(parts)
+
+
 def mask_text(text: str) -> str:
     """Mask every certificate-, phone- or e-mail-shaped token of free text; the ids,
-    filing numbers and locators of `_PUBLIC` are kept whole."""
+    filing numbers and locators of `_PUBLIC` are kept whole, and a path keeps all but the
+    long shapes (`_PERSONAL_IN_PATH`)."""
     parts: list[str] = []
     last = 0
     for found in _PUBLIC.finditer(text):
-        parts += [_mask_free(text[last:found.start()]), found.group(0)]
+        parts += [_mask_outside_paths(text[last:found.start()]), found.group(0)]
         last = found.end()
-    parts.append(_mask_free(text[last:]))
+    parts.append(_mask_outside_paths(text[last:]))
     return "".join(parts)
 
 

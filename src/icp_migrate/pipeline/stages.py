@@ -89,8 +89,9 @@ def read_normalized(source: str, mapping: str | None, first_row_id: int = 0,
     log.info("extract %s: %s as %s (%d unreadable)", label, plural(count, "record"),
              chosen.name, broken)
     log.info("normalize: %s, %s", plural(count, "record"), plural(kept.domains, "domain"))
-    prepared = kept.finish()
-    heap.give_back()
+    with _stage(clock, "normalize", of):
+        prepared = kept.finish()
+        heap.give_back()
     return prepared
 
 
