@@ -32,10 +32,13 @@ def one_arena() -> bool:
 
 
 def give_back() -> None:
-    """Return the memory freed so far to the system: glibc's free pages (`malloc_trim`)
-    and the pages Arrow's allocator keeps for reuse. Called after a source is read: its
-    text, decoded whole, and the chunks' intermediate frames are gone by then, but both
-    allocators would keep their pages (about 0.45 GB after the 1M bench set's reading)."""
+    """Return the free pages of the C heap to the system (glibc's `malloc_trim`, through
+    Arrow's pool, which the CLI sets to the system allocator: settings.use_system_allocator,
+    and directly). glibc keeps what is freed for reuse, but a heap fragmented by many
+    frames of different sizes leaves much of it unused. Called after each source is read
+    (its text, decoded whole, and the chunks' frames: about 0.3 GB at the 1M bench set)
+    and after each part of a run is decided and loaded: the 1M run's peak fell from 1.63
+    to 1.50 GB (2026-12-04, docs/performance.md)."""
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()

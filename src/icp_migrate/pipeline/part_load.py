@@ -170,8 +170,8 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame | Row
                 whole.add(planned)
                 del planned
                 started = perf_counter()  # counted with plan, not left to Prefect's share
-                heap.give_back()  # the part's frames: Arrow's pages too, which numpy and
-                clock.add("plan", started)  # Python's objects cannot reuse
+                heap.give_back()  # the part's freed frames: pages a fragmented heap would
+                clock.add("plan", started)  # keep unused
         clock.note_peak("decide")
         with clock.stage("plan"):
             whole.merge(held(records).columns(("row_id",))["row_id"])
