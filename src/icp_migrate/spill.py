@@ -114,14 +114,12 @@ class SpillWriter:
         self._arrow = arrow_schema(schema)
         self._writer = pa.ipc.new_file(str(self.path), self._arrow)
         self._files = _Files([self.path])  # removed if the writing stops half-way
-        self.rows = 0
 
     def add(self, frame: CompactFrame | SpilledFrame) -> None:
         """Append the frame's rows (a spilled frame's read file by file)."""
         tables = [frame.table] if isinstance(frame, CompactFrame) else frame.tables()
         for table in tables:
             self._writer.write_table(table)
-            self.rows += table.num_rows
 
     def finish(self) -> SpilledFrame:
         self._writer.close()
