@@ -32,16 +32,18 @@ def one_arena() -> bool:
 
 
 def give_back() -> None:
-    """Return the free pages of the C heap to the system (glibc's `malloc_trim`, through
-    Arrow's pool, which the CLI sets to the system allocator: settings.use_system_allocator,
-    and directly). glibc keeps what is freed for reuse, but a heap fragmented by many
-    frames of different sizes leaves much of it unused. Called after each source is read
-    (its text, decoded whole, and the chunks' frames: about 0.3 GB at the 1M bench set)
-    and after each part of a run is decided and loaded: the 1M run's peak fell from 1.63
-    to 1.50 GB (2026-12-04, docs/performance.md)."""
+    """Return the free pages of the C heap to the system (glibc's `malloc_trim`; Arrow's
+    pool too when it is not the system allocator the CLI sets it to,
+    settings.use_system_allocator). glibc keeps what is freed for reuse, but a heap
+    fragmented by many frames of different sizes leaves much of it unused. Called after
+    each source is read (its text, decoded whole, and the chunks' frames: about 0.3 GB at
+    the 1M bench set) and after each part of a run is decided and loaded: the 1M run's
+    peak fell from 1.63 to 1.50 GB (2026-12-04, docs/performance.md)."""
     import pyarrow as pa
 
-    pa.default_memory_pool().release_unused()
+    pool = pa.default_memory_pool()
+    if pool.backend_name != "system":  # the system pool's release is malloc_trim itself
+        pool.release_unused()
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
