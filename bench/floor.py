@@ -10,8 +10,10 @@ table, into a fresh target with the same schema, with that database's fastest ra
 from __future__ import annotations
 
 import io
+import itertools
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -62,43 +64,70 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
     return pd.read_json(io.BytesIO(b"\n".join(lines)), lines=True, engine="pyarrow")
 
 
-def output_rows(url: str) -> dict[str, tuple[list[str], list[tuple]]]:
-    """Every row a run wrote, per table, as (columns, tuples) (read outside any timing)."""
+BATCH_ROWS = 100_000  # output rows read (untimed) and written (timed) at a time
+
+
+def table_batches(url: str, table: str) -> Iterator[tuple[list[str], list[tuple]]]:
+    """The rows a run wrote to `table`, BATCH_ROWS at a time as (columns, tuples): a 10M
+    run's 52M rows never exist at once (read outside any timing)."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            out = {}
-            for table in TABLES:
-                result = conn.execute(sa.text(f"SELECT * FROM {table}"))
-                out[table] = (list(result.keys()), [tuple(r) for r in result])
-            return out
+            result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(
+                sa.text(f"SELECT * FROM {table}"))
+            columns = list(result.keys())
+            for batch in result.partitions():
+                yield columns, [tuple(row) for row in batch]
     finally:
         engine.dispose()
 
 
-def write_floor_sqlite(rows: dict[str, tuple[list[str], list[tuple]]], path: Path) -> float:
-    """Seconds to write `rows` into a fresh SQLite file with the target schema."""
+class _Reads:
+    """`table_batches` of each table, the seconds spent reading them summed (the floor
+    counts only the writes)."""
+
+    def __init__(self, source: str) -> None:
+        self.source, self.seconds = source, 0.0
+
+    def __call__(self, table: str) -> Iterator[tuple[list[str], list[tuple]]]:
+        batches = table_batches(self.source, table)
+        while True:
+            started = time.perf_counter()
+            batch = next(batches, None)
+            self.seconds += time.perf_counter() - started
+            if batch is None:
+                return
+            yield batch
+
+
+def write_floor_sqlite(source: str, path: Path) -> tuple[float, dict[str, int]]:
+    """Seconds to write the rows the run wrote to `source` into a fresh SQLite file with the
+    target schema (`executemany` in one transaction; reading them is not counted), and the
+    rows per table."""
     from icp_migrate.store.target import open_target
 
     path.unlink(missing_ok=True)
     open_target(f"sqlite:///{path}").dispose()  # the schema, untimed
     conn = sqlite3.connect(path)
+    reads, counts = _Reads(source), dict.fromkeys(TABLES, 0)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         started = time.perf_counter()
-        with conn:
-            for table in TABLES:
-                columns, values = rows[table]
+        for table in TABLES:  # sqlite3 opens the transaction at the first insert
+            for columns, values in reads(table):
                 marks = ", ".join("?" * len(columns))
                 conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
                                  values)
-        return time.perf_counter() - started
+                counts[table] += len(values)
+        conn.commit()
+        return time.perf_counter() - started - reads.seconds, counts
     finally:
         conn.close()
 
 
-def write_floor_postgres(rows: dict[str, tuple[list[str], list[tuple]]], url: str) -> float:
-    """Seconds to COPY `rows` into the fresh PostgreSQL schema `url` points at."""
+def write_floor_postgres(source: str, url: str) -> tuple[float, dict[str, int]]:
+    """Seconds to COPY the rows the run wrote to `source` into the fresh PostgreSQL schema
+    `url` points at (one transaction; reading them is not counted), and the rows per table."""
     import psycopg
 
     from icp_migrate.store.target import open_target, parse_url
@@ -106,13 +135,19 @@ def write_floor_postgres(rows: dict[str, tuple[list[str], list[tuple]]], url: st
     open_target(url).dispose()  # the schema, untimed
     parsed = parse_url(url)
     conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    reads, counts = _Reads(source), dict.fromkeys(TABLES, 0)
     with psycopg.connect(conninfo) as conn:
         started = time.perf_counter()
         with conn.cursor() as cur:
             for table in TABLES:
-                columns, values = rows[table]
-                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in values:
-                        copy.write_row(row)
+                batches = reads(table)
+                first = next(batches, None)
+                if first is None:
+                    continue
+                with cur.copy(f"COPY {table} ({', '.join(first[0])}) FROM STDIN") as copy:
+                    for _, values in itertools.chain([first], batches):
+                        for row in values:
+                            copy.write_row(row)
+                        counts[table] += len(values)
         conn.commit()
-        return time.perf_counter() - started
+        return time.perf_counter() - started - reads.seconds, counts

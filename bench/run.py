@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from floor import output_rows, read_floor, write_floor_postgres, write_floor_sqlite  # noqa: E402
+from floor import read_floor, write_floor_postgres, write_floor_sqlite  # noqa: E402
 from inputs import RUN_ORDER, inputs_for  # noqa: E402
 
 PG_URL = os.environ.get("ICP_MIGRATE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -156,18 +156,14 @@ def bench_size(n: int, args: argparse.Namespace, env: dict[str, str]) -> dict:
     target = work / "target.db"
     target.unlink(missing_ok=True)
     row["sqlite"] = run_cli(files, f"sqlite:///{target}", work, env)
-    rows = output_rows(f"sqlite:///{target}")
-    row["rows_written"] = {t: len(v[1]) for t, v in rows.items()}
-    row["sqlite"]["write_floor"] = round(write_floor_sqlite(rows, work / "floor.db"), 2)
+    seconds, row["rows_written"] = write_floor_sqlite(f"sqlite:///{target}", work / "floor.db")
+    row["sqlite"]["write_floor"] = round(seconds, 2)
     _finish(row, "sqlite")
-    del rows
     if not args.no_postgres:
-        with _pg_schema(args.pg_url) as url:
+        with _pg_schema(args.pg_url) as url, _pg_schema(args.pg_url) as floor_url:
             row["postgres"] = run_cli(files, url, work, env)
-            pg_rows = output_rows(url)
-        with _pg_schema(args.pg_url) as floor_url:
-            row["postgres"]["write_floor"] = round(write_floor_postgres(pg_rows, floor_url), 2)
-        del pg_rows
+            seconds, _ = write_floor_postgres(url, floor_url)
+            row["postgres"]["write_floor"] = round(seconds, 2)
         _finish(row, "postgres")
     return row
 
@@ -205,7 +201,7 @@ def run_cli(files: list[Path], url: str, work: Path, env: dict[str, str]) -> dic
     return {
         "wall": round(wall, 2),
         # the run's own peak (VmHWM, as each stage ended): wait4's ru_maxrss carries over
-        # this bench process's own peak (it holds the floor's rows), which Linux passes on
+        # this bench process's own peak (the floor's reads held whole files), which Linux passes on
         # through fork and exec
         "peak_rss_mb": max(data.get("peak_rss_mb", {}).values(), default=0),
         "peak_rss_mb_wait4": round(usage.ru_maxrss / 1024),
