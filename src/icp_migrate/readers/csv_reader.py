@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from ..frames import shared_objects
 from ..mapping import CsvOptions
+from .blocks import LineWindow
 from .lines import DecodedLines
 
 # A quoted field may span lines; a stray quote must not swallow the rest of the file.
@@ -107,53 +108,72 @@ def read_csv_records(decoded: DecodedLines, options: CsvOptions) -> pd.DataFrame
 
     Plain lines are split in bulk; the others, in runs, take the walk above.
     """
-    return next(csv_chunks(decoded, options, None))
+    return next(csv_chunks(LineWindow.whole(decoded), options, None))
 
 
-def csv_chunks(decoded: DecodedLines, options: CsvOptions,
+def csv_chunks(window: LineWindow, options: CsvOptions,
                lines_per_chunk: int | None) -> Iterator[pd.DataFrame]:
     """`read_csv_records`' frame in chunks of about `lines_per_chunk` lines (None: one),
-    each cut at a line that starts a record whatever precedes it (`chunk_starts`), so the
-    chunks hold the records the whole file holds, in order."""
-    found = header_of(decoded, options)
+    each cut at a line that starts a record whatever precedes it (`next_cut`), so the
+    chunks hold the records the whole file holds, in order. The window holds the lines of
+    one chunk (and the search for its cut) at a time."""
+    found = None
+    while found is None and window.load(len(window.held.lines) + 1_000) > 0:
+        found = header_of(window.held, options)
+        if window.done:
+            break
     assert found is not None, "caller checks the header first"
     header_index, header = found
     start = header_index + 1
-    cuts = [start, *chunk_starts(decoded, options, len(header), start, lines_per_chunk),
-            len(decoded.lines)]
-    for first, stop in zip(cuts, cuts[1:], strict=False):
-        yield _records_between(decoded, options, header, first, stop)
+    while True:
+        cut = next_cut(window, options, len(header), start, lines_per_chunk)
+        stop = len(window.held.lines) if cut is None else cut
+        yield _records_between(window, options, header, start, stop)
+        if cut is None:
+            return
+        window.drop(cut)
+        start = 0
 
 
 def chunk_starts(decoded: DecodedLines, options: CsvOptions, width: int, start: int,
                  lines_per_chunk: int | None) -> list[int]:
-    """Where the body (lines `start`..) may be cut, about every `lines_per_chunk` lines: at
-    a plain line (module docstring). No line within MAX_RECORD_LINES before a plain line
-    opens a quote, so no record spans the cut, and the plain and walked lines after it are
-    what they are in the whole file (their look-back ends at the cut)."""
-    lines, cuts = decoded.lines, list[int]()
-    if not lines_per_chunk:
-        return cuts
-    candidate, search = start + lines_per_chunk, min(lines_per_chunk, 1_000)
-    while candidate < len(lines):
-        low = max(start, candidate - MAX_RECORD_LINES + 1)  # the look-back of `candidate`
-        high = min(len(lines), candidate + search)
-        window = pa.array(lines[low:high], type=pa.large_string())
-        plain = np.flatnonzero(plain_lines(window, options.delimiter, options.quotechar,
-                                           width, MAX_RECORD_LINES)[candidate - low:])
-        if not len(plain):
-            candidate = high  # none in the window: look further
-            continue
-        cut = candidate + int(plain[0])
+    """Where `csv_chunks` cuts the body (lines `start`..) of lines decoded whole."""
+    window, cuts = LineWindow.whole(decoded), list[int]()
+    while (cut := next_cut(window, options, width, cuts[-1] if cuts else start,
+                           lines_per_chunk)) is not None:
         cuts.append(cut)
-        candidate = cut + lines_per_chunk
     return cuts
 
 
-def _records_between(decoded: DecodedLines, options: CsvOptions, header: list[str],
+def next_cut(window: LineWindow, options: CsvOptions, width: int, start: int,
+             lines_per_chunk: int | None) -> int | None:
+    """Where the chunk of the window's lines `start`.. ends, about `lines_per_chunk` lines
+    on (None: at the end of the file): at a plain line (module docstring). No line within
+    MAX_RECORD_LINES before a plain line opens a quote, so no record spans the cut, and
+    the plain and walked lines after it are what they are in the whole file (their
+    look-back ends at the cut). Loads the lines it looks at."""
+    if not lines_per_chunk:
+        window.load()
+        return None
+    candidate, search = start + lines_per_chunk, min(lines_per_chunk, 1_000)
+    while candidate < window.load(candidate + search):
+        lines = window.held.lines
+        low = max(start, candidate - MAX_RECORD_LINES + 1)  # the look-back of `candidate`
+        high = min(len(lines), candidate + search)
+        part = pa.array(lines[low:high], type=pa.large_string())
+        plain = np.flatnonzero(plain_lines(part, options.delimiter, options.quotechar,
+                                           width, MAX_RECORD_LINES)[candidate - low:])
+        if len(plain):
+            return candidate + int(plain[0])
+        candidate = high  # none in the search: look further
+    return None
+
+
+def _records_between(window: LineWindow, options: CsvOptions, header: list[str],
                      start: int, stop: int) -> pd.DataFrame:
-    """The records of lines start..stop (a whole body, or a chunk of it between cuts)."""
-    width = len(header)
+    """The records of the window's lines start..stop (a whole body, or a chunk of it
+    between cuts), located by their line numbers in the file."""
+    decoded, width = window.held, len(header)
     body = pa.array(decoded.lines[start:stop], type=pa.large_string())  # nulls undecodable
     plain = plain_lines(body, options.delimiter, options.quotechar, width, MAX_RECORD_LINES)
     starts: list[int] = []
@@ -177,7 +197,7 @@ def _records_between(decoded: DecodedLines, options: CsvOptions, header: list[st
     all_errors = np.full(len(where), None, dtype=object)
     all_errors[len(fast_starts):] = errors
     frame = pd.DataFrame(grid[order], columns=header, dtype=object)
-    frame["locator"] = [f"line {index + 1}" for index in where[order].tolist()]
+    frame["locator"] = [f"line {index + 1}" for index in (where[order] + window.first).tolist()]
     frame["read_error"] = all_errors[order].tolist()
     return frame
 

@@ -6,16 +6,18 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import sqlalchemy as sa
 
 from ..errors import MappingError, SourceError
 from ..mapping import Mapping, available_mappings
+from .blocks import LineWindow, decoded_blocks
 from .csv_reader import csv_chunks, header_of
-from .jsonl_reader import first_object, keys_of, read_jsonl_records
+from .jsonl_reader import first_object, jsonl_chunks, keys_of
 from .lines import DecodedLines, decode_lines
-from .sql_reader import read_sql_records
+from .sql_reader import sql_chunks
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DEFAULT_ENCODINGS = ("utf-8", "gb18030")
@@ -45,7 +47,9 @@ class SourceSpec:
 class OpenedSource:
     spec: SourceSpec
     mapping: Mapping
-    decoded: DecodedLines | None = None
+    head: DecodedLines | None = None  # a text file's first lines, whole
+    path: Path | None = None
+    encodings: tuple[str, ...] = DEFAULT_ENCODINGS
     engine: sa.Engine | None = None
 
 
@@ -57,16 +61,17 @@ def preflight(texts: list[str], forced: Mapping | None = None) -> list[str]:
     starts: a missing file, an unknown layout or an unreachable database fails in a second."""
     names = []
     for text in texts:
-        opened = open_source(text, forced, head_only=True)
+        opened = open_source(text, forced)
         if opened.engine is not None:
             opened.engine.dispose()
         names.append(opened.mapping.name)
     return names
 
 
-def open_source(text: str, forced: Mapping | None = None,
-                head_only: bool = False) -> OpenedSource:
-    """Open a source and pick its mapping (detected unless forced); SourceError if unreadable."""
+def open_source(text: str, forced: Mapping | None = None) -> OpenedSource:
+    """Open a source and pick its mapping (detected unless forced) from its head (a file's
+    first 64 KB, or as many more whole lines as hold two that are not blank) or its
+    tables; SourceError if unreadable."""
     spec = SourceSpec(text)
     if spec.is_url:
         return _open_database(spec, text, forced)
@@ -77,23 +82,39 @@ def open_source(text: str, forced: Mapping | None = None,
         raise SourceError(f"{spec.label}: is a directory, not a file")
     try:
         with path.open("rb") as handle:
-            data = handle.read(HEAD_BYTES + 1 if head_only else -1)
+            if handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC:
+                return _open_database(spec, f"sqlite:///{path.resolve()}", forced)
+            handle.seek(0)
+            encodings = (forced.csv.encodings if forced and forced.reader == "csv"
+                         else DEFAULT_ENCODINGS)
+            head = _head(handle, encodings)
     except OSError as exc:
         raise SourceError(f"{spec.label}: cannot read ({exc.strerror})") from None
-    if data.startswith(SQLITE_MAGIC):
-        return _open_database(spec, f"sqlite:///{path.resolve()}", forced)
-    if head_only and len(data) > HEAD_BYTES:
-        data = data[:data.rfind(b"\n", 0, HEAD_BYTES) + 1]  # whole lines only
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+    if not any(line is None or line.strip(" \t\r\ufeff") for line in head.lines):
         raise SourceError(f"{spec.label}: empty file")
-    encodings = forced.csv.encodings if forced and forced.reader == "csv" else DEFAULT_ENCODINGS
-    decoded = decode_lines(data, encodings)
-    mapping = forced or _detect_text(spec, decoded)
+    mapping = forced or _detect_text(spec, head)
     if mapping.reader == "csv":
-        _check_csv_header(spec, decoded, mapping)
+        _check_csv_header(spec, head, mapping)
     elif mapping.reader == "sql":
         raise MappingError(f"mapping {mapping.name} reads databases, but {spec.label} is a file")
-    return OpenedSource(spec, mapping, decoded=decoded)
+    return OpenedSource(spec, mapping, head=head, path=path, encodings=encodings)
+
+
+def _head(handle: BinaryIO, encodings: tuple[str, ...]) -> DecodedLines:
+    """The whole lines of the file's first HEAD_BYTES, or of as many more bytes as hold two
+    lines that are not blank (a header and a record), or the whole file."""
+    size = HEAD_BYTES
+    data = handle.read(size + 1)
+    while True:
+        if len(data) <= size:  # the whole file
+            return decode_lines(data, encodings)
+        end = data.rfind(b"\n", 0, size) + 1
+        if end:
+            head = decode_lines(data[:end], encodings)
+            if sum(1 for line in head.lines if line is None or line.strip()) >= 2:
+                return head
+        size *= 4
+        data += handle.read(size + 1 - len(data))
 
 
 def _first_line(decoded: DecodedLines) -> str | None:
@@ -197,10 +218,11 @@ def read_source(text: str, forced: Mapping | None = None) -> tuple[pd.DataFrame,
 def read_chunks(text: str, forced: Mapping | None = None,
                 lines_per_chunk: int | None = None,
                 ) -> tuple[Iterator[pd.DataFrame], Mapping]:
-    """`read_source`'s frame in chunks of about `lines_per_chunk` lines of a text file
-    (None: one chunk; a database is read in one), and the mapping. The file is read and
-    decoded whole first (its errors are raised here); each chunk's cells, the bulk of a
-    big export's memory, exist only while the caller works on that chunk."""
+    """`read_source`'s frame in chunks of about `lines_per_chunk` lines of a text file or
+    rows of a database's query (None: one chunk), and the mapping. The source is opened
+    and its layout checked here (its errors are raised at once); a text file is then read
+    and decoded a block at a time as the chunks are drawn, so that its bytes, text and
+    cells exist for about one chunk at a time."""
     opened = open_source(text, forced)
     return _chunks(opened, lines_per_chunk), opened.mapping
 
@@ -208,22 +230,26 @@ def read_chunks(text: str, forced: Mapping | None = None,
 def _chunks(opened: OpenedSource, lines_per_chunk: int | None) -> Iterator[pd.DataFrame]:
     mapping = opened.mapping
     if opened.engine is not None:
-        try:
-            frames: Iterator[pd.DataFrame] = iter([read_sql_records(opened.engine, mapping,
-                                                                   opened.spec.label)])
-        finally:
-            opened.engine.dispose()
-    elif mapping.reader == "csv":
-        assert opened.decoded is not None
-        frames = csv_chunks(opened.decoded, mapping.csv, lines_per_chunk)
+        frames: Iterator[pd.DataFrame] = _disposing(
+            sql_chunks(opened.engine, mapping, opened.spec.label, lines_per_chunk),
+            opened.engine)
     else:
-        decoded = opened.decoded
-        assert decoded is not None
-        lines = max(len(decoded.lines), 1)  # an empty file still gives its (empty) frame
-        every = lines_per_chunk or lines
-        frames = (read_jsonl_records(decoded, mapping.source_columns, mapping.required_paths(),
-                                     first, first + every) for first in range(0, lines, every))
+        assert opened.path is not None
+        window = LineWindow(decoded_blocks(opened.path, opened.encodings, opened.spec.label))
+        if mapping.reader == "csv":
+            frames = csv_chunks(window, mapping.csv, lines_per_chunk)
+        else:
+            frames = jsonl_chunks(window, mapping.source_columns, mapping.required_paths(),
+                                  lines_per_chunk)
     for frame in frames:
         frame["source"] = opened.spec.label
         frame["layout"] = mapping.name
         yield frame
+
+
+def _disposing(frames: Iterator[pd.DataFrame], engine: sa.Engine) -> Iterator[pd.DataFrame]:
+    """`frames`, the engine they are read through disposed of when they end (or fail)."""
+    try:
+        yield from frames
+    finally:
+        engine.dispose()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 
+from .blocks import LineWindow
 from .lines import DecodedLines
 
 
@@ -64,12 +67,29 @@ def first_object(decoded: DecodedLines, probe: int = 50) -> dict[str, Any] | Non
     return None
 
 
+def jsonl_chunks(window: LineWindow, paths: tuple[str, ...],
+                 required: dict[str, tuple[str, ...]],
+                 lines_per_chunk: int | None) -> Iterator[pd.DataFrame]:
+    """`read_jsonl_records`' frames of `lines_per_chunk` lines at a time (None: one frame),
+    the window holding one chunk's lines at a time; an empty file gives one empty frame."""
+    every = lines_per_chunk or sys.maxsize
+    held = window.load(every)
+    while True:
+        stop = min(held, every)
+        yield read_jsonl_records(window.held, paths, required, 0, stop, first=window.first)
+        window.drop(stop)
+        held = window.load(every)
+        if not held:
+            return
+
+
 def read_jsonl_records(
     decoded: DecodedLines, paths: tuple[str, ...], required: dict[str, tuple[str, ...]],
-    start: int = 0, stop: int | None = None,
+    start: int = 0, stop: int | None = None, first: int = 0,
 ) -> pd.DataFrame:
     """Frame with one column per dotted path plus `locator` and `read_error`, of the lines
-    start..stop (a record is one line: any line may begin a chunk)."""
+    start..stop (a record is one line: any line may begin a chunk); `decoded.lines[0]` is
+    the file's line `first` (0-based), as the locators say."""
     split = [tuple(p.split(".")) for p in paths]
     needed = [(alts[0], [tuple(p.split(".")) for p in alts]) for alts in required.values()]
     nothing: list[str | None] = [None] * len(paths)
@@ -79,7 +99,7 @@ def read_jsonl_records(
     for index, line in enumerate(decoded.lines[start:stop], start=start):
         if line is not None and not line.strip():
             continue
-        locators.append(f"line {index + 1}")
+        locators.append(f"line {first + index + 1}")
         obj, error = _load(line, decoded.errors.get(index))
         values = nothing
         if obj is not None:

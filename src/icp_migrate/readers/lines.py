@@ -38,9 +38,12 @@ def decode_value(raw: bytes, encodings: tuple[str, ...]) -> str | None:
     return None
 
 
-def decode_lines(data: bytes, encodings: tuple[str, ...]) -> DecodedLines:
-    """Decode a whole file if one encoding fits it, else each line with the first that fits."""
-    if data.startswith(b"\xef\xbb\xbf"):
+def decode_lines(data: bytes, encodings: tuple[str, ...],
+                 start_of_file: bool = True) -> DecodedLines:
+    """Decode whole lines (a file, or a block of it: `start_of_file` says whether it starts
+    the file, where a BOM is dropped) in one encoding if it fits them all, else each line
+    with the first that fits."""
+    if start_of_file and data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     first = encodings[0] if encodings else "utf-8"
     try:
@@ -83,6 +86,14 @@ _ESCAPED = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" makes 
 _ALIGNED = {"utf-8", "gb18030", "gbk", "gb2312", "big5", "ascii"}
 
 
+def aligned(encodings: tuple[str, ...]) -> bool:
+    """Whether every one of `encodings` keeps "\\n" a byte of its own (lines align)."""
+    try:
+        return bool(encodings) and all(codecs.lookup(e).name in _ALIGNED for e in encodings)
+    except LookupError:
+        return False
+
+
 def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | None:
     """_decode_each's result from bulk decodes, without a decode per line.
 
@@ -94,10 +105,7 @@ def _decode_escaped(data: bytes, encodings: tuple[str, ...]) -> DecodedLines | N
     None. None when an encoding is not one whose lines align (the caller decodes line by
     line).
     """
-    try:
-        if not encodings or any(codecs.lookup(e).name not in _ALIGNED for e in encodings):
-            return None
-    except LookupError:
+    if not aligned(encodings):
         return None
     lines: list[str | None] = []
     errors: dict[int, str] = {}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..errors import SourceError
-from ..mapping import Mapping
+from ..mapping import Mapping, SqlOptions
 from ..transforms.text import join_groups
 from .lines import decode_value, undecodable
 
@@ -42,18 +43,65 @@ Read = tuple[pd.DataFrame, dict[str, tuple[str, ...]]]
 
 def read_sql_records(engine: sa.Engine, mapping: Mapping, label: str) -> pd.DataFrame:
     """Frame with the query's columns (as text) plus `domains`, `locator`, `read_error`."""
+    return next(sql_chunks(engine, mapping, label, None))
+
+
+def sql_chunks(engine: sa.Engine, mapping: Mapping, label: str,
+               rows_per_chunk: int | None) -> Iterator[pd.DataFrame]:
+    """`read_sql_records`' frame, `rows_per_chunk` rows of the mapping's query at a time
+    (None: one frame), the rows streamed from the server as they are drawn. The domains
+    query is read first and whole (a key and a domain per row): each chunk's records take
+    their domains from it."""
     assert mapping.sql is not None
     options = mapping.sql
     try:
         with engine.connect() as conn, _text_as_bytes(conn):
-            frame, charsets = _read(conn, options.query)
-            domains, domain_charsets = (_read(conn, options.domains_query)
-                                        if options.domains_query else (None, {}))
+            domains = _domains(conn, options.domains_query) if options.domains_query else None
+            result, charsets = _execute(conn, options.query, streamed=bool(rows_per_chunk))
+            columns = [str(c) for c in result.keys()]
+            if options.key not in columns:
+                raise SourceError(f"{label}: the query of {mapping.path.name} returns no "
+                                  f"{options.key!r}")
+            drawn = False
+            while not drawn or rows_per_chunk:
+                rows = result.fetchmany(rows_per_chunk) if rows_per_chunk else result.fetchall()
+                if drawn and not rows:
+                    break
+                drawn = True
+                frame = pd.DataFrame([tuple(row) for row in rows], columns=columns,
+                                     dtype=object)
+                yield _records(frame, charsets, domains, options)
     except sa.exc.SQLAlchemyError as exc:
         reason = (str(getattr(exc, "orig", None) or exc).splitlines() or ["?"])[0]
         raise SourceError(f"{label}: the mapping's query failed: {reason}") from None
-    if options.key not in frame.columns:
-        raise SourceError(f"{label}: the query of {mapping.path.name} returns no {options.key!r}")
+
+
+@dataclass(frozen=True)
+class _Domains:
+    """The domains query's rows: each key's domains joined, and the keys of the domains
+    that do not decode (with the reason their records take)."""
+
+    joined: pd.Series
+    broken: set[object]
+    reason: str
+
+
+def _domains(conn: sa.Connection, query: str) -> _Domains | None:
+    domains, charsets = _read(conn, query)
+    if len(domains.columns) < 2:
+        return None
+    key_col, domain_col = domains.columns[:2]
+    domains = domains.dropna()
+    keys = _texts(domains[key_col], charsets.get(str(key_col), ENCODINGS), keep_bad=True)[0]
+    encodings = charsets.get(str(domain_col), ENCODINGS)
+    names, bad = _texts(domains[domain_col], encodings)
+    return _Domains(join_groups(keys[~bad], names[~bad], ";"), set(keys[bad]),
+                    undecodable(encodings, str(domain_col)))
+
+
+def _records(frame: pd.DataFrame, charsets: dict[str, tuple[str, ...]],
+             domains: _Domains | None, options: SqlOptions) -> pd.DataFrame:
+    """A chunk of the query's rows as records: text decoded, domains joined, locators."""
     frame = frame.astype(object).where(frame.notna(), None)
     errors = np.full(len(frame), None, dtype=object)  # the first reason of each record
     for column in list(frame.columns):
@@ -61,17 +109,10 @@ def read_sql_records(engine: sa.Engine, mapping: Mapping, label: str) -> pd.Data
         frame[column], bad = _texts(frame[column], encodings, keep_bad=column == options.key)
         _note(errors, bad, undecodable(encodings, str(column)))
     key = frame[options.key]
-    if domains is not None and len(domains.columns) >= 2:
-        key_col, domain_col = domains.columns[:2]
-        domains = domains.dropna()
-        domain_keys = _texts(domains[key_col], domain_charsets.get(str(key_col), ENCODINGS),
-                             keep_bad=True)[0]
-        encodings = domain_charsets.get(str(domain_col), ENCODINGS)
-        names, bad = _texts(domains[domain_col], encodings)
+    if domains is not None:
         # an undecodable domain makes its key's record unreadable, no other
-        broken = key.isin(set(domain_keys[bad])).to_numpy()
-        _note(errors, broken, undecodable(encodings, str(domain_col)))
-        frame["domains"] = key.map(join_groups(domain_keys[~bad], names[~bad], ";"))
+        _note(errors, key.isin(domains.broken).to_numpy(), domains.reason)
+        frame["domains"] = key.map(domains.joined)
     frame["locator"] = [options.locator.format(**{options.key: k}) for k in key]
     # as in the file layouts, a NUL makes a record unreadable (PostgreSQL text cannot hold it)
     nul = np.zeros(len(frame), dtype=bool)
@@ -115,9 +156,23 @@ def _is_pymysql(conn: sa.Connection) -> bool:
 
 def _read(conn: sa.Connection, query: str) -> Read:
     """All the rows of one query, in one round trip."""
-    if _is_pymysql(conn):
-        return _read_mysql(conn, query)
-    return pd.read_sql(sa.text(query), conn, dtype=object), {}
+    result, charsets = _execute(conn, query, streamed=False)
+    columns = [str(c) for c in result.keys()]
+    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=columns,
+                        dtype=object), charsets
+
+
+def _execute(conn: sa.Connection, query: str, streamed: bool,
+             ) -> tuple[sa.CursorResult, dict[str, tuple[str, ...]]]:
+    """The query's result (`streamed`: its rows sent as they are fetched, on a server-side
+    cursor where the driver has one) and, on MySQL/MariaDB, the encodings of each text
+    column by its declared charset."""
+    result = conn.execution_options(stream_results=streamed).execute(sa.text(query))
+    if not _is_pymysql(conn):
+        return result, {}
+    fields = getattr(getattr(result.cursor, "_result", None), "fields", None) or []
+    return result, {str(column): _encodings_of(getattr(field, "charsetnr", 63))
+                    for column, field in zip(result.keys(), fields, strict=False)}
 
 
 @contextmanager
@@ -144,19 +199,6 @@ def _mysql_raw(conn: sa.Connection, dbapi: Any) -> Iterator[None]:
 
 def _decimal(raw: bytes) -> Decimal:
     return Decimal(raw.decode("ascii"))
-
-
-def _read_mysql(conn: sa.Connection, query: str) -> Read:
-    """The query's rows as they come (bytes for text) and the encodings of each text column
-    by its declared charset."""
-    result = conn.execute(sa.text(query))
-    fields = getattr(getattr(result.cursor, "_result", None), "fields", None) or []
-    columns = [str(c) for c in result.keys()]
-    charsets = {column: _encodings_of(getattr(field, "charsetnr", 63))
-                for column, field in zip(columns, fields, strict=False)}
-    frame = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=columns,
-                         dtype=object)
-    return frame, charsets
 
 
 # MySQL charsets whose bytes are whatever a legacy application wrote: guessed as files are
