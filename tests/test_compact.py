@@ -53,6 +53,12 @@ def test_held_rows_come_back_as_they_went_in(first, second, data):
                                       whole.take(positions).reset_index(drop=True))
     moved = joined.shifted("row_id", 7).to_frame()
     pd.testing.assert_frame_equal(moved, whole.assign(row_id=whole["row_id"] + 7))
+    size = data.draw(st.integers(1, 30))
+    for rows in (joined, FrameRows(whole)):  # batches: the columns, `size` rows at a time
+        batches = list(rows.batches(("name", "row_id"), size))
+        assert all(len(b) <= size for b in batches) and len(batches) >= 1
+        pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True),
+                                      whole[["name", "row_id"]])
 
 
 def test_equal_text_comes_back_as_one_object():

@@ -93,6 +93,16 @@ def decided(snapshot: Plan) -> Plan:
     return snapshot
 
 
+def test_whole_run_columns_read_in_small_batches_plan_the_same(generated, monkeypatch):
+    """Steps 1-3, the graph's keys and the near-miss names read 37 records at a time (a run
+    reads BATCH_ROWS): the same plan as read whole."""
+    monkeypatch.setattr(rules.parts, "BATCH_ROWS", 37)
+    monkeypatch.setattr(rules, "BATCH_ROWS", 37)
+    records, domains = generated[1]
+    assert len(records) > 10 * 37
+    assert_same_plans(records, domains, Plan(), per_part=len(records) // 3)
+
+
 def test_a_first_run_in_parts_plans_what_it_plans_whole(generated):
     records, domains = generated[1]
     plan = assert_same_plans(records, domains, Plan(), per_part=97)

@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,11 @@ def test_spilled_rows_come_back_as_they_went_in(chunks, offset, count, data):
     want = whole.assign(row_id=whole["row_id"] + offset)
     pd.testing.assert_frame_equal(moved.to_frame(), want)
     pd.testing.assert_frame_equal(moved.columns(("row_id", "name")), want[["row_id", "name"]])
+    size = data.draw(st.integers(1, 20))
+    batches = list(moved.batches(("row_id", "name"), size))
+    assert all(len(b) <= size for b in batches) and len(batches) >= 1
+    pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True),
+                                  want[["row_id", "name"]])
     positions = np.array(data.draw(st.lists(st.integers(0, max(len(whole) - 1, 0)),
                                             max_size=8 if len(whole) else 0)), dtype=np.int64)
     pd.testing.assert_frame_equal(moved.rows(positions),
@@ -84,6 +90,33 @@ def test_drawn_parts_remove_their_files():
     assert len(set(spill.folder().iterdir()) - before) == 1  # the second part's file only
     assert next(drawn)["name"].tolist() == ["a"]
     assert set(spill.folder().iterdir()) == before
+
+
+def rss_file_mb() -> float:
+    """The file-backed pages this process has mapped and resident (what a memory-mapped
+    spill file adds to its RSS and peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no RssFile in /proc/self/status")
+
+
+def test_reading_a_spill_maps_one_chunk_at_a_time():
+    """Eight chunks of about 24 MB each: read by batches or split into parts, the file's
+    pages resident in this process never exceed about two chunks', not the whole file's."""
+    text = "x" * 120
+    chunks = [cells([(f"{k}-{i}-{text}", True, None) for i in range(200_000)],
+                    first=k * 200_000) for k in range(8)]
+    frame = spilled(chunks)
+    del chunks
+    assert sum(path.stat().st_size for path in frame.paths) > 180 * 2**20
+    start, highest = rss_file_mb(), 0.0
+    for batch in frame.batches(("row_id", "name"), 10**9):
+        highest = max(highest, rss_file_mb() - start)
+        assert len(batch) == 200_000
+    for _ in frame.parts(np.arange(len(frame)) % 3, 3):
+        highest = max(highest, rss_file_mb() - start)
+    assert highest < 60, highest
 
 
 def test_a_dead_process_folder_is_swept_and_a_live_one_kept(tmp_path):

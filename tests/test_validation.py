@@ -361,3 +361,23 @@ def test_plan_missing_column_is_an_error():
     plan.domains = plan.domains.drop(columns=["unicode_domain"])
     with pytest.raises(ValueError, match="domains lacks columns: unicode_domain"):
         validate_plan(plan)
+
+
+def test_the_suite_reads_only_whether_a_checked_text_is_there(monkeypatch):
+    """A run hands the suite its null-or-not columns as one marker (presence_only), not a
+    string per record: GX gives the same result as on the text itself."""
+    from icp_migrate.validation import record_suite
+
+    cases = [("combination", dict(zip(COLUMN_VALUES, values, strict=True)), "")
+             for values in itertools.product(*COLUMN_VALUES.values())]
+    frame = record_frame([*RECORD_CASES, *cases])
+    marked = record_suite.presence_only(frame)
+    assert set(marked["website_filing_number"].dropna()) == {record_suite.PRESENT}
+    assert marked["website_filing_number"].isna().tolist() == \
+        frame["website_filing_number"].isna().tolist()
+    check = validate_records(frame)
+    monkeypatch.setattr(record_suite, "presence_only", lambda f: f)
+    on_text = validate_records(frame)
+    assert check.result["results"] == on_text.result["results"]
+    assert check.result["statistics"] == on_text.result["statistics"]
+    pd.testing.assert_frame_equal(check.failures, on_text.failures)

@@ -14,7 +14,7 @@ methods (`FrameRows`), so the rules have one way to read records whatever holds 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -35,6 +35,11 @@ class Rows(Protocol):
 
     def columns(self, names: Sequence[str]) -> pd.DataFrame:
         """These columns of every row, in row order (index 0..n-1)."""
+        ...
+
+    def batches(self, names: Sequence[str], size: int) -> Iterator[pd.DataFrame]:
+        """These columns of every row, at most `size` rows at a time, in row order (each
+        index 0..k-1; at least one batch, empty for no rows)."""
         ...
 
     def rows(self, positions: np.ndarray) -> pd.DataFrame:
@@ -88,6 +93,9 @@ class CompactFrame:
     def columns(self, names: Sequence[str]) -> pd.DataFrame:
         return as_frame(self.table.select(list(names)), self.schema)
 
+    def batches(self, names: Sequence[str], size: int) -> Iterator[pd.DataFrame]:
+        return batches_of([self.table.select(list(names))], self.schema, names, size)
+
     def rows(self, positions: np.ndarray) -> pd.DataFrame:
         return as_frame(self.table.take(pa.array(positions, type=pa.int64())), self.schema)
 
@@ -110,6 +118,11 @@ class FrameRows:
     def columns(self, names: Sequence[str]) -> pd.DataFrame:
         return self.frame[list(names)].reset_index(drop=True)
 
+    def batches(self, names: Sequence[str], size: int) -> Iterator[pd.DataFrame]:
+        frame = self.frame[list(names)]
+        for start in range(0, max(len(frame), 1), size):
+            yield frame.iloc[start:start + size].reset_index(drop=True)
+
     def rows(self, positions: np.ndarray) -> pd.DataFrame:
         return self.frame.take(positions).reset_index(drop=True)
 
@@ -124,6 +137,19 @@ def parts_of(rows: Rows, labels: np.ndarray, count: int) -> Iterator[pd.DataFram
     """Rows.parts of rows held in memory: each part taken by its positions."""
     for number in range(count):
         yield rows.rows(np.flatnonzero(labels == number))
+
+
+def batches_of(tables: Iterable[pa.Table], schema: Schema, names: Sequence[str],
+               size: int) -> Iterator[pd.DataFrame]:
+    """Rows.batches of the rows of `tables` (one after the other, their columns `names`):
+    each table's rows `size` at a time, converted as they are drawn."""
+    drawn = False
+    for table in tables:
+        for start in range(0, table.num_rows, size):
+            drawn = True
+            yield as_frame(table.slice(start, size), schema)
+    if not drawn:
+        yield as_frame(arrow_schema(schema).empty_table().select(list(names)), schema)
 
 
 def held(records: pd.DataFrame | Rows) -> Rows:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .compact import CompactFrame, arrow_schema, as_frame, shifted_table
+from .compact import CompactFrame, arrow_schema, as_frame, batches_of, shifted_table
 from .frames import Schema
 
 PREFIX = "icp-migrate-spill-"  # + the owning process's id + "-" + a random part
@@ -133,7 +133,9 @@ class SpilledFrame:
         self._files = files
         self.schema = schema
         self._row_offset = row_offset  # added to row_id as it is read (`shifted`)
-        self._lengths = [_length(path) for f in files for path in f.paths]
+        counted = [(path, _batches(path)) for f in files for path in f.paths]
+        self._batch_rows = [rows for _, batches in counted for rows in batches]  # as `tables`
+        self._batches = {path: len(batches) for path, batches in counted}
 
     @classmethod
     def joined(cls, frames: Sequence[SpilledFrame], schema: Schema) -> SpilledFrame:
@@ -150,7 +152,7 @@ class SpilledFrame:
         return writer.finish()
 
     def __len__(self) -> int:
-        return sum(self._lengths)
+        return sum(self._batch_rows)
 
     @property
     def paths(self) -> list[Path]:
@@ -165,20 +167,28 @@ class SpilledFrame:
         return SpilledFrame(self._files, self.schema, self._row_offset + offset)
 
     def tables(self, names: Sequence[str] | None = None) -> Iterator[pa.Table]:
-        """Each file's table, memory-mapped (`names`: only these columns), row ids
-        shifted."""
+        """Each record batch of each file (a chunk as it was spilled) as a table (`names`:
+        only these columns), row ids shifted. Each is read through a memory map of its own:
+        the file's pages it touches count in the process's memory only while the caller
+        holds that batch, not for the rest of the file's reading."""
         for path in self.paths:
-            with pa.memory_map(str(path)) as source:
-                table = pa.ipc.open_file(source).read_all()
-            if names is not None:
-                table = table.select(list(names))
-            yield shifted_table(table, "row_id", self._row_offset)
+            for number in range(self._batches[path]):
+                with pa.memory_map(str(path)) as source:
+                    batch = pa.ipc.open_file(source).get_batch(number)
+                table = pa.Table.from_batches([batch])
+                del batch
+                if names is not None:
+                    table = table.select(list(names))
+                yield shifted_table(table, "row_id", self._row_offset)
 
     def columns(self, names: Sequence[str]) -> pd.DataFrame:
         return as_frame(_concat(list(self.tables(names)), self.schema, names), self.schema)
 
+    def batches(self, names: Sequence[str], size: int) -> Iterator[pd.DataFrame]:
+        return batches_of(self.tables(names), self.schema, names, size)
+
     def rows(self, positions: np.ndarray) -> pd.DataFrame:
-        starts = np.cumsum([0, *self._lengths])
+        starts = np.cumsum([0, *self._batch_rows])
         order = np.asarray(positions, dtype=np.int64)
         taken = []
         for number, table in enumerate(self.tables()):
@@ -218,10 +228,11 @@ class SpilledFrame:
         return as_frame(_concat(list(self.tables()), self.schema), self.schema)
 
 
-def _length(path: Path) -> int:
+def _batches(path: Path) -> list[int]:
+    """The rows of each record batch of the spill file `path`."""
     with pa.memory_map(str(path)) as source:
         reader = pa.ipc.open_file(source)
-        return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+        return [reader.get_batch(i).num_rows for i in range(reader.num_record_batches)]
 
 
 def _concat(tables: list[pa.Table], schema: Schema,

@@ -23,6 +23,7 @@ from ..compact import CompactFrame, Rows, held
 from ..frames import RECORD_DOMAINS, RECORDS
 from ..mapping import resolve_mapping
 from ..readers import SourceSpec, read_chunks
+from ..rules.parts import BATCH_ROWS
 from ..rules.screen import FLAG_COLUMNS
 from ..spill import Held, Prepared, SpilledFrame, SpillWriter
 from ..transforms.mapping_apply import to_canonical
@@ -168,11 +169,15 @@ def _label(source: str) -> str:
 
 
 def check_records(records: pd.DataFrame | Rows, cutoff: pd.Timestamp) -> RecordCheck:
-    """The record-level expectations (steps 1-3) on normalized records (of which only the
-    columns they check are read)."""
+    """The record-level expectations (steps 1-3) on normalized records, of which only the
+    columns they check are read, BATCH_ROWS at a time, and of their text only whether it
+    is there (record_suite.presence_only)."""
+    from ..validation.record_suite import presence_only
     from ..validation.record_suite import validate_records as run_suite
 
-    return run_suite(rules.scope_flags(held(records).columns(FLAG_COLUMNS), cutoff))
+    flags = [presence_only(rules.scope_flags(batch, cutoff))
+             for batch in held(records).batches(FLAG_COLUMNS, BATCH_ROWS)]
+    return run_suite(flags[0] if len(flags) == 1 else pd.concat(flags, ignore_index=True))
 
 
 def record_failures(records: pd.DataFrame | Rows, cutoff: pd.Timestamp,

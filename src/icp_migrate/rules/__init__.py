@@ -32,7 +32,7 @@ from ..compact import Rows, held
 from ..plan import Plan
 from .dispositions import decide_records, plan_decision
 from .known import known_rows
-from .parts import Part, merge_plans, near_names, part_count, split_run
+from .parts import BATCH_ROWS, Part, merge_plans, near_names, part_count, split_run
 from .screen import FLAG_COLUMNS, SCREEN_COLUMNS, scope_flags, screen
 from .steps import expectation_failures
 
@@ -87,8 +87,12 @@ def decide_parts(records: pd.DataFrame | Rows, domains: pd.DataFrame | Rows, kno
     cutoff = pd.Timestamp(cutoff)
     records, domains = held(records), held(domains)
     if failures is None:
-        failures = expectation_failures(scope_flags(records.columns(FLAG_COLUMNS), cutoff))
-    screened = screen(records.columns(SCREEN_COLUMNS), failures, cutoff)
+        failures = pd.concat([expectation_failures(scope_flags(batch, cutoff))
+                              for batch in records.batches(FLAG_COLUMNS, BATCH_ROWS)],
+                             ignore_index=True)
+    screened = pd.concat([screen(batch, failures, cutoff)
+                          for batch in records.batches(SCREEN_COLUMNS, BATCH_ROWS)],
+                         ignore_index=True)
     parts = part_count(len(records), records_per_part)
     pieces: Iterator[Part]
     if parts == 1:
@@ -96,7 +100,7 @@ def decide_parts(records: pd.DataFrame | Rows, domains: pd.DataFrame | Rows, kno
         names = None
     else:
         stored = known_rows(known)  # the store as grouping sees it, once for the run
-        names = near_names(records.columns(("name_key", "cert_valid")), screened, stored)
+        names = near_names(records, screened, stored)
         # the split's work happens as each part is drawn: timed with grouping
         pieces = split_run(records, domains, screened, known, parts, stored)
     del screened

@@ -38,12 +38,16 @@ from .known import known_rows
 # Records per part: at a million records, 8 parts lower a run's peak by about 450 MB for
 # about 14% more of decide's time (docs/performance.md); more parts cost more time.
 RECORDS_PER_PART = 125_000
+# Records whose whole-run columns (the graph's keys, near-miss names) are converted from
+# Arrow at a time: at ten million records, all at once would be about 5 GB of objects.
+BATCH_ROWS = 500_000
 # The store's frames a part takes its own rows of (the review decisions go whole to every
 # part; the rest of a snapshot is empty).
 SNAPSHOT_FRAMES = ("entities", "accounts", "website_filings", "domains", "ledger")
-# The records' columns the graph joins by (_Graph.add_records), and the names near misses
-# may point to (near_names): all a run held as Arrow converts of every record to split it.
-GRAPH_COLUMNS = ("row_id", "cert_valid", "cert_key", "cert_type", "cert_number",
+# The records' columns the graph joins by (_Graph.add_records): with the names near misses
+# may point to (near_names) and row_id, all a run held as Arrow converts of every record
+# to split it, BATCH_ROWS records at a time.
+GRAPH_COLUMNS = ("cert_valid", "cert_key", "cert_type", "cert_number",
                  "entity_filing_number", "website_entity_number", "website_filing_number",
                  "name_key")
 
@@ -97,16 +101,24 @@ def _part_numbers(records: Rows, domains: Rows, snapshot: Plan, parts: int,
                   known: pd.DataFrame,
                   ) -> tuple[int, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """(how many parts; the part of each record, of each domain row and of each row of the
-    snapshot's SNAPSHOT_FRAMES), the graph and its columns let go on return."""
+    snapshot's SNAPSHOT_FRAMES), the graph and its columns let go on return. The records'
+    and domains' keys are converted and hashed BATCH_ROWS rows at a time."""
     graph = _Graph()
     stores = any(len(getattr(snapshot, name)) for name in SNAPSHOT_FRAMES)
-    keys = records.columns(GRAPH_COLUMNS)
-    named = domains.columns(("row_id", "domain"))
-    record_nodes = graph.add_records(keys, named, by_entity_id=stores)
+    row_ids = pd.Index(records.columns(("row_id",))["row_id"])  # its hash table built once
+    record_nodes = graph.new_nodes(len(records))
+    done = 0
+    for keys in records.batches(GRAPH_COLUMNS, BATCH_ROWS):
+        graph.add_records(keys, record_nodes[done:done + len(keys)], by_entity_id=stores)
+        done += len(keys)
+    domain_rows = []
+    for named in domains.batches(("row_id", "domain"), BATCH_ROWS):
+        rows = _positions(row_ids, named["row_id"])
+        graph.link(record_nodes[rows], named["domain"])
+        domain_rows.append(rows)
     snapshot_nodes = {name: graph.add_stored(name, snapshot, known)
                       for name in SNAPSHOT_FRAMES}
-    domain_rows = _positions(keys["row_id"], named["row_id"])
-    del keys, named
+    del row_ids
     component = graph.components()
     labels = distinct(component[record_nodes])  # the components holding records
     count = min(parts, len(labels))
@@ -115,17 +127,23 @@ def _part_numbers(records: Rows, domains: Rows, snapshot: Plan, parts: int,
     record_part = part_of_component[component[record_nodes]]
     stored_part = {name: part_of_component[component[nodes]]
                    for name, nodes in snapshot_nodes.items()}
-    return count, record_part, record_part[domain_rows], stored_part
+    return count, record_part, record_part[np.concatenate(domain_rows)], stored_part
 
 
-def near_names(records: pd.DataFrame, screened: pd.DataFrame, known: pd.DataFrame,
+def near_names(records: Rows, screened: pd.DataFrame, known: pd.DataFrame,
                ) -> dict[str, np.ndarray]:
     """The names a near miss may point to, taken over the whole run (grouping.name_choices
     of the valid records steps 1-3 left undecided, then the store's: `known`, its
-    known_rows)."""
-    open_ = screened["disposition"].isna().to_numpy() & records["cert_valid"].fillna(
-        False).to_numpy(dtype=bool)
-    return name_choices(records.loc[open_, ["name_key"]], known)
+    known_rows); the records' name keys read BATCH_ROWS at a time, each batch's distinct
+    open ones kept."""
+    undecided = screened["disposition"].isna().to_numpy()
+    kept, done = [], 0
+    for batch in records.batches(("name_key", "cert_valid"), BATCH_ROWS):
+        open_ = undecided[done:done + len(batch)] & batch["cert_valid"].fillna(
+            False).to_numpy(dtype=bool)
+        kept.append(batch.loc[open_, ["name_key"]].drop_duplicates())
+        done += len(batch)
+    return name_choices(pd.concat(kept, ignore_index=True), known)
 
 
 # How merge_plans orders each table: by its key, or in the records' order ("row_id")
@@ -188,10 +206,11 @@ def merge_history(changes: list[pd.DataFrame]) -> pd.DataFrame:
     return frames.conform(numbered(rows), frames.CHANGES) if rows else changes[0]
 
 
-def _positions(row_ids: pd.Series | np.ndarray, wanted: pd.Series) -> np.ndarray:
+def _positions(row_ids: pd.Index | pd.Series | np.ndarray, wanted: pd.Series) -> np.ndarray:
     """Where each of `wanted` is among `row_ids` (unique: pandas raises otherwise); a
     wanted id that is not among them is an error, not a silent -1."""
-    found = pd.Index(np.asarray(row_ids)).get_indexer(wanted.to_numpy())
+    index = row_ids if isinstance(row_ids, pd.Index) else pd.Index(np.asarray(row_ids))
+    found = index.get_indexer(wanted.to_numpy())
     if (found < 0).any():
         raise ValueError("rows refer to row ids that are not among the run's records")
     return found
@@ -206,12 +225,14 @@ class _Graph:
         self._nodes: list[np.ndarray] = []
         self._values: list[np.ndarray] = []  # each link's values, hashed
 
-    def _new_nodes(self, count: int) -> np.ndarray:
+    def new_nodes(self, count: int) -> np.ndarray:
+        """`count` new nodes' numbers."""
         nodes = np.arange(self.size, self.size + count)
         self.size += count
         return nodes
 
-    def _link(self, nodes: np.ndarray, values: object) -> None:
+    def link(self, nodes: np.ndarray, values: object) -> None:
+        """Each of `nodes` joined to its value (None: to nothing)."""
         array = np.asarray(values, dtype=object)
         present = pd.notna(array)
         self._nodes.append(nodes[present])
@@ -221,43 +242,41 @@ class _Graph:
         # rule sees.
         self._values.append(pd.util.hash_array(array[present], categorize=False))
 
-    def add_records(self, records: pd.DataFrame, domains: pd.DataFrame,
-                    by_entity_id: bool) -> np.ndarray:
-        """A node per record. `by_entity_id`: a valid certificate joins by the entity id it
-        names, as the store's rows and the ledger name entities (else by its identity key,
-        the same grouping without a digest per key: a first run)."""
-        nodes = self._new_nodes(len(records))
+    def add_records(self, records: pd.DataFrame, nodes: np.ndarray,
+                    by_entity_id: bool) -> None:
+        """Records' keys linked to their nodes (one per record). `by_entity_id`: a valid
+        certificate joins by the entity id it names, as the store's rows and the ledger
+        name entities (else by its identity key, the same grouping without a digest per
+        key: a first run). Their domains are linked by the caller."""
         cert_valid = records["cert_valid"].fillna(False).to_numpy(dtype=bool)
         keys = records["cert_key"].where(cert_valid, None)
-        self._link(nodes, entity_ids(keys) if by_entity_id else keys)
-        self._link(nodes, _organization_codes(records["cert_type"], records["cert_number"]))
-        self._link(nodes, records["cert_number"].where(records["cert_type"].eq("org_code"), None))
+        self.link(nodes, entity_ids(keys) if by_entity_id else keys)
+        self.link(nodes, _organization_codes(records["cert_type"], records["cert_number"]))
+        self.link(nodes, records["cert_number"].where(records["cert_type"].eq("org_code"), None))
         for column in ("entity_filing_number", "website_entity_number",
                        "website_filing_number", "name_key"):
-            self._link(nodes, records[column])
-        self._link(nodes[_positions(records["row_id"], domains["row_id"])], domains["domain"])
-        return nodes
+            self.link(nodes, records[column])
 
     def add_stored(self, name: str, snapshot: Plan, known: pd.DataFrame) -> np.ndarray:
         """A node per row of the store's frame `name` (`known`: the snapshot's known_rows,
         a row per stored website, in order)."""
         frame = getattr(snapshot, name)
-        nodes = self._new_nodes(len(frame))
+        nodes = self.new_nodes(len(frame))
         if name == "ledger":
             for column in ("conflict_id", "claimant", "chosen"):
-                self._link(nodes, frame[column])
+                self.link(nodes, frame[column])
             key = frame["conflict_key"].astype(object)
-            self._link(nodes, key.str.split(":", n=1).str[1])  # the disputed value itself
+            self.link(nodes, key.str.split(":", n=1).str[1])  # the disputed value itself
             return nodes
         for column in ("entity_id", "website_filing_number", "entity_filing_number",
                        "domain"):
             if column in frame.columns:
-                self._link(nodes, frame[column])
+                self.link(nodes, frame[column])
         if name == "entities":
-            self._link(nodes, _organization_codes(frame["cert_type"], frame["cert_number"]))
+            self.link(nodes, _organization_codes(frame["cert_type"], frame["cert_number"]))
         if name == "website_filings":  # its entity's numbers and name, as grouping sees them
             for column in ("website_entity_number", "name_key"):
-                self._link(nodes, known[column].to_numpy(dtype=object))
+                self.link(nodes, known[column].to_numpy(dtype=object))
         return nodes
 
     def components(self) -> np.ndarray:
