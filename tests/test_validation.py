@@ -381,3 +381,21 @@ def test_the_suite_reads_only_whether_a_checked_text_is_there(monkeypatch):
     assert check.result["results"] == on_text.result["results"]
     assert check.result["statistics"] == on_text.result["statistics"]
     pd.testing.assert_frame_equal(check.failures, on_text.failures)
+
+
+def test_a_run_validated_in_batches_has_the_result_of_one_validation(samples, monkeypatch):
+    """check_records validates BATCH_ROWS records at a time (GX's memory grows with the
+    rows it holds) and combines the results: the same counts, failing row ids, successes
+    and failures as one validation of every record."""
+    from icp_migrate.pipeline import stages
+
+    records, _ = stages.read_normalized(str(samples / "hichina_beian.csv"), None)
+    cutoff = pd.Timestamp("2019-01-01")
+    whole = stages.check_records(records, cutoff)
+    monkeypatch.setattr(stages, "BATCH_ROWS", 7)
+    batched = stages.check_records(records, cutoff)
+    assert len(records) > 3 * 7 and not whole.failures.empty
+    assert batched.result["results"] == whole.result["results"]
+    assert (batched.result["statistics"], batched.success) == (whole.result["statistics"],
+                                                               whole.success)
+    pd.testing.assert_frame_equal(batched.failures, whole.failures)
