@@ -3,6 +3,7 @@ databases on the local MariaDB."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -10,8 +11,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-# Before anything imports Prefect or GX: offline, quiet, and a PREFECT_HOME of our own.
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="icp-prefect-home-"))
+# Before anything imports Prefect or GX: offline, quiet, and a PREFECT_HOME of our own
+# (removed when the test process ends).
+if "PREFECT_HOME" not in os.environ:
+    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="icp-prefect-home-")
+    atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], True)
 os.environ.pop("PREFECT_API_URL", None)  # never a user's server: the ephemeral API only
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -40,7 +42,9 @@ def migrate(*args, **kwargs):
     """The real flow; its reports go to a temporary folder, never into the checkout."""
     from icp_migrate.flows.migrate import migrate as flow
 
-    kwargs.setdefault("reports_dir", tempfile.mkdtemp(prefix="icp-reports-"))
+    if "reports_dir" not in kwargs:
+        kwargs["reports_dir"] = tempfile.mkdtemp(prefix="icp-reports-")
+        atexit.register(shutil.rmtree, kwargs["reports_dir"], True)  # when the tests end
     return flow(*args, **kwargs)
 
 

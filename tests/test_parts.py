@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from icp_migrate import rules, settings
 from icp_migrate.compact import CompactFrame
@@ -185,3 +188,34 @@ def test_a_domain_of_no_record_is_an_error_not_a_silent_link(generated):
     screened = screen(records, expectation_failures(rules.scope_flags(records, CUTOFF)), CUTOFF)
     with pytest.raises(ValueError, match="not among the run's records"):
         list(split_run(records, pd.concat([domains, stray]), screened, Plan(), 3))
+
+
+@examples(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.one_of(st.none(), st.integers(0, 20))),
+                max_size=90))
+def test_the_graph_joins_exactly_the_nodes_that_share_a_value(links):
+    """_Graph.components (each node joined to the first node holding its value) against a
+    union-find over the same links: the same components, labelled by their lowest node in
+    order (so the parts are the same as a graph with a node per value gives)."""
+    from icp_migrate.rules.parts import _Graph
+
+    graph = _Graph()
+    nodes = graph.new_nodes(31)
+    graph.link(nodes[[n for n, _ in links]],
+               [None if v is None else f"v{v}" for _, v in links])
+    labels = graph.components()
+    parent = list(range(31))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    holders: dict[int, int] = {}
+    for node, value in links:
+        if value is not None:
+            parent[find(node)] = find(holders.setdefault(value, node))
+    roots = [find(n) for n in range(31)]
+    first_of_root: dict[int, int] = {}
+    expected = [first_of_root.setdefault(r, len(first_of_root)) for r in roots]
+    assert labels.tolist() == expected

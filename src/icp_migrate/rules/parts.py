@@ -280,21 +280,30 @@ class _Graph:
         return nodes
 
     def components(self) -> np.ndarray:
-        """Each node's component label (values are nodes too, after the rows)."""
+        """Each node's component label. The links are sorted by their values' hashes, and
+        each node is joined to the first node holding the same value (one edge, none for
+        a value only one node holds, as most are): a graph of the nodes alone, not of the
+        nodes and every distinct value (at ten million records, about 30M values more)."""
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
-        nodes = np.concatenate(self._nodes) if self._nodes else np.zeros(0, dtype=np.int64)
-        hashes = np.concatenate(self._values) if self._values else np.zeros(0, dtype=np.uint64)
+        index = np.int32 if self.size < 2**31 else np.int64  # what scipy's CSR form uses
+        nodes = (np.concatenate(self._nodes) if self._nodes else np.zeros(0)).astype(index)
+        hashes = np.concatenate(self._values) if self._values else np.zeros(0, np.uint64)
         self._nodes, self._values = [], []  # each array held once from here
-        codes, uniques = pd.factorize(hashes)
-        total = self.size + len(uniques)
-        del hashes, uniques
-        index = np.int32 if total < 2**31 else np.int64  # what scipy's CSR form uses
-        graph = coo_matrix((np.ones(len(nodes), dtype=np.int8),
-                            (nodes.astype(index), (codes + self.size).astype(index))),
-                           shape=(total, total))
-        del nodes, codes
+        order = np.argsort(hashes)
+        hashes, nodes = hashes[order], nodes[order]
+        del order
+        first = np.ones(len(hashes), dtype=bool)  # where a value's run of links begins
+        np.not_equal(hashes[1:], hashes[:-1], out=first[1:])
+        del hashes
+        starts = np.flatnonzero(first)
+        del first
+        heads = np.repeat(nodes[starts], np.diff(np.append(starts, len(nodes))))
+        joined = nodes != heads
+        graph = coo_matrix((np.ones(int(joined.sum()), dtype=np.int8),
+                            (nodes[joined], heads[joined])), shape=(self.size, self.size))
+        del nodes, heads, joined
         return connected_components(graph, directed=False)[1]
 
 
