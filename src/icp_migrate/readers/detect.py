@@ -47,7 +47,6 @@ class SourceSpec:
 class OpenedSource:
     spec: SourceSpec
     mapping: Mapping
-    head: DecodedLines | None = None  # a text file's first lines, whole
     path: Path | None = None
     encodings: tuple[str, ...] = DEFAULT_ENCODINGS
     engine: sa.Engine | None = None
@@ -97,7 +96,7 @@ def open_source(text: str, forced: Mapping | None = None) -> OpenedSource:
         _check_csv_header(spec, head, mapping)
     elif mapping.reader == "sql":
         raise MappingError(f"mapping {mapping.name} reads databases, but {spec.label} is a file")
-    return OpenedSource(spec, mapping, head=head, path=path, encodings=encodings)
+    return OpenedSource(spec, mapping, path=path, encodings=encodings)
 
 
 def _head(handle: BinaryIO, encodings: tuple[str, ...]) -> DecodedLines:
