@@ -21,7 +21,8 @@ from test_flow import SAMPLES
 
 CLI = [sys.executable, "-m", "icp_migrate.cli"]
 STARTUP = 240  # the ephemeral API server up, on 2 shared cores
-GONE_WITHIN = 5  # seconds a server gets to end once its parent has died
+GONE_WITHIN = 15  # seconds a server gets to end once its parent has died (a loaded CI
+# machine saw a SIGKILLed serve's server still shutting down after 5 s)
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="PR_SET_PDEATHSIG is Linux only")
