@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from icp_migrate.plan import Plan
@@ -399,3 +400,33 @@ def test_a_run_validated_in_batches_has_the_result_of_one_validation(samples, mo
     assert (batched.result["statistics"], batched.success) == (whole.result["statistics"],
                                                                whole.success)
     pd.testing.assert_frame_equal(batched.failures, whole.failures)
+
+
+def _as_text(table: pa.Table) -> pd.DataFrame:
+    """A plan table as plain pandas: text as str objects, one per cell."""
+    return pd.DataFrame({
+        name: pd.Series(table.column(name).to_pylist(),
+                        dtype=object if pa.types.is_string(table.column(name).type) else None)
+        for name in table.column_names})
+
+
+def test_the_plan_suite_on_codes_gives_the_result_on_text(monkeypatch):
+    """The plan suite hands GX its text as categoricals (plan_suite.as_checked): every
+    rule, broken or not, has the result it has on the text itself, failing values and
+    keys included."""
+    from icp_migrate.validation import plan_suite
+
+    def results(break_plan) -> dict:
+        plan = clean_plan()
+        break_plan(plan)
+        return {table: [(item["success"], item["result"]) for item in result["results"]]
+                for table, result in validate_plan(plan).results.items()}
+
+    cases = [lambda plan: None, *(break_plan for _, break_plan in PLAN_CASES)]
+    coded = [results(break_plan) for break_plan in cases]
+    monkeypatch.setattr(plan_suite, "as_checked", _as_text)
+    assert plan_suite.as_checked is _as_text
+    on_text = [results(break_plan) for break_plan in cases]
+    assert coded == on_text
+    assert sum(not success for result in coded for items in result.values()
+               for success, _ in items) >= len(PLAN_CASES)

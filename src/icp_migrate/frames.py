@@ -20,7 +20,7 @@ Problems name columns, dtypes and Python types, never values (values may be pers
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -62,6 +62,10 @@ class Schema:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.columns)
+
+    def only(self, names: Sequence[str]) -> Schema:
+        """These of the schema's columns, in the schema's order."""
+        return self.without(*(column for column in self.names if column not in names))
 
     def without(self, *names: str, name: str | None = None) -> Schema:
         unknown = set(names) - set(self.names)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import pandas as pd
+import pyarrow as pa
 
 ENTITY_COLUMNS = (
     "entity_id",
@@ -97,19 +98,23 @@ class Plan:
     removed_domains: pd.DataFrame = field(default_factory=lambda: empty_frame(("domain",)))
     input_count: int = 0
 
-    def table(self, name: str, columns: Sequence[str]) -> pd.DataFrame:
-        """These columns of the table `name` (PlanTables)."""
-        return getattr(self, name).loc[:, list(columns)].reset_index(drop=True)
+    def arrow(self, name: str, columns: Sequence[str]) -> pa.Table:
+        """These columns of the table `name`, as Arrow in their declared types (PlanTables)."""
+        from .compact import CompactFrame
+        from .frames import SCHEMAS
+
+        schema = SCHEMAS[name].only(columns)
+        return CompactFrame.of(getattr(self, name), schema).table.select(list(columns))
 
 
 class PlanTables(Protocol):
-    """A plan's tables as the plan suite reads them, a few columns at a time: a Plan, or
-    what a run loaded in parts keeps of its plan (pipeline/part_load.py: KeptPlan, held as
-    Arrow, the columns converted as they are read)."""
+    """A plan's tables as the plan suite reads them, a few columns at a time, as Arrow: a
+    Plan, or what a run loaded in parts keeps of its plan (pipeline/part_load.py:
+    KeptPlan, held as Arrow)."""
 
     @property
     def input_count(self) -> int: ...
 
-    def table(self, name: str, columns: Sequence[str]) -> pd.DataFrame:
-        """These columns of the plan's table `name` (a Plan attribute), index 0..n-1."""
+    def arrow(self, name: str, columns: Sequence[str]) -> pa.Table:
+        """These columns of the plan's table `name` (a Plan attribute), in that order."""
         ...

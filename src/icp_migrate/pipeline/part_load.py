@@ -62,9 +62,8 @@ KEPT = {name: list(columns) for name, columns in CHECKED_COLUMNS.items()}
 class KeptPlan:
     """What a run keeps of its loaded parts' plans: the KEPT columns of each table, held as
     Arrow (compact.py), and the history. `merge` puts them in the order a whole run gives
-    (rules.parts.merge_order, one table at a time); then the columns the plan suite reads
-    are converted to pandas as it reads them (plan.PlanTables), and let go after: it holds
-    a few columns at a time, not the whole run's plan."""
+    (rules.parts.merge_order, one table at a time); the plan suite reads them as Arrow
+    (plan.PlanTables) and converts them its own way (plan_suite.as_checked)."""
 
     def __init__(self) -> None:
         self._parts: dict[str, list[CompactFrame]] = {name: [] for name in KEPT}
@@ -95,15 +94,14 @@ class KeptPlan:
         """The rows of the merged table `name`."""
         return len(self._merged[name])
 
-    def table(self, name: str, columns: Sequence[str]) -> pd.DataFrame:
+    def arrow(self, name: str, columns: Sequence[str]) -> pa.Table:
         """These columns of the merged table `name` (plan.PlanTables)."""
-        return self._merged[name].columns(columns)
+        return self._merged[name].table.select(list(columns))
 
 
 def _kept_schema(name: str) -> Schema:
     """The declared schema of the plan's table `name` (frames.py), its KEPT columns only."""
-    full = SCHEMAS[name]
-    return full.without(*(column for column in full.names if column not in KEPT[name]))
+    return SCHEMAS[name].only(KEPT[name])
 
 
 class _Changes:
