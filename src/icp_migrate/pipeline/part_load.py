@@ -34,7 +34,7 @@ from ..compact import CompactFrame, Rows, held
 from ..errors import PlanValidationError
 from ..frames import SCHEMAS, Schema
 from ..plan import Plan
-from ..rules.parts import merge_columns, merge_history, merge_order
+from ..rules.parts import merge_history, merge_order
 from ..rules.preview import (
     PREVIEW_KINDS,
     history_rows,
@@ -83,10 +83,12 @@ class KeptPlan:
         """The parts' tables as the whole run's (`row_ids`: its records', in order), in
         Arrow: only the columns that order them are read as pandas."""
         for name in KEPT:
-            joined = CompactFrame.joined(self._parts.pop(name), _kept_schema(name))
-            order = merge_order(name, joined.columns(merge_columns(name)), row_ids)
-            self._merged[name] = CompactFrame(joined.table.take(pa.array(order)),
-                                              joined.schema)
+            joined = CompactFrame.joined(self._parts.pop(name), _kept_schema(name)).table
+            order = pa.array(merge_order(name, joined, row_ids))
+            columns = dict(zip(joined.column_names, joined.columns, strict=True))
+            del joined  # each column's parts are let go as soon as it is taken in order:
+            taken = {column: columns.pop(column).take(order) for column in list(columns)}
+            self._merged[name] = CompactFrame(pa.table(taken), _kept_schema(name))
         self.changes = merge_history(self._history)
         del self._history
 

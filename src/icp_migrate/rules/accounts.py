@@ -65,9 +65,11 @@ def sorted_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.take(text_order(frame[column])).reset_index(drop=True)
 
 
-def text_order(values: pd.Series) -> np.ndarray:
-    """The positions that sort `values` (text) as `sorted_by` does."""
-    keys = pa.array(values.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+def text_order(values: pd.Series | pa.ChunkedArray) -> np.ndarray:
+    """The positions that sort `values` (text) as `sorted_by` does: Python's order of str,
+    which is the order of their UTF-8 bytes, Arrow's (a stable sort, nulls last)."""
+    keys = values if isinstance(values, pa.ChunkedArray) else pa.array(
+        values.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
     return pc.array_sort_indices(keys, null_placement="at_end").to_numpy()
 
 

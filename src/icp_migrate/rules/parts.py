@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .. import frames
 from ..compact import Rows, held
@@ -186,18 +187,22 @@ def merge_columns(name: str) -> list[str]:
     return list(order) if isinstance(order, tuple) else [order]
 
 
-def merge_order(name: str, keys: pd.DataFrame, row_ids: pd.Series | np.ndarray,
+def merge_order(name: str, keys: pd.DataFrame | pa.Table, row_ids: pd.Series | np.ndarray,
                 ) -> np.ndarray:
     """The positions that put the parts' rows of the plan's table `name`, one after the
-    other (`keys`: at least their merge_columns, index 0..n-1), in the order a whole run
-    gives: the store's tables by their keys, dispositions and links in record order,
-    conflicts by conflict and claimant."""
+    other (`keys`: at least their merge_columns, index 0..n-1, as pandas or Arrow), in the
+    order a whole run gives: the store's tables by their keys, dispositions and links in
+    record order, conflicts by conflict and claimant."""
     order = MERGE_ORDER[name]
+    if isinstance(keys, pa.Table) and order != "row_id" and not isinstance(order, tuple):
+        return text_order(keys.column(order))  # text keys stay Arrow (no str per row)
+    frame = keys if isinstance(keys, pd.DataFrame) else keys.select(
+        merge_columns(name)).to_pandas()
     if order == "row_id":
-        return np.argsort(_positions(row_ids, keys["row_id"]), kind="stable")
+        return np.argsort(_positions(row_ids, frame["row_id"]), kind="stable")
     if isinstance(order, tuple):
-        return keys.sort_values(list(order)).index.to_numpy()
-    return text_order(keys[order])
+        return frame.sort_values(list(order)).index.to_numpy()
+    return text_order(frame[order])
 
 
 def merge_history(changes: list[pd.DataFrame]) -> pd.DataFrame:
