@@ -199,7 +199,7 @@ def test_the_graph_joins_exactly_the_nodes_that_share_a_value(links):
     order (so the parts are the same as a graph with a node per value gives)."""
     from icp_migrate.rules.parts import _Graph
 
-    graph = _Graph()
+    graph = _Graph(31)
     nodes = graph.new_nodes(31)
     graph.link(nodes[[n for n, _ in links]],
                [None if v is None else f"v{v}" for _, v in links])
@@ -219,3 +219,33 @@ def test_the_graph_joins_exactly_the_nodes_that_share_a_value(links):
     first_of_root: dict[int, int] = {}
     expected = [first_of_root.setdefault(r, len(first_of_root)) for r in roots]
     assert labels.tolist() == expected
+
+
+def test_the_graph_holds_the_nodes_it_was_made_for():
+    """A link packs its node into the bits the graph's capacity needs: a node beyond it
+    is an error, not a link to some other node."""
+    from icp_migrate.rules.parts import _Graph
+
+    graph = _Graph(5)
+    assert graph.node_bits == 3
+    graph.new_nodes(5)
+    with pytest.raises(ValueError, match="holds 5 nodes, not 6"):
+        graph.new_nodes(1)
+
+
+@examples(max_examples=200, deadline=None)
+@given(st.integers(-5, 5), st.integers(0, 30), st.lists(st.integers(-10, 40), max_size=40),
+       st.sampled_from(["ascending", "descending", "gap"]))
+def test_row_positions_are_those_of_a_plain_index(start, count, wanted, shape):
+    """row_index (a RangeIndex for consecutive ids) finds every id where pd.Index finds
+    it, and an id it lacks nowhere (-1)."""
+    from icp_migrate.rules.parts import row_index
+
+    ids = np.arange(start, start + count)
+    if shape == "descending":
+        ids = ids[::-1].copy()
+    elif shape == "gap" and count > 2:
+        ids[-1] += 1
+    wanted = np.array(wanted, dtype=np.int64)
+    assert (row_index(ids).get_indexer(wanted).tolist()
+            == pd.Index(ids).get_indexer(wanted).tolist())

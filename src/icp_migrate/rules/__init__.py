@@ -28,7 +28,8 @@ from time import perf_counter
 
 import pandas as pd
 
-from ..compact import Rows, held
+from ..compact import CompactFrame, Rows, held
+from ..frames import SCREENED
 from ..plan import Plan
 from .dispositions import decide_records, plan_decision
 from .known import known_rows
@@ -90,13 +91,15 @@ def decide_parts(records: pd.DataFrame | Rows, domains: pd.DataFrame | Rows, kno
         failures = pd.concat([expectation_failures(scope_flags(batch, cutoff))
                               for batch in records.batches(FLAG_COLUMNS, BATCH_ROWS)],
                              ignore_index=True)
-    screened = pd.concat([screen(batch, failures, cutoff)
-                          for batch in records.batches(SCREEN_COLUMNS, BATCH_ROWS)],
-                         ignore_index=True)
+    # held as Arrow, as the records are: a part takes its own rows of it
+    screened = CompactFrame.joined([CompactFrame.of(screen(batch, failures, cutoff), SCREENED)
+                                    for batch in records.batches(SCREEN_COLUMNS, BATCH_ROWS)],
+                                   SCREENED)
     parts = part_count(len(records), records_per_part)
     pieces: Iterator[Part]
     if parts == 1:
-        pieces = iter([Part(records.to_frame(), domains.to_frame(), screened, known)])
+        pieces = iter([Part(records.to_frame(), domains.to_frame(), screened.to_frame(),
+                            known)])
         names = None
     else:
         stored = known_rows(known)  # the store as grouping sees it, once for the run
