@@ -125,3 +125,18 @@ def test_focus_keeps_exactly_the_pairs_with_an_entity_in_focus(rows, base):
         got = [tuple(r) for r in near_name_pairs(frame, focus=focus).itertuples(index=False)]
     assert got == [p for p in brute_force(frame) if p[0] in chosen or p[2] in chosen]
     assert list(near_name_pairs(frame, focus=focus).columns) == PAIR_COLUMNS
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(ROW, st.booleans()), max_size=30), st.integers(0, 6))
+def test_a_report_holds_the_first_pairs_and_counts_them_all(rows, limit):
+    """first_pairs (one province's pairs held at a time) gives the first `limit` pairs of
+    the whole list, in its order, and how many the whole list has."""
+    frame = orgs(*(row for row, _ in rows))
+    chosen = {row[0] for row, flag in rows if flag and row[0] is not None}
+    focus = frame["entity_id"].isin(chosen)
+    expected = [p for p in brute_force(frame) if p[0] in chosen or p[2] in chosen]
+    shown, total = near_names.first_pairs(frame, focus, limit)
+    assert [tuple(r) for r in shown.itertuples(index=False)] == expected[:limit]
+    assert total == len(expected)
+    assert list(shown.columns) == PAIR_COLUMNS

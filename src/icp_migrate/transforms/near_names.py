@@ -50,6 +50,30 @@ def near_name_pairs(orgs: pd.DataFrame, focus: pd.Series | None = None) -> pd.Da
     candidates with a name in focus are paired and checked by Levenshtein; the variant
     hashes are still made for every name of the other provinces (numpy, ~3 s for 178k
     names here)."""
+    found = list(pairs_by_province(orgs, focus))
+    return pd.concat(found, ignore_index=True) if found else _no_pairs()
+
+
+def first_pairs(orgs: pd.DataFrame, focus: pd.Series | None, limit: int,
+                ) -> tuple[pd.DataFrame, int]:
+    """(the first `limit` rows of near_name_pairs(orgs, focus), how many rows it has),
+    holding one province's pairs at a time: a report lists a few and counts the rest,
+    and the pairs grow with the square of a province's names (a store of three million
+    organizations has tens of millions of them)."""
+    kept: list[pd.DataFrame] = []
+    total = held = 0
+    for found in pairs_by_province(orgs, focus):
+        total += len(found)
+        if held < limit:
+            kept.append(found.head(limit - held))
+            held += len(kept[-1])
+    return (pd.concat(kept, ignore_index=True) if kept else _no_pairs()), total
+
+
+def pairs_by_province(orgs: pd.DataFrame, focus: pd.Series | None = None,
+                      ) -> Iterator[pd.DataFrame]:
+    """near_name_pairs one province at a time, in its order (the provinces with a pair
+    only, each frame sorted as near_name_pairs sorts)."""
     if focus is not None:
         orgs = orgs.assign(focus=focus.to_numpy(dtype=bool))
     if "entity_type" in orgs:
@@ -62,10 +86,11 @@ def near_name_pairs(orgs: pd.DataFrame, focus: pd.Series | None = None) -> pd.Da
     rows = rows[rows["entity_id"].notna() & rows["province"].notna() & rows["key"].notna()
                 & rows["key"].ne("")].drop_duplicates(["entity_id", "province", "name"])
     if rows.empty or not rows["focus"].any():
-        return pd.DataFrame(columns=PAIR_COLUMNS)
+        return
     ids, province = rows["entity_id"].to_numpy(dtype=object), rows["province"].to_numpy(
         dtype=object)
     names, key = rows["name"].to_numpy(dtype=object), rows["key"].to_numpy(dtype=object)
+    chosen = rows["focus"].to_numpy(dtype=bool) if focus is not None else None
     # one name per (province, key): equal names are 0 edits apart, never a pair
     codes, _ = pd.factorize(province.astype(str).astype(object) + "\x00" + key)
     _, first = np.unique(codes, return_index=True)
@@ -73,32 +98,43 @@ def near_name_pairs(orgs: pd.DataFrame, focus: pd.Series | None = None) -> pd.Da
     # a name is in focus when an entity in focus bears it (then each of its entities pairs)
     in_focus = np.zeros(len(keys), dtype=bool)
     in_focus[codes[rows["focus"].to_numpy(dtype=bool)]] = True
-    found = [_province_pairs(keys, members, in_focus)
-             for members in pd.Series(np.arange(len(keys))).groupby(provinces).indices.values()
-             if in_focus[members].any()]
-    if not found:
-        return pd.DataFrame(columns=PAIR_COLUMNS)
-    pairs = pd.DataFrame({"u": np.concatenate([f[0] for f in found]),
-                          "v": np.concatenate([f[1] for f in found]),
-                          "distance": np.concatenate([f[2] for f in found])})
-    # each pair of names: every entity of the one with every entity of the other
     rows_of = pd.DataFrame({"u": codes, "row": np.arange(len(codes))})
+    by_province = pd.Series(np.arange(len(keys))).groupby(provinces).indices  # sorted
+    for members in by_province.values():
+        if not in_focus[members].any():
+            continue
+        u, v, distance = _province_pairs(keys, members, in_focus)
+        if len(u):
+            yield _entity_pairs(u, v, distance, rows_of, ids, names, province, chosen)
+
+
+def _entity_pairs(u: np.ndarray, v: np.ndarray, distance: np.ndarray, rows_of: pd.DataFrame,
+                  ids: np.ndarray, names: np.ndarray, province: np.ndarray,
+                  chosen: np.ndarray | None) -> pd.DataFrame:
+    """PAIR_COLUMNS of the name pairs (u, v; codes of `rows_of`), sorted: every entity of
+    the one name with every entity of the other (`chosen`: the rows in focus, if asked)."""
+    pairs = pd.DataFrame({"u": u, "v": v, "distance": distance})
     both = pairs.merge(rows_of, on="u").merge(rows_of.rename(columns={"u": "v"}), on="v",
                                                suffixes=("_a", "_b"))
     a, b = both["row_a"].to_numpy(), both["row_b"].to_numpy()
     swap = (ids[b] < ids[a]).astype(bool)
     a, b = np.where(swap, b, a), np.where(swap, a, b)
     keep = (ids[a] != ids[b]).astype(bool)
-    if focus is not None:  # a name in focus may be borne by entities that are not
-        chosen = rows["focus"].to_numpy(dtype=bool)
+    if chosen is not None:  # a name in focus may be borne by entities that are not
         keep &= chosen[a] | chosen[b]
-    a, b, distance = a[keep], b[keep], both["distance"].to_numpy()[keep]
+    a, b, kept = a[keep], b[keep], both["distance"].to_numpy()[keep]
     columns = {"entity_id_a": ids[a], "name_a": names[a], "entity_id_b": ids[b],
                "name_b": names[b], "province": province[a]}
     out = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in columns.items()})
-    out["distance"] = distance.astype("int64")
+    out["distance"] = kept.astype("int64")
     return out.sort_values(["province", "entity_id_a", "entity_id_b", "name_a", "name_b"],
                            ignore_index=True)
+
+
+def _no_pairs() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in PAIR_COLUMNS[:-1]})
+    frame["distance"] = pd.Series(dtype="int64")
+    return frame
 
 
 def _province_pairs(keys: np.ndarray, members: np.ndarray, in_focus: np.ndarray,

@@ -12,13 +12,13 @@ from icp_migrate.reports.page import note, section, table
 from icp_migrate.reports.parts import LIST_ROWS, Capped, capped, capped_json, shown_note, text
 from icp_migrate.reports.section import Run, Section
 from icp_migrate.store.report_queries import ReportQueries
-from icp_migrate.transforms.near_names import PAIR_COLUMNS, near_name_pairs
+from icp_migrate.transforms.near_names import PAIR_COLUMNS, first_pairs
 
 COLUMNS = PAIR_COLUMNS  # entity ids and names, province, edit distance
 
 
 def read(q: ReportQueries) -> Capped:
-    """The pairs (COLUMNS) by province, then entity ids (near_name_pairs), of the store's
+    """The first pairs (COLUMNS) by province, then entity ids (first_pairs), of the store's
     organizations with a certificate (`q.possible_matches`: entity_id, name, province and
     in_run, 1 for the run's entities)."""
     orgs = q.possible_matches()
@@ -26,8 +26,8 @@ def read(q: ReportQueries) -> Capped:
     provinces = set(orgs.loc[in_run, "province"])  # the only ones a pair can be in
     nearby = orgs["province"].isin(provinces)
     # the run's entities against the store's: the work grows with the run, not the store
-    pairs = near_name_pairs(orgs[nearby], focus=in_run[nearby])
-    return Capped(pairs.head(LIST_ROWS).reset_index(drop=True), len(pairs))
+    shown, total = first_pairs(orgs[nearby], in_run[nearby], LIST_ROWS)
+    return Capped(shown, total)
 
 
 def _shape(rows: pd.DataFrame) -> pd.DataFrame:
