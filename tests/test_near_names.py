@@ -28,8 +28,10 @@ def orgs(*rows: tuple) -> pd.DataFrame:
 def brute_force(frame: pd.DataFrame) -> list[tuple]:
     """Every two organizations compared: the pairs 1 or 2 edits apart, as near_name_pairs
     orders them."""
-    rows = [r for r in frame.drop_duplicates(["entity_id", "province", "name"]).itertuples(
-        index=False) if r.entity_type != "individual" and r.entity_id is not None
+    organizations = frame[~frame["entity_type"].eq("individual")]  # before repeats are
+    # dropped: an entity's organization row counts even where an individual row repeats it
+    rows = [r for r in organizations.drop_duplicates(["entity_id", "province", "name"])
+            .itertuples(index=False) if r.entity_id is not None
         and r.province is not None and r.name is not None and compact(r.name)]
     found = set()
     for x, y in itertools.combinations(rows, 2):
