@@ -410,10 +410,10 @@ def _as_text(table: pa.Table) -> pd.DataFrame:
         for name in table.column_names})
 
 
-def test_the_plan_suite_on_codes_gives_the_result_on_text(monkeypatch):
-    """The plan suite hands GX its text as categoricals (plan_suite.as_checked): every
-    rule, broken or not, has the result it has on the text itself, failing values and
-    keys included."""
+def test_the_plan_suite_on_arrow_strings_gives_the_result_on_text(monkeypatch):
+    """The plan suite hands GX its text as pandas strings backed by Arrow
+    (plan_suite.as_checked): every rule, broken or not, has the result it has on the text
+    itself, failing values and keys included."""
     from icp_migrate.validation import plan_suite
 
     def results(break_plan) -> dict:
