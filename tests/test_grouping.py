@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
@@ -10,6 +12,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from icp_migrate.rules import grouping
+from icp_migrate.transforms import near_names
 
 NAME = st.sampled_from(["浙江省|", "江苏省|"]).flatmap(
     lambda p: st.text(alphabet="甲乙丙丁ab", min_size=1, max_size=5).map(lambda n: p + n))
@@ -32,15 +35,23 @@ def near_misses_one_by_one(loose: pd.DataFrame, valid: pd.DataFrame,
 
 @settings(max_examples=300, deadline=None)
 @given(NAMES, NAMES, st.lists(st.one_of(st.none(), NAME, st.sampled_from(
-    ["浙江省|甲乙", "浙江省|甲乙丙丁", "江苏省|ab", "上海市|甲"])), max_size=8))
-def test_near_misses_equal_extract_one(valid_names, known_names, loose_names):
+    ["浙江省|甲乙", "浙江省|甲乙丙丁", "江苏省|ab", "上海市|甲"])), max_size=8),
+    st.sampled_from([near_names._BASE, 1]), st.sampled_from([near_names._BLOCK, 1, 7]))
+def test_near_misses_equal_extract_one(valid_names, known_names, loose_names, base, block):
+    """The symmetric-delete search picks what extractOne picks over every name of the
+    province, whatever the hash (base 1: every anagram collides) and however the
+    candidates are split into blocks; asked again, the notes found are reused."""
     valid = pd.DataFrame({"name_key": pd.Series(valid_names, dtype=object)})
     known = pd.DataFrame({"name_key": pd.Series(known_names, dtype=object)})
     loose = pd.DataFrame({"name_key": pd.Series(loose_names, dtype=object)},
                          index=pd.Index(range(7, 7 + len(loose_names))))
-    got = grouping._near_misses(loose, grouping.name_choices(valid, known))
     want = near_misses_one_by_one(loose, valid, known)
-    pd.testing.assert_series_equal(got, want)
+    choices = grouping.name_choices(valid, known)
+    with mock.patch.object(near_names, "_BASE", base), \
+            mock.patch.object(near_names, "_BLOCK", block):
+        pd.testing.assert_series_equal(choices.notes(loose["name_key"]), want)
+    with mock.patch.object(grouping, "_closest", side_effect=AssertionError("searched")):
+        pd.testing.assert_series_equal(choices.notes(loose["name_key"]), want)
 
 
 def test_closest_prefers_the_first_of_equally_near_names():

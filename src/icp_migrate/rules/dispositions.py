@@ -14,7 +14,7 @@ from .accounts import KEPT_COLUMNS, plan_accounts
 from .certificate_pairs import certificate_pairs
 from .conflict_table import conflict_table
 from .conflicts import settle
-from .grouping import resolve_entities
+from .grouping import NameChoices, resolve_entities
 from .history import finish_plan
 from .known import known_rows
 
@@ -55,7 +55,7 @@ def _with_screening(records: pd.DataFrame, screened: pd.DataFrame) -> pd.DataFra
 
 
 def decide_records(records: pd.DataFrame, record_domains: pd.DataFrame, screened: pd.DataFrame,
-                   snapshot: Plan, near_names: dict[str, np.ndarray] | None = None,
+                   snapshot: Plan, near_names: NameChoices | None = None,
                    ) -> Decision:
     """Steps 4-7 on the records steps 1-3 left undecided; `screened` holds steps 1-3.
     What the target holds (`snapshot`: its rows and its conflict ledger) binds the run.

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 
 from ..numeric import distinct_pairs
+from ..transforms.near_names import near_pairs
 from .ledger import arbitrate
 
 NUMBER_COLUMNS = ("entity_filing_number", "website_entity_number")
@@ -38,7 +37,7 @@ def _pairs(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 
 def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame, pairs: pd.DataFrame,
                      ledger: pd.DataFrame,
-                     near_names: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+                     near_names: NameChoices | None = None) -> pd.DataFrame:
     """row_id, entity_id, link_kind, link_key, disposition (None/quarantined/needs_review),
     reasons, conflict_key, candidates, claimant.
 
@@ -110,7 +109,7 @@ def resolve_entities(cand: pd.DataFrame, known: pd.DataFrame, pairs: pd.DataFram
     out.loc[loose.index[none], "disposition"] = "quarantined"
     out.loc[loose.index[none], "reasons"] = (
         problem[none] + "; no filing number or name links it to a known entity"
-        + _near_misses(loose[none], named).astype("str"))
+        + named.notes(loose.loc[none, "name_key"]).astype("str"))
     _held_with_their_entity(out, loose.index, pairs)
     return out
 
@@ -217,7 +216,7 @@ def _certificate_links(valid: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
     return kind
 
 
-def name_choices(valid: pd.DataFrame, known: pd.DataFrame) -> dict[str, np.ndarray]:
+def name_choices(valid: pd.DataFrame, known: pd.DataFrame) -> NameChoices:
     """The name keys a near miss may point to, by province, each province's in the order
     the search prefers them: the valid records' (records in order), then the store's
     websites'."""
@@ -226,40 +225,52 @@ def name_choices(valid: pd.DataFrame, known: pd.DataFrame) -> dict[str, np.ndarr
     codes, provinces = pd.factorize(named.str.split("|", n=1).str[0].to_numpy(dtype=object))
     order = np.argsort(codes, kind="stable")  # by province, each in its order
     starts = np.searchsorted(codes[order], np.arange(len(provinces) + 1))
-    return {province: names[order[starts[i]:starts[i + 1]]]
-            for i, province in enumerate(provinces)}
+    return NameChoices({province: names[order[starts[i]:starts[i + 1]]]
+                        for i, province in enumerate(provinces)})
 
 
-def _near_misses(loose: pd.DataFrame, named: dict[str, np.ndarray]) -> pd.Series:
-    """'; possible match: NAME' for organizations one or two edits from a known name
-    (`named`: name_choices)."""
-    result = np.full(len(loose), "", dtype=object)
-    keys = loose["name_key"].to_numpy(dtype=object)
-    asked = pd.notna(keys)
-    if not asked.any() or not named:
-        return pd.Series(result, index=loose.index, dtype=object)
-    key_province = np.array([k.split("|", 1)[0] if a else None for k, a in zip(keys, asked,
-                                                                             strict=True)],
-                            dtype=object)
-    for province in pd.unique(key_province[asked]):
-        choices = named.get(province)
-        if choices is not None and len(choices):
-            rows = np.flatnonzero(key_province == province)
-            result[rows] = _closest(keys[rows], choices)
-    return pd.Series(result, index=loose.index, dtype=object)
+class NameChoices:
+    """The organization name keys ('province|name') a near miss may point to, by province
+    (name_choices), and the notes found so far: a run of several parts asks for all its
+    keys once (parts.near_names), so each province's names are indexed once, not once per
+    part."""
+
+    def __init__(self, by_province: dict[str, np.ndarray]) -> None:
+        self.by_province = by_province
+        self.found = pd.Series(dtype=object)  # name key -> its note, "" for none
+
+    def notes(self, keys: pd.Series) -> pd.Series:
+        """'; possible match (not merged): NAME' per key (aligned with `keys`): the first
+        name of its province at the least distance, at most 2 edits; "" for none."""
+        asked = pd.Index(keys.dropna().unique()).difference(self.found.index)
+        if len(asked):
+            found = self._search(asked.to_numpy(dtype=object))
+            self.found = found if self.found.empty else pd.concat([self.found, found])
+        return pd.Series(keys.map(self.found).fillna("").to_numpy(dtype=object),
+                         index=keys.index, dtype=object)
+
+    def _search(self, keys: np.ndarray) -> pd.Series:
+        result = np.full(len(keys), "", dtype=object)
+        province = np.array([k.split("|", 1)[0] for k in keys], dtype=object)
+        for name in pd.unique(province):
+            choices = self.by_province.get(name)
+            if choices is not None and len(choices):
+                rows = np.flatnonzero(province == name)
+                result[rows] = _closest(keys[rows], choices)
+        return pd.Series(result, index=keys, dtype=object)
 
 
 def _closest(queries: np.ndarray, choices: np.ndarray) -> np.ndarray:
-    """Per query, the note naming the first choice at the least distance <= 2, else ""
-    (what process.extractOne(query, choices, Levenshtein.distance, score_cutoff=2) picks)."""
+    """Per query ('province|name'), the note naming the first choice (of the same province)
+    at the least distance <= 2, else "" (what process.extractOne(query, choices,
+    Levenshtein.distance, score_cutoff=2) picks): the candidates are found by the
+    symmetric-delete search (near_names.near_pairs), not by comparing every two."""
     out = np.full(len(queries), "", dtype=object)
-    step = max(1, 20_000_000 // len(choices))  # bounds the distance matrix to ~80 MB
-    for start in range(0, len(queries), step):
-        part = queries[start:start + step]
-        distances = process.cdist(part, choices, scorer=Levenshtein.distance, score_cutoff=2,
-                                  dtype=np.int32, workers=1)
-        best = distances.argmin(axis=1)
-        found = distances[np.arange(len(part)), best] <= 2
-        out[start:start + step][found] = [
-            f"; possible match (not merged): {c.split('|', 1)[1]}" for c in choices[best[found]]]
+    names = np.array([c.split("|", 1)[1] for c in choices], dtype=object)
+    asked = np.array([q.split("|", 1)[1] for q in queries], dtype=object)
+    for q, c, distance in near_pairs(asked, names):  # all of a query's pairs at once
+        order = np.lexsort((c, distance, q))
+        q, c = q[order], c[order]
+        first = np.append(True, q[1:] != q[:-1])
+        out[q[first]] = [f"; possible match (not merged): {n}" for n in names[c[first]]]
     return out

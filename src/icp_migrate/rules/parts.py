@@ -32,7 +32,7 @@ from ..identity import entity_ids
 from ..numeric import distinct
 from ..plan import Plan
 from .accounts import text_order
-from .grouping import name_choices
+from .grouping import NameChoices, name_choices
 from .history import numbered
 from .known import known_rows
 
@@ -133,19 +133,24 @@ def _part_numbers(records: Rows, domains: Rows, snapshot: Plan, parts: int,
 
 
 def near_names(records: Rows, screened: pd.DataFrame | Rows, known: pd.DataFrame,
-               ) -> dict[str, np.ndarray]:
+               ) -> NameChoices:
     """The names a near miss may point to, taken over the whole run (grouping.name_choices
     of the valid records steps 1-3 left undecided, then the store's: `known`, its
-    known_rows); the records' name keys read BATCH_ROWS at a time, each batch's distinct
-    open ones kept."""
+    known_rows), with the notes of every name a part may ask about already found (those of
+    the undecided records without a valid certificate: each province searched once for
+    the run, not once per part). The records' name keys are read BATCH_ROWS at a time,
+    each batch's distinct open ones kept."""
     undecided = held(screened).columns(("disposition",))["disposition"].isna().to_numpy()
-    kept, done = [], 0
+    kept, asked, done = [], [], 0
     for batch in records.batches(("name_key", "cert_valid"), BATCH_ROWS):
-        open_ = undecided[done:done + len(batch)] & batch["cert_valid"].fillna(
-            False).to_numpy(dtype=bool)
-        kept.append(batch.loc[open_, ["name_key"]].drop_duplicates())
+        valid = batch["cert_valid"].fillna(False).to_numpy(dtype=bool)
+        open_ = undecided[done:done + len(batch)]
+        kept.append(batch.loc[open_ & valid, ["name_key"]].drop_duplicates())
+        asked.append(batch.loc[open_ & ~valid, "name_key"].dropna().drop_duplicates())
         done += len(batch)
-    return name_choices(pd.concat(kept, ignore_index=True), known)
+    choices = name_choices(pd.concat(kept, ignore_index=True), known)
+    choices.notes(pd.concat(asked, ignore_index=True).astype(object))
+    return choices
 
 
 # How merge_plans orders each table: by its key, or in the records' order ("row_id")

@@ -4,24 +4,23 @@ Names are compared as grouping compares them (`name_key`: the name compacted, wi
 province), by Levenshtein distance. Individuals never take part.
 
 Finding the pairs without comparing every two names of a province (the symmetric-delete
-method): two strings are at most 2 edits apart only if deleting at most 2 characters from
-each gives the same string (a substitution is a deletion on both sides, an insertion or a
-deletion one on one side). So every name's deletion variants (itself, each 1- and
-2-character deletion) are hashed, names sharing a hash are candidates, and each candidate
-is checked with Levenshtein.distance <= 2. Equal variants have equal hashes, so no pair is
-missed; a hash collision only adds a candidate the check drops. tests/test_near_names.py
-holds it to a brute-force comparison of every two names.
+method, `near_pairs`): two strings are at most 2 edits apart only if deleting at most 2
+characters from each gives the same string (a substitution is a deletion on both sides, an
+insertion or a deletion one on one side). So every name's deletion variants (itself, each
+1- and 2-character deletion) are hashed; the choices' hashes are sorted once, each query's
+are looked up in them, and every candidate found is checked with Levenshtein.distance <= 2.
+Equal variants have equal hashes, so no pair is missed; a hash collision only adds a
+candidate the check drops. tests/test_near_names.py holds it to a brute-force comparison of
+every two names; grouping's near misses (rules/grouping.py, `_closest`) use the same search.
 
-Measured on 2 cores shared with other work (load average ~5): 400,000 synthetic
-organizations over 30 provinces (names like 杭州星辰科技有限公司: a city, a 2-4 character
-trade name, an industry, a legal form; 12 characters on average), ~33 M variants: 9.3 s
-of CPU (14.5 s wall), peak memory +0.6 GB. It found 1.42 M pairs (1,152 one edit apart):
-nearly all are names differing only in a 2-character trade name, which are 2 edits apart.
+A report asks only about its run's names (the queries) against its province's (the
+choices), and counts the pairs on integer codes: text is made for the pairs it lists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -46,89 +45,137 @@ def near_name_pairs(orgs: pd.DataFrame, focus: pd.Series | None = None) -> pd.Da
     entity_type (individuals are left out). Rows without an id, a province or a name (or
     whose name is only white space) take no part. `focus` (bool, aligned with `orgs`):
     only the pairs with a focus row's entity on one side at least (a run's report: its
-    entities against the whole store). Provinces without a focus row are skipped, and only
-    candidates with a name in focus are paired and checked by Levenshtein; the variant
-    hashes are still made for every name of the other provinces (numpy, ~3 s for 178k
-    names here)."""
-    found = list(pairs_by_province(orgs, focus))
-    return pd.concat(found, ignore_index=True) if found else _no_pairs()
+    entities against the whole store). Only the names in focus are searched for: the
+    work grows with them, not with the store."""
+    return first_pairs(orgs, focus, sys.maxsize)[0]
 
 
 def first_pairs(orgs: pd.DataFrame, focus: pd.Series | None, limit: int,
                 ) -> tuple[pd.DataFrame, int]:
-    """(the first `limit` rows of near_name_pairs(orgs, focus), how many rows it has),
-    holding one province's pairs at a time: a report lists a few and counts the rest,
-    and the pairs grow with the square of a province's names (a store of three million
-    organizations has tens of millions of them)."""
-    kept: list[pd.DataFrame] = []
-    total = held = 0
-    for found in pairs_by_province(orgs, focus):
-        total += len(found)
-        if held < limit:
-            kept.append(found.head(limit - held))
-            held += len(kept[-1])
-    return (pd.concat(kept, ignore_index=True) if kept else _no_pairs()), total
+    """(the first `limit` rows of near_name_pairs(orgs, focus), how many rows it has). The
+    pairs are counted on integer codes, one block of names at a time, and text is made for
+    the first `limit` only: a report lists a few and counts the rest, and the pairs grow
+    with the square of a province's names (a store of three million organizations has
+    tens of millions of them)."""
+    rows = _Organizations.of(orgs, focus)
+    if rows is None:
+        return _no_pairs(), 0
+    total, head, held = 0, [], 0
+    for province in rows.provinces():
+        best = np.zeros((0, 3), dtype=np.int64)  # the province's first pairs: a, b, distance
+        for a, b, distance in rows.entity_pairs(province):
+            total += len(a)
+            if held < limit:
+                best = rows.first(np.concatenate([best, np.column_stack([a, b, distance])]),
+                                  limit - held)
+        if len(best):
+            head.append(rows.frame(best))
+            held += len(best)
+    return (pd.concat(head, ignore_index=True) if head else _no_pairs()), total
 
 
-def pairs_by_province(orgs: pd.DataFrame, focus: pd.Series | None = None,
-                      ) -> Iterator[pd.DataFrame]:
-    """near_name_pairs one province at a time, in its order (the provinces with a pair
-    only, each frame sorted as near_name_pairs sorts)."""
-    if focus is not None:
-        orgs = orgs.assign(focus=focus.to_numpy(dtype=bool))
-    if "entity_type" in orgs:
-        orgs = orgs[~orgs["entity_type"].eq("individual")]
-    rows = pd.DataFrame({"entity_id": orgs["entity_id"].astype(object),
-                         "province": orgs["province"].astype(object),
-                         "name": orgs["name"].astype(object),
-                         "key": compact_column(orgs["name"].astype(object)),
-                         "focus": orgs["focus"] if focus is not None else True})
-    rows = rows[rows["entity_id"].notna() & rows["province"].notna() & rows["key"].notna()
-                & rows["key"].ne("")].drop_duplicates(["entity_id", "province", "name"])
-    if rows.empty or not rows["focus"].any():
-        return
-    ids, province = rows["entity_id"].to_numpy(dtype=object), rows["province"].to_numpy(
-        dtype=object)
-    names, key = rows["name"].to_numpy(dtype=object), rows["key"].to_numpy(dtype=object)
-    chosen = rows["focus"].to_numpy(dtype=bool) if focus is not None else None
-    # one name per (province, key): equal names are 0 edits apart, never a pair
-    codes, _ = pd.factorize(province.astype(str).astype(object) + "\x00" + key)
-    _, first = np.unique(codes, return_index=True)
-    provinces, keys = province[first], key[first]
-    # a name is in focus when an entity in focus bears it (then each of its entities pairs)
-    in_focus = np.zeros(len(keys), dtype=bool)
-    in_focus[codes[rows["focus"].to_numpy(dtype=bool)]] = True
-    rows_of = pd.DataFrame({"u": codes, "row": np.arange(len(codes))})
-    by_province = pd.Series(np.arange(len(keys))).groupby(provinces).indices  # sorted
-    for members in by_province.values():
-        if not in_focus[members].any():
-            continue
-        u, v, distance = _province_pairs(keys, members, in_focus)
-        if len(u):
-            yield _entity_pairs(u, v, distance, rows_of, ids, names, province, chosen)
+class _Organizations:
+    """The organizations' rows as arrays: each (province, compacted name) once as a name
+    (`keys`), each row's name code, and sort ranks of ids and names."""
 
+    def __init__(self, rows: pd.DataFrame, focus: np.ndarray | None) -> None:
+        self.ids = rows["entity_id"].to_numpy(dtype=object)
+        self.names = rows["name"].to_numpy(dtype=object)
+        self.province = rows["province"].to_numpy(dtype=object)
+        self.focus = focus  # per row, or None: every row
+        province_codes, self.province_values = pd.factorize(self.province, sort=True)
+        key_codes, key_values = pd.factorize(rows["key"].to_numpy(dtype=object))
+        # one name per (province, key): equal names are 0 edits apart, never a pair
+        width = max(1, len(key_values))
+        self.codes, pairs = pd.factorize(province_codes.astype(np.int64) * width + key_codes)
+        self.keys = np.asarray(key_values, dtype=object)[pairs % width]
+        self.key_province = pairs // width
+        in_focus = np.ones(len(self.keys), dtype=bool) if focus is None else np.zeros(
+            len(self.keys), dtype=bool)
+        if focus is not None:  # a name is in focus when an entity in focus bears it
+            in_focus[self.codes[focus]] = True
+        self.in_focus = in_focus
+        # the rows of each name: by_name[first[u]:first[u + 1]]
+        self.by_name = np.argsort(self.codes, kind="stable")
+        self.first_row = np.searchsorted(self.codes[self.by_name], np.arange(len(self.keys) + 1))
+        self.id_rank = pd.factorize(self.ids, sort=True)[0]
+        self.name_rank = pd.factorize(self.names, sort=True)[0]
 
-def _entity_pairs(u: np.ndarray, v: np.ndarray, distance: np.ndarray, rows_of: pd.DataFrame,
-                  ids: np.ndarray, names: np.ndarray, province: np.ndarray,
-                  chosen: np.ndarray | None) -> pd.DataFrame:
-    """PAIR_COLUMNS of the name pairs (u, v; codes of `rows_of`), sorted: every entity of
-    the one name with every entity of the other (`chosen`: the rows in focus, if asked)."""
-    pairs = pd.DataFrame({"u": u, "v": v, "distance": distance})
-    both = pairs.merge(rows_of, on="u").merge(rows_of.rename(columns={"u": "v"}), on="v",
-                                               suffixes=("_a", "_b"))
-    a, b = both["row_a"].to_numpy(), both["row_b"].to_numpy()
-    swap = (ids[b] < ids[a]).astype(bool)
-    a, b = np.where(swap, b, a), np.where(swap, a, b)
-    keep = (ids[a] != ids[b]).astype(bool)
-    if chosen is not None:  # a name in focus may be borne by entities that are not
-        keep &= chosen[a] | chosen[b]
-    a, b, kept = a[keep], b[keep], both["distance"].to_numpy()[keep]
-    columns = {"entity_id_a": ids[a], "name_a": names[a], "entity_id_b": ids[b],
-               "name_b": names[b], "province": province[a]}
-    out = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in columns.items()})
-    out["distance"] = kept.astype("int64")
-    return out.sort_values(["province", "entity_id_a", "entity_id_b", "name_a", "name_b"],
-                           ignore_index=True)
+    @classmethod
+    def of(cls, orgs: pd.DataFrame, focus: pd.Series | None) -> _Organizations | None:
+        if focus is not None:
+            orgs = orgs.assign(focus=focus.to_numpy(dtype=bool))
+        if "entity_type" in orgs:
+            orgs = orgs[~orgs["entity_type"].eq("individual")]
+        rows = pd.DataFrame({"entity_id": orgs["entity_id"].astype(object),
+                             "province": orgs["province"].astype(object),
+                             "name": orgs["name"].astype(object),
+                             "key": compact_column(orgs["name"].astype(object)),
+                             "focus": orgs["focus"] if focus is not None else True})
+        rows = rows[rows["entity_id"].notna() & rows["province"].notna()
+                    & rows["key"].notna() & rows["key"].ne("")].drop_duplicates(
+            ["entity_id", "province", "name"])
+        if rows.empty or not rows["focus"].any():
+            return None
+        return cls(rows, rows["focus"].to_numpy(dtype=bool) if focus is not None else None)
+
+    def provinces(self) -> Iterator[np.ndarray]:
+        """The names of each province with a name in focus, provinces in order."""
+        order = np.argsort(self.key_province, kind="stable")
+        starts = np.searchsorted(self.key_province[order],
+                                 np.arange(len(self.province_values) + 1))
+        for i in range(len(self.province_values)):
+            members = order[starts[i]:starts[i + 1]]
+            if self.in_focus[members].any():
+                yield members
+
+    def entity_pairs(self, members: np.ndarray,
+                     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(row a, row b, distance) of the entity pairs among these names, in blocks."""
+        asked = members[self.in_focus[members]]
+
+        def once(q: np.ndarray, c: np.ndarray) -> np.ndarray:
+            """Each name pair once: a pair of two names in focus is found from both sides."""
+            u, v = asked[q], members[c]
+            return (u != v) & (~self.in_focus[v] | (u < v))
+
+        for q, c, distance in near_pairs(self.keys[asked], self.keys[members], once):
+            yield self._rows(asked[q], members[c], distance)
+
+    def _rows(self, u: np.ndarray, v: np.ndarray, distance: np.ndarray,
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every entity of the one name with every entity of the other, the lesser id as a
+        (`focus`: the pairs with a row in focus only)."""
+        rows_u = self.first_row[u + 1] - self.first_row[u]
+        rows_v = self.first_row[v + 1] - self.first_row[v]
+        many = rows_u * rows_v
+        pair = np.repeat(np.arange(len(u)), many)
+        k = np.arange(len(pair)) - np.repeat(np.cumsum(many) - many, many)
+        a = self.by_name[self.first_row[u][pair] + k // rows_v[pair]]
+        b = self.by_name[self.first_row[v][pair] + k % rows_v[pair]]
+        distance = distance[pair]
+        swap = self.id_rank[b] < self.id_rank[a]
+        a, b = np.where(swap, b, a), np.where(swap, a, b)
+        keep = self.id_rank[a] != self.id_rank[b]
+        if self.focus is not None:  # a name in focus may be borne by entities that are not
+            keep &= self.focus[a] | self.focus[b]
+        return a[keep], b[keep], distance[keep]
+
+    def first(self, found: np.ndarray, limit: int) -> np.ndarray:
+        """The first `limit` rows of `found` (a, b, distance) in the pairs' order."""
+        a, b = found[:, 0], found[:, 1]
+        order = np.lexsort((self.name_rank[b], self.name_rank[a], self.id_rank[b],
+                            self.id_rank[a]))
+        return found[order[:limit]]
+
+    def frame(self, found: np.ndarray) -> pd.DataFrame:
+        a, b = found[:, 0], found[:, 1]
+        columns = {"entity_id_a": self.ids[a], "name_a": self.names[a],
+                   "entity_id_b": self.ids[b], "name_b": self.names[b],
+                   "province": self.province[a]}
+        out = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in columns.items()})
+        out["distance"] = found[:, 2].astype("int64")
+        return out
 
 
 def _no_pairs() -> pd.DataFrame:
@@ -137,26 +184,89 @@ def _no_pairs() -> pd.DataFrame:
     return frame
 
 
-def _province_pairs(keys: np.ndarray, members: np.ndarray, in_focus: np.ndarray,
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(a, b, distance) for members a < b (indexes into `keys`) at most MAX_EDITS apart,
-    one of them at least `in_focus` (a mask over `keys`)."""
-    hashes, owners = [], []
+def near_pairs(queries: np.ndarray, choices: np.ndarray,
+               wanted: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+               ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(q, c, distance): each query and each choice (indexes into `queries` and `choices`,
+    strings) at most MAX_EDITS apart, a query equal to a choice 0 apart; in blocks of
+    about _BLOCK candidates, each pair once and all of one query's pairs in one block.
+
+    The choices' variant hashes are made and sorted once; the queries' are made a block of
+    queries at a time and looked up in them: the work grows with the queries and the
+    candidates they find, never with queries x choices. `wanted(q, c)`: a mask of the
+    candidates worth checking (the others are left out before the check)."""
+    if not len(queries) or not len(choices):
+        return
+    step = max(1, _BLOCK // 64)
+    # a variant's hash and its owner packed in one integer (the hash's low bits give way):
+    # sorting the integers sorts both, ~3x faster than an argsort; a shorter hash only
+    # adds candidates the check drops
+    shift = max(len(choices), step).bit_length()
+    hashes, owners = _packed(*_all_variants(choices, np.arange(len(choices))), shift)
+    for start in range(0, len(queries), step):
+        asked, lo, count = _lookup(queries, np.arange(start, min(start + step, len(queries))),
+                                   hashes, shift)
+        for q, c in _expanded(asked, lo, count, owners, len(choices)):
+            if wanted is not None:
+                keep = wanted(q, c)
+                q, c = q[keep], c[keep]
+            distance = process.cpdist(queries[q], choices[c], scorer=Levenshtein.distance,
+                                      score_cutoff=MAX_EDITS, dtype=np.int32, workers=1)
+            near = distance <= MAX_EDITS
+            if near.any():
+                yield q[near], c[near], distance[near].astype(np.int64)
+
+
+def _packed(hashes: np.ndarray, owners: np.ndarray, shift: int,
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """(hash >> shift, owner) sorted by both; owners below 2**shift."""
+    packed = (hashes >> np.uint64(shift) << np.uint64(shift)) | owners.astype(np.uint64)
+    packed.sort()
+    return packed >> np.uint64(shift), (packed & np.uint64((1 << shift) - 1)).astype(np.int64)
+
+
+def _lookup(queries: np.ndarray, part: np.ndarray, hashes: np.ndarray, shift: int,
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(query, first, count) per variant of the `part` queries (consecutive) found in the
+    sorted `hashes` (_packed by `shift`): hashes[first:first + count] equal it."""
+    variants, asked = _all_variants(queries, part)
+    # sorted needles: searchsorted ~5x faster than in any order
+    variants, local = _packed(variants, asked - part[0], shift)
+    lo = np.searchsorted(hashes, variants, side="left")
+    count = np.searchsorted(hashes, variants, side="right") - lo
+    hit = count > 0
+    return local[hit] + part[0], lo[hit], count[hit]
+
+
+def _expanded(asked: np.ndarray, lo: np.ndarray, count: np.ndarray, owners: np.ndarray,
+              choices: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The distinct (query, choice) candidates, in blocks of about _BLOCK before the
+    repeats are dropped, a query's candidates all in one block."""
+    if not len(asked):
+        return
+    first = int(asked.min())
+    per_query = np.bincount(asked - first, weights=count).astype(np.int64)
+    query_block = (np.cumsum(per_query) - per_query) // _BLOCK
+    row_block = query_block[asked - first]
+    for block in np.unique(row_block):
+        rows = np.flatnonzero(row_block == block)
+        n = count[rows]
+        offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        q = np.repeat(asked[rows], n).astype(np.int64)
+        c = owners[np.repeat(lo[rows], n) + offset]
+        codes = distinct(q * choices + c)
+        yield codes // choices, codes % choices
+
+
+def _all_variants(keys: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, member) of every distinct deletion variant of the members' keys."""
     lengths = np.fromiter((len(k) for k in keys[members]), dtype=np.int64, count=len(members))
+    hashes, owners = [np.zeros(0, dtype=np.uint64)], [np.zeros(0, dtype=np.int64)]
     for length in np.unique(lengths):
-        of_length = members[lengths == length]
-        for h, o in _variants(keys, of_length, int(length)):
+        for h, o in _variants(keys, members[lengths == length], int(length)):
             hashes.append(h)
-            owners.append(o)
-    a, b = _candidates(np.concatenate(hashes), np.concatenate(owners), in_focus)
-    wanted = in_focus[a] | in_focus[b]
-    a, b = a[wanted], b[wanted]
-    if not len(a):
-        return a, b, np.zeros(0, dtype=np.int64)
-    distance = process.cpdist(keys[a], keys[b], scorer=Levenshtein.distance,
-                              score_cutoff=MAX_EDITS, dtype=np.int32, workers=1)
-    near = distance <= MAX_EDITS
-    return a[near], b[near], distance[near].astype(np.int64)
+            owners.append(o.astype(np.int64))
+    return np.concatenate(hashes), np.concatenate(owners)
 
 
 def _variants(keys: np.ndarray, members: np.ndarray, length: int,
@@ -190,38 +300,3 @@ def _variants(keys: np.ndarray, members: np.ndarray, length: int,
         keep = np.ones(variants.shape, dtype=bool)
         keep[:, 1:] = variants[:, 1:] != variants[:, :-1]
         yield variants[keep], np.repeat(part, keep.sum(axis=1))
-
-
-def _candidates(hashes: np.ndarray, owners: np.ndarray, in_focus: np.ndarray,
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """(a, b): the owners a < b sharing a hash, each pair once; only hashes that an owner
-    `in_focus` (a mask over owners) has (the others' pairs are never wanted)."""
-    order = np.argsort(hashes)
-    hashes, owners = hashes[order], owners[order].astype(np.int64)
-    new = np.ones(len(hashes), dtype=bool)
-    new[1:] = hashes[1:] != hashes[:-1]
-    starts = np.flatnonzero(new)
-    sizes = np.diff(np.append(starts, len(hashes)))
-    shared = (sizes > 1) & (np.add.reduceat(in_focus[owners].astype(np.int64), starts) > 0)
-    none = np.zeros(0, dtype=np.int64)
-    if not shared.any():
-        return none, none
-    # only the runs of several variants: each element pairs with those after it in its run
-    at = np.flatnonzero(np.repeat(shared, sizes))
-    later = np.repeat(starts[shared] + sizes[shared], sizes[shared]) - at - 1
-    size = int(owners.max()) + 1
-    found = [none]
-    ends = np.cumsum(later)
-    begin = 0
-    while begin < len(at):  # blocks of about _BLOCK pairs (one element's at the least)
-        stop = max(begin + 1, int(np.searchsorted(ends, ends[begin] - later[begin] + _BLOCK,
-                                                  side="right")))
-        counts = later[begin:stop]
-        left = np.repeat(at[begin:stop], counts)
-        offset = np.arange(len(left)) - np.repeat(np.cumsum(counts) - counts, counts)
-        a, b = owners[left], owners[left + 1 + offset]
-        a, b = np.minimum(a, b), np.maximum(a, b)
-        found.append(distinct((a * size + b)[a != b]))
-        begin = stop
-    codes = distinct(np.concatenate(found))
-    return codes // size, codes % size
