@@ -142,3 +142,28 @@ def test_a_report_holds_the_first_pairs_and_counts_them_all(rows, limit):
     assert [tuple(r) for r in shown.itertuples(index=False)] == expected[:limit]
     assert total == len(expected)
     assert list(shown.columns) == PAIR_COLUMNS
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="甲乙丙丁ab😀", max_size=6), max_size=15),
+       st.lists(st.text(alphabet="甲乙丙丁ab😀", max_size=6), max_size=15, unique=True),
+       st.sampled_from([near_names._BASE, 1, 31]), st.sampled_from([near_names._BLOCK, 1, 7]),
+       st.booleans())
+def test_near_pairs_finds_every_query_and_choice_at_most_two_edits_apart(
+        queries, choices, base, block, only_even):
+    """The search both report and grouping use: each (query, choice) pair within two edits
+    exactly once, with its distance, whatever the hash and the blocks; `wanted` leaves
+    candidates out before they are checked."""
+    asked = pd.Series(queries, dtype=object).to_numpy()
+    among = pd.Series(choices, dtype=object).to_numpy()
+    wanted = (lambda q, c: c % 2 == 0) if only_even else None
+    with mock.patch.object(near_names, "_BASE", base), \
+            mock.patch.object(near_names, "_BLOCK", block):
+        found = [(int(q), int(c), int(d)) for qs, cs, ds in
+                 near_names.near_pairs(asked, among, wanted)
+                 for q, c, d in zip(qs, cs, ds, strict=True)]
+    expected = sorted((q, c, Levenshtein.distance(x, y))
+                      for q, x in enumerate(queries) for c, y in enumerate(choices)
+                      if Levenshtein.distance(x, y) <= 2 and (not only_even or c % 2 == 0))
+    assert sorted(found) == expected
+    assert len(found) == len(set(found))
