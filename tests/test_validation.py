@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from gx_outcomes import outcomes
 from icp_migrate.plan import Plan
 from icp_migrate.rules.steps import expectation_failures
 from icp_migrate.validation import validate_plan, validate_records
@@ -430,3 +431,25 @@ def test_the_plan_suite_on_arrow_strings_gives_the_result_on_text(monkeypatch):
     assert coded == on_text
     assert sum(not success for result in coded for items in result.values()
                for success, _ in items) >= len(PLAN_CASES)
+
+
+@pytest.mark.parametrize(
+    "rule,break_plan", [c for c in PLAN_CASES if not c[0].startswith("dispositions: row_id")],
+    ids=[f"{c[0]}#{i}" for i, c in enumerate(PLAN_CASES)
+         if not c[0].startswith("dispositions: row_id")])
+def test_what_a_run_in_parts_keeps_is_checked_as_the_plan_itself(rule, break_plan):
+    """A run in parts keeps only what the plan suite reads, some of it as flags and
+    dictionaries (pipeline/part_load.KeptPlan): every rule, broken or not, has the result
+    it has on the plan. (A plan whose dispositions' row ids are broken cannot be merged:
+    its row ids are not the run's, and merging says so.)"""
+    from icp_migrate.pipeline.part_load import KeptPlan
+    from icp_migrate.validation.plan_suite import validate_keys
+
+    plan = clean_plan()
+    break_plan(plan)
+    kept = KeptPlan()
+    kept.add(plan)
+    kept.merge(plan.dispositions["row_id"])
+    got, want = validate_keys(kept), validate_plan(plan)
+    assert outcomes(got.results) == outcomes(want.results)
+    assert rule in got.failed

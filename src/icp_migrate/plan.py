@@ -12,6 +12,7 @@ from typing import Protocol
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 ENTITY_COLUMNS = (
     "entity_id",
@@ -106,6 +107,12 @@ class Plan:
         schema = SCHEMAS[name].only(columns)
         return CompactFrame.of(getattr(self, name), schema).table.select(list(columns))
 
+    def loaded_websites(self) -> pa.ChunkedArray:
+        """The website filing numbers of the loaded dispositions (PlanTables)."""
+        table = self.arrow("dispositions", ("disposition", "website_filing_number"))
+        return table.filter(pc.equal(table.column("disposition"), "loaded")).column(
+            "website_filing_number")
+
 
 class PlanTables(Protocol):
     """A plan's tables as the plan suite reads them, a few columns at a time, as Arrow: a
@@ -117,4 +124,9 @@ class PlanTables(Protocol):
 
     def arrow(self, name: str, columns: Sequence[str]) -> pa.Table:
         """These columns of the plan's table `name` (a Plan attribute), in that order."""
+        ...
+
+    def loaded_websites(self) -> pa.ChunkedArray:
+        """The website filing numbers of the dispositions 'loaded', in any order, repeats
+        and nulls allowed."""
         ...

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine
 
 from .. import heap, progress, rules
@@ -44,7 +45,7 @@ from ..rules.preview import (
 )
 from ..settings import records_per_part
 from ..store.load import loading
-from ..validation.plan_suite import CHECKED_COLUMNS
+from ..validation.plan_suite import CHECKED_COLUMNS, CHECKED_KINDS, CHECKED_PRESENCE
 from ..wording import plural
 from .summary import PlanCounts
 
@@ -61,21 +62,26 @@ KEPT = {name: list(columns) for name, columns in CHECKED_COLUMNS.items()}
 
 class KeptPlan:
     """What a run keeps of its loaded parts' plans: the KEPT columns of each table, held as
-    Arrow (compact.py), and the history. `merge` puts them in the order a whole run gives
-    (rules.parts.merge_order, one table at a time); the plan suite reads them as Arrow
-    (plan.PlanTables) and converts them its own way (plan_suite.as_checked)."""
+    Arrow (compact.py) in the least the plan suite needs (flags for CHECKED_PRESENCE,
+    dictionaries for CHECKED_KINDS), the loaded dispositions' website numbers, and the
+    history. `merge` puts the tables in the order a whole run gives (rules.parts.merge_order,
+    one table at a time); the plan suite reads them as Arrow (plan.PlanTables), each column
+    in the type the whole plan gives, and converts them its own way
+    (plan_suite.as_checked)."""
 
     def __init__(self) -> None:
         self._parts: dict[str, list[CompactFrame]] = {name: [] for name in KEPT}
         self._merged: dict[str, CompactFrame] = {}
+        self._loaded: list[pa.Array] = []
         self._history: list[pd.DataFrame] = []
         self.input_count = 0
 
     def add(self, plan: Plan) -> None:
         """Keep a loaded part's KEPT columns and history."""
         for name, columns in KEPT.items():
-            self._parts[name].append(CompactFrame.of(getattr(plan, name)[columns],
-                                                     _kept_schema(name)))
+            table = CompactFrame.of(getattr(plan, name)[columns], _kept_schema(name)).table
+            self._parts[name].append(CompactFrame(_compacted(name, table), _kept_schema(name)))
+        self._loaded.append(pc.unique(plan.loaded_websites()))
         self._history.append(plan.changes)
         self.input_count += plan.input_count
 
@@ -97,13 +103,45 @@ class KeptPlan:
         return len(self._merged[name])
 
     def arrow(self, name: str, columns: Sequence[str]) -> pa.Table:
-        """These columns of the merged table `name` (plan.PlanTables)."""
-        return self._merged[name].table.select(list(columns))
+        """These columns of the merged table `name` (plan.PlanTables), in the whole plan's
+        types: a kind as text, a flag as '' where there is a value (the suite reads only
+        that there is one)."""
+        table = self._merged[name].table
+        return pa.table({column: _expanded(name, column, table.column(column))
+                         for column in columns})
+
+    def loaded_websites(self) -> pa.ChunkedArray:
+        """The loaded dispositions' website numbers (plan.PlanTables): each part's once."""
+        return pa.chunked_array(self._loaded, type=pa.string())
 
 
 def _kept_schema(name: str) -> Schema:
     """The declared schema of the plan's table `name` (frames.py), its KEPT columns only."""
     return SCHEMAS[name].only(KEPT[name])
+
+
+def _compacted(name: str, table: pa.Table) -> pa.Table:
+    """A part's KEPT table as held: CHECKED_PRESENCE columns as flags (true, or null where
+    the plan has none), CHECKED_KINDS dictionary-encoded. At ten million records the
+    dispositions' ids and website numbers are about 0.6 GB of text, their flags 2.5 MB."""
+    for column in CHECKED_PRESENCE.get(name, ()):
+        values = table.column(column)
+        flags = pc.if_else(pc.is_valid(values), True, pa.scalar(None, pa.bool_()))
+        table = table.set_column(table.schema.get_field_index(column), column, flags)
+    for column in CHECKED_KINDS.get(name, ()):
+        table = table.set_column(table.schema.get_field_index(column), column,
+                                 pc.dictionary_encode(table.column(column)))
+    return table
+
+
+def _expanded(name: str, column: str, values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A kept column in the type the whole plan gives it (the reverse of _compacted, but
+    for a flag's value: '')."""
+    if pa.types.is_boolean(values.type) and column in CHECKED_PRESENCE.get(name, ()):
+        return pc.if_else(values, "", pa.scalar(None, pa.string()))
+    if pa.types.is_dictionary(values.type):
+        return pc.cast(values, pa.string())
+    return values  # (a run without parts: the declared schema's empty table)
 
 
 class _Changes:

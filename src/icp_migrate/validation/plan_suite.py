@@ -93,13 +93,11 @@ def _entities(plan: PlanTables) -> tuple[pa.Table, str, tuple[Rule, ...]]:
 def _websites(plan: PlanTables) -> tuple[pa.Table, str, tuple[Rule, ...]]:
     key = WEBSITE_COLUMNS[0]
     sites = plan.arrow("website_filings", (key, "account_id"))
-    disp = plan.arrow("dispositions", ("disposition", "website_filing_number"))
-    loaded = disp.filter(pc.equal(disp.column("disposition"), "loaded"))
     frame = sites.append_column(
         "in_filing_account",
         _isin(sites.column("account_id"), _filing_accounts(plan).column("account_id")),
     ).append_column(
-        "has_loaded_disposition", _isin(sites.column(key), loaded.column(key)))
+        "has_loaded_disposition", _isin(sites.column(key), plan.loaded_websites()))
     rules = (
         _unique(key),
         _not_null(key),
@@ -199,6 +197,12 @@ CHECKED_COLUMNS = {
     "domains": ("domain", "website_filing_number"),
     "dispositions": ("row_id", "disposition", "entity_id", "website_filing_number"),
 }
+# Of these, the columns whose values the rules never read, only whether each is there (not
+# null); and the columns of a few kinds of value. A run in parts keeps the first as flags
+# and the second dictionary-encoded; the values the rules read of the dispositions' website
+# numbers (the loaded ones') it keeps as a set (PlanTables.loaded_websites).
+CHECKED_PRESENCE = {"dispositions": ("entity_id", "website_filing_number")}
+CHECKED_KINDS = {"dispositions": ("disposition",), "accounts": ("account_kind",)}
 
 
 def validate_keys(plan: PlanTables) -> PlanCheck:
