@@ -199,14 +199,14 @@ def near_pairs(queries: np.ndarray, choices: np.ndarray,
         return
     step = max(1, _BLOCK // 64)
     # a variant's hash and its owner packed in one integer (the hash's low bits give way):
-    # sorting the integers sorts both, ~3x faster than an argsort; a shorter hash only
-    # adds candidates the check drops
+    # one sorted array, 8 bytes a variant, sorts both at once and is searched for a hash's
+    # range; a shorter hash only adds candidates the check drops
     shift = max(len(choices), step).bit_length()
-    hashes, owners = _packed(*_all_variants(choices, np.arange(len(choices))), shift)
+    index = _packed(choices, np.arange(len(choices)), shift, 0)
     for start in range(0, len(queries), step):
         asked, lo, count = _lookup(queries, np.arange(start, min(start + step, len(queries))),
-                                   hashes, shift)
-        for q, c in _expanded(asked, lo, count, owners, len(choices)):
+                                   index, shift)
+        for q, c in _expanded(asked, lo, count, index, shift, len(choices)):
             if wanted is not None:
                 keep = wanted(q, c)
                 q, c = q[keep], c[keep]
@@ -217,29 +217,38 @@ def near_pairs(queries: np.ndarray, choices: np.ndarray,
                 yield q[near], c[near], distance[near].astype(np.int64)
 
 
-def _packed(hashes: np.ndarray, owners: np.ndarray, shift: int,
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """(hash >> shift, owner) sorted by both; owners below 2**shift."""
-    packed = (hashes >> np.uint64(shift) << np.uint64(shift)) | owners.astype(np.uint64)
-    packed.sort()
-    return packed >> np.uint64(shift), (packed & np.uint64((1 << shift) - 1)).astype(np.int64)
+def _packed(keys: np.ndarray, members: np.ndarray, shift: int, first: int) -> np.ndarray:
+    """The distinct deletion variants of the members' keys, each as its hash's high bits
+    over `shift` bits of its member (less `first`), sorted."""
+    lengths = np.fromiter((len(k) for k in keys[members]), dtype=np.int64, count=len(members))
+    packed, low = [np.zeros(0, dtype=np.uint64)], np.uint64(shift)
+    for length in np.unique(lengths):
+        for hashes, owners in _variants(keys, members[lengths == length], int(length)):
+            hashes >>= low
+            hashes <<= low
+            hashes |= (owners - first).astype(np.uint64)
+            packed.append(hashes)
+    joined = np.concatenate(packed)
+    del packed
+    joined.sort()
+    return joined
 
 
-def _lookup(queries: np.ndarray, part: np.ndarray, hashes: np.ndarray, shift: int,
+def _lookup(queries: np.ndarray, part: np.ndarray, index: np.ndarray, shift: int,
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(query, first, count) per variant of the `part` queries (consecutive) found in the
-    sorted `hashes` (_packed by `shift`): hashes[first:first + count] equal it."""
-    variants, asked = _all_variants(queries, part)
-    # sorted needles: searchsorted ~5x faster than in any order
-    variants, local = _packed(variants, asked - part[0], shift)
-    lo = np.searchsorted(hashes, variants, side="left")
-    count = np.searchsorted(hashes, variants, side="right") - lo
+    `index` (_packed by `shift`): index[first:first + count] hold its hash."""
+    needles = _packed(queries, part, shift, int(part[0]))  # sorted: searchsorted ~5x faster
+    mask = np.uint64((1 << shift) - 1)
+    lo = np.searchsorted(index, needles & ~mask, side="left")
+    count = np.searchsorted(index, needles | mask, side="right") - lo
     hit = count > 0
-    return local[hit] + part[0], lo[hit], count[hit]
+    asked = (needles[hit] & mask).astype(np.int64) + int(part[0])
+    return asked, lo[hit], count[hit]
 
 
-def _expanded(asked: np.ndarray, lo: np.ndarray, count: np.ndarray, owners: np.ndarray,
-              choices: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _expanded(asked: np.ndarray, lo: np.ndarray, count: np.ndarray, index: np.ndarray,
+              shift: int, choices: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The distinct (query, choice) candidates, in blocks of about _BLOCK before the
     repeats are dropped, a query's candidates all in one block."""
     if not len(asked):
@@ -248,25 +257,15 @@ def _expanded(asked: np.ndarray, lo: np.ndarray, count: np.ndarray, owners: np.n
     per_query = np.bincount(asked - first, weights=count).astype(np.int64)
     query_block = (np.cumsum(per_query) - per_query) // _BLOCK
     row_block = query_block[asked - first]
+    mask = np.uint64((1 << shift) - 1)
     for block in np.unique(row_block):
         rows = np.flatnonzero(row_block == block)
         n = count[rows]
         offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
         q = np.repeat(asked[rows], n).astype(np.int64)
-        c = owners[np.repeat(lo[rows], n) + offset]
+        c = (index[np.repeat(lo[rows], n) + offset] & mask).astype(np.int64)
         codes = distinct(q * choices + c)
         yield codes // choices, codes % choices
-
-
-def _all_variants(keys: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(hash, member) of every distinct deletion variant of the members' keys."""
-    lengths = np.fromiter((len(k) for k in keys[members]), dtype=np.int64, count=len(members))
-    hashes, owners = [np.zeros(0, dtype=np.uint64)], [np.zeros(0, dtype=np.int64)]
-    for length in np.unique(lengths):
-        for h, o in _variants(keys, members[lengths == length], int(length)):
-            hashes.append(h)
-            owners.append(o.astype(np.int64))
-    return np.concatenate(hashes), np.concatenate(owners)
 
 
 def _variants(keys: np.ndarray, members: np.ndarray, length: int,
