@@ -56,7 +56,8 @@ def test_near_misses_equal_extract_one(valid_names, known_names, loose_names, ba
 
 def test_closest_prefers_the_first_of_equally_near_names():
     choices = np.array(["p|甲乙丙", "p|甲乙丁", "p|甲乙"], dtype=object)
-    got = grouping._closest(np.array(["p|甲乙戊"], dtype=object), choices)
+    got = grouping._closest(np.array(["甲乙戊"], dtype=object),
+                            np.array([c.split("|", 1)[1] for c in choices], dtype=object))
     match = process.extractOne("p|甲乙戊", list(choices), scorer=Levenshtein.distance,
                                score_cutoff=2)
     assert got[0] == f"; possible match (not merged): {match[0].split('|', 1)[1]}"

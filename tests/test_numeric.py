@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from icp_migrate.numeric import distinct, distinct_pairs
+from icp_migrate.numeric import distinct, distinct_pairs, offsets
 from icp_migrate.rules.grouping import key_owners
 from icp_migrate.rules.ledger import _claimants_of
 
@@ -18,6 +18,12 @@ KEYS = st.sampled_from(["number:京ICP备1号", "name:浙|甲", "domain:a.cn", "
 CLAIMANTS = st.sampled_from(["ent_a", "ent_b", "ent_c", "v:1"])
 PAIRS = st.lists(st.tuples(st.one_of(st.none(), KEYS), st.one_of(st.none(), CLAIMANTS)),
                  max_size=40)
+
+
+@given(SMALL)
+def test_offsets_count_within_each_run(counts: list[int]) -> None:
+    got = offsets(np.asarray(counts, dtype=np.int64))
+    assert got.tolist() == [k for n in counts for k in range(n)]
 
 
 @given(st.one_of(INTS, SMALL))

@@ -11,6 +11,12 @@ import numpy as np
 import pandas as pd
 
 
+def offsets(counts: np.ndarray) -> np.ndarray:
+    """0, 1, ..., counts[i] - 1 for each i, one after the other: each element's place in
+    its run when runs of these lengths are laid end to end (np.repeat's companion)."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
 def distinct(values: np.ndarray) -> np.ndarray:
     """np.unique(values) for a 1-d integer array: the distinct values, ascending."""
     ordered = np.sort(values)

@@ -221,19 +221,27 @@ def name_choices(valid: pd.DataFrame, known: pd.DataFrame) -> NameChoices:
     the search prefers them: the valid records' (records in order), then the store's
     websites'."""
     named = pd.concat([valid["name_key"], known["name_key"]]).dropna().drop_duplicates()
-    names = named.to_numpy(dtype=object)
-    codes, provinces = pd.factorize(named.str.split("|", n=1).str[0].to_numpy(dtype=object))
+    province, names = _split_keys(named)
+    codes, provinces = pd.factorize(province)
     order = np.argsort(codes, kind="stable")  # by province, each in its order
     starts = np.searchsorted(codes[order], np.arange(len(provinces) + 1))
     return NameChoices({province: names[order[starts[i]:starts[i + 1]]]
                         for i, province in enumerate(provinces)})
 
 
+def _split_keys(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(province, name) of name keys 'province|name', as object arrays."""
+    if keys.empty:  # (partition gives an empty frame without its columns)
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=object)
+    parts = keys.astype(object).str.partition("|")
+    return parts[0].to_numpy(dtype=object), parts[2].to_numpy(dtype=object)
+
+
 class NameChoices:
-    """The organization name keys ('province|name') a near miss may point to, by province
-    (name_choices), and the notes found so far: a run of several parts asks for all its
-    keys once (parts.near_names), so each province's names are indexed once, not once per
-    part."""
+    """The organization names a near miss may point to, by province (name_choices: the
+    name part of their keys 'province|name'), and the notes found so far: a run of several
+    parts asks for all its keys once (parts.near_names), so each province's names are
+    indexed once, not once per part."""
 
     def __init__(self, by_province: dict[str, np.ndarray]) -> None:
         self.by_province = by_province
@@ -244,33 +252,31 @@ class NameChoices:
         name of its province at the least distance, at most 2 edits; "" for none."""
         asked = pd.Index(keys.dropna().unique()).difference(self.found.index)
         if len(asked):
-            found = self._search(asked.to_numpy(dtype=object))
+            found = self._search(asked.to_series(index=asked))
             self.found = found if self.found.empty else pd.concat([self.found, found])
         return pd.Series(keys.map(self.found).fillna("").to_numpy(dtype=object),
                          index=keys.index, dtype=object)
 
-    def _search(self, keys: np.ndarray) -> pd.Series:
+    def _search(self, keys: pd.Series) -> pd.Series:
         result = np.full(len(keys), "", dtype=object)
-        province = np.array([k.split("|", 1)[0] for k in keys], dtype=object)
+        province, names = _split_keys(keys)
         for name in pd.unique(province):
             choices = self.by_province.get(name)
             if choices is not None and len(choices):
                 rows = np.flatnonzero(province == name)
-                result[rows] = _closest(keys[rows], choices)
-        return pd.Series(result, index=keys, dtype=object)
+                result[rows] = _closest(names[rows], choices)
+        return pd.Series(result, index=keys.index, dtype=object)
 
 
 def _closest(queries: np.ndarray, choices: np.ndarray) -> np.ndarray:
-    """Per query ('province|name'), the note naming the first choice (of the same province)
-    at the least distance <= 2, else "" (what process.extractOne(query, choices,
-    Levenshtein.distance, score_cutoff=2) picks): the candidates are found by the
+    """Per query (a name of one province), the note naming the first choice (a name of
+    the same province) at the least distance <= 2, else "" (what process.extractOne(query,
+    choices, Levenshtein.distance, score_cutoff=2) picks): the candidates are found by the
     symmetric-delete search (near_names.near_pairs), not by comparing every two."""
     out = np.full(len(queries), "", dtype=object)
-    names = np.array([c.split("|", 1)[1] for c in choices], dtype=object)
-    asked = np.array([q.split("|", 1)[1] for q in queries], dtype=object)
-    for q, c, distance in near_pairs(asked, names):  # all of a query's pairs at once
+    for q, c, distance in near_pairs(queries, choices):  # all of a query's pairs at once
         order = np.lexsort((c, distance, q))
         q, c = q[order], c[order]
         first = np.append(True, q[1:] != q[:-1])
-        out[q[first]] = [f"; possible match (not merged): {n}" for n in names[c[first]]]
+        out[q[first]] = [f"; possible match (not merged): {n}" for n in choices[c[first]]]
     return out

@@ -27,7 +27,7 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from ..numeric import distinct
+from ..numeric import distinct, offsets
 from .text import compact_column
 
 MAX_EDITS = 2
@@ -150,7 +150,7 @@ class _Organizations:
         rows_v = self.first_row[v + 1] - self.first_row[v]
         many = rows_u * rows_v
         pair = np.repeat(np.arange(len(u)), many)
-        k = np.arange(len(pair)) - np.repeat(np.cumsum(many) - many, many)
+        k = offsets(many)
         a = self.by_name[self.first_row[u][pair] + k // rows_v[pair]]
         b = self.by_name[self.first_row[v][pair] + k % rows_v[pair]]
         distance = distance[pair]
@@ -261,9 +261,8 @@ def _expanded(asked: np.ndarray, lo: np.ndarray, count: np.ndarray, index: np.nd
     for block in np.unique(row_block):
         rows = np.flatnonzero(row_block == block)
         n = count[rows]
-        offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
         q = np.repeat(asked[rows], n).astype(np.int64)
-        c = (index[np.repeat(lo[rows], n) + offset] & mask).astype(np.int64)
+        c = (index[np.repeat(lo[rows], n) + offsets(n)] & mask).astype(np.int64)
         codes = distinct(q * choices + c)
         yield codes // choices, codes % choices
 
