@@ -17,6 +17,7 @@ from icp_migrate.pipeline.inbox import (
     settled_files,
     sort_files,
 )
+from icp_migrate.pipeline.serving import end_quietly_on_exit
 from icp_migrate.pipeline.tick_line import next_tick, run_outcome, say, tick_line
 from icp_migrate.run_settings import RunOptions
 from icp_migrate.settings import DEFAULT_CUTOFF
@@ -51,6 +52,7 @@ def migrate_inbox(inbox: str, target: str, reports_dir: str = "reports",
     stderr (`pipeline.tick_line`); `interval`/`cron` (serve's schedule) only tell its next
     tick's time there."""
     started = datetime.now(UTC)
+    end_quietly_on_exit()  # serve's stop may end this process while it drains
     options = RunOptions.from_user(target=target, cutoff=cutoff, mapping=mapping,
                                    reports_dir=reports_dir)
     forced = options.forced_mapping()

@@ -133,3 +133,48 @@ def test_a_tick_line_names_files_run_counts_and_the_next_tick():
     assert (plural(1, "record"), plural(2, "record"), plural(1, "entity", "entities"),
             plural(1500, "entity", "entities")) == ("1 record", "2 records", "1 entity",
                                                     "1,500 entities")
+
+
+_DRAINING_CHILD = """
+import signal, sys, threading, time
+from icp_migrate.pipeline.serving import end_quietly_on_exit
+
+class TerminationSignal(BaseException):
+    pass
+
+def prefect_like(signum, frame):  # what Prefect's SIGTERM handler does
+    raise TerminationSignal(signum)
+
+def drain():  # a service drained at exit, registered when it started
+    print("draining", flush=True)
+    time.sleep(20)
+
+signal.signal(signal.SIGTERM, prefect_like)
+threading._register_atexit(drain)
+if sys.argv[1] == "quiet":
+    end_quietly_on_exit()  # as the inbox flow does, after Prefect's services started
+"""
+
+
+@pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "as-prefect-leaves-it"])
+def test_a_tick_process_ended_while_it_drains_at_exit_prints_no_traceback(quiet):
+    """serve's stop (SIGTERM) can reach a tick's run process while it drains Prefect's
+    services at exit: it then ends at once, silently; without the reset, Prefect's handler
+    raises there and its traceback reaches serve's stderr (the second case shows the test
+    sees the difference)."""
+    child = subprocess.Popen([sys.executable, "-c", _DRAINING_CHILD,
+                              "quiet" if quiet else "loud"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "draining"
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=15)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    if quiet:
+        assert child.returncode == -signal.SIGTERM
+        assert stderr == ""
+    else:
+        assert "Traceback" in stderr and "TerminationSignal" in stderr

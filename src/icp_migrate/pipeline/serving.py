@@ -11,6 +11,7 @@ SIGTERM and SIGINT only set an event (`stop_requested`) that the serve loop wait
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import signal
@@ -84,6 +85,35 @@ def stop_requested() -> Iterator[StopEvent]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+_QUIET_END = threading.Event()
+
+
+def end_quietly_on_exit() -> None:
+    """In a tick's run process (Prefect runs each tick in a process of its own): once the
+    process starts to exit, SIGTERM ends it at once, as by default. `serve`'s stop ends
+    every process it started with SIGTERM (`end_children`); one that has just finished its
+    tick is then still draining Prefect's log and event services, under Prefect's SIGTERM
+    handler, which raises there and prints a traceback on serve's stderr. The reset runs
+    first at exit: threading's exit callbacks (where Prefect's services drain) are called
+    last registered first, and this is registered from the flow, after they started."""
+    if _QUIET_END.is_set():
+        return
+    _QUIET_END.set()
+
+    def default_sigterm() -> None:
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        except ValueError:  # not the main thread: nothing to reset from here
+            pass
+    register = getattr(threading, "_register_atexit", None)  # CPython 3.9+; the exit
+    if register is not None:  # callbacks run before threads are joined and atexit's
+        try:
+            register(default_sigterm)
+        except RuntimeError:  # the interpreter is already exiting
+            pass
+    atexit.register(default_sigterm)
 
 
 def child_pids() -> set[int]:
