@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
@@ -628,6 +629,24 @@ def test_possible_matches_pair_this_runs_organizations_with_earlier_ones(engine,
         assert "Possible matches (not merged, 1)" in listed
         assert pair[0][0] in listed and pair[1][0] in listed
         assert ids["江苏省星尘科技有限公司"] not in listed and "辰星网络" not in listed
+
+
+def test_a_query_read_as_arrow_in_batches_holds_the_rows_read_as_a_frame(engine, monkeypatch):
+    """ReportQueries.arrow (how possible matches are read: streamed, a batch at a time)
+    gives the rows and order `frame` gives, on SQLite and PostgreSQL; no row, the schema."""
+    from icp_migrate.store import report_queries as queries
+
+    _store_two_runs(engine)
+    sql = "SELECT entity_id, name, province FROM entities ORDER BY entity_id"
+    types = dict.fromkeys(("entity_id", "name", "province"), pa.large_string())
+    monkeypatch.setattr(queries, "ARROW_BATCH", 2)
+    with queries.report_queries(engine, "r1", 10, 10) as q:
+        rows = q.frame(sql)
+        table = q.arrow(sql, types)
+        empty = q.arrow(sql.replace("ORDER BY", "WHERE 1 = 0 ORDER BY"), types)
+    assert len(rows) > 2 and table.column("entity_id").num_chunks == -(-len(rows) // 2)
+    assert table.to_pylist() == rows.to_dict("records")
+    assert empty.num_rows == 0 and empty.schema == table.schema
 
 
 def test_ids_filing_numbers_files_and_encodings_are_never_masked(engine, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from icp_migrate.transforms.text import (
     WIDE_CHARS,
     compact,
     compact_column,
+    compact_text,
     map_unique,
     squash,
     squash_column,
@@ -50,6 +52,9 @@ def test_squash_and_compact_columns(values):
     column = pd.Series(values, dtype=object)
     same(squash_column(column), each(column, squash))
     same(compact_column(column), each(column, compact))
+    # the same of Arrow text, as Arrow (how a report's possible matches compact names)
+    assert compact_text(pa.array(values, type=pa.string())).to_pylist() == [
+        None if v is None else compact(v) for v in values]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -24,11 +24,14 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import ArrayLike
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from ..numeric import distinct, offsets
-from .text import compact_column
+from .text import compact_text
 
 MAX_EDITS = 2
 PAIR_COLUMNS = ["entity_id_a", "name_a", "entity_id_b", "name_b", "province", "distance"]
@@ -50,13 +53,14 @@ def near_name_pairs(orgs: pd.DataFrame, focus: pd.Series | None = None) -> pd.Da
     return first_pairs(orgs, focus, sys.maxsize)[0]
 
 
-def first_pairs(orgs: pd.DataFrame, focus: pd.Series | None, limit: int,
+def first_pairs(orgs: pd.DataFrame | pa.Table, focus: ArrayLike | None, limit: int,
                 ) -> tuple[pd.DataFrame, int]:
     """(the first `limit` rows of near_name_pairs(orgs, focus), how many rows it has). The
     pairs are counted on integer codes, one block of names at a time, and text is made for
     the first `limit` only: a report lists a few and counts the rest, and the pairs grow
     with the square of a province's names (a store of three million organizations has
-    tens of millions of them)."""
+    tens of millions of them). `orgs` may be Arrow (a report's are: no Python string is
+    made but for the names a province's search compares)."""
     rows = _Organizations.of(orgs, focus)
     if rows is None:
         return _no_pairs(), 0
@@ -76,19 +80,21 @@ def first_pairs(orgs: pd.DataFrame, focus: pd.Series | None, limit: int,
 
 class _Organizations:
     """The organizations' rows as arrays: each (province, compacted name) once as a name
-    (`keys`), each row's name code, and sort ranks of ids and names."""
+    (`keys`, Arrow), each row's name code, and sort ranks of ids and names. The rows' text
+    stays Arrow; a province's names become Python strings only while it is searched."""
 
-    def __init__(self, rows: pd.DataFrame, focus: np.ndarray | None) -> None:
-        self.ids = rows["entity_id"].to_numpy(dtype=object)
-        self.names = rows["name"].to_numpy(dtype=object)
-        self.province = rows["province"].to_numpy(dtype=object)
+    def __init__(self, rows: pa.Table, focus: np.ndarray | None) -> None:
+        self.ids = rows.column("entity_id")
+        self.names = rows.column("name")
+        self.province = rows.column("province")
         self.focus = focus  # per row, or None: every row
-        province_codes, self.province_values = pd.factorize(self.province, sort=True)
-        key_codes, key_values = pd.factorize(rows["key"].to_numpy(dtype=object))
+        self.province_values = pc.unique(self.province).sort()
+        province_codes = pc.index_in(self.province, value_set=self.province_values)
+        key_codes, key_values = _codes(rows.column("key"))
         # one name per (province, key): equal names are 0 edits apart, never a pair
         width = max(1, len(key_values))
-        self.codes, pairs = pd.factorize(province_codes.astype(np.int64) * width + key_codes)
-        self.keys = np.asarray(key_values, dtype=object)[pairs % width]
+        self.codes, pairs = pd.factorize(_numbers(province_codes) * width + key_codes)
+        self.keys = key_values.take(pa.array(pairs % width))
         self.key_province = pairs // width
         in_focus = np.ones(len(self.keys), dtype=bool) if focus is None else np.zeros(
             len(self.keys), dtype=bool)
@@ -98,26 +104,38 @@ class _Organizations:
         # the rows of each name: by_name[first[u]:first[u + 1]]
         self.by_name = np.argsort(self.codes, kind="stable")
         self.first_row = np.searchsorted(self.codes[self.by_name], np.arange(len(self.keys) + 1))
-        self.id_rank = pd.factorize(self.ids, sort=True)[0]
-        self.name_rank = pd.factorize(self.names, sort=True)[0]
+        self.id_rank = _rank(self.ids)
+        self.name_rank = _rank(self.names)
 
     @classmethod
-    def of(cls, orgs: pd.DataFrame, focus: pd.Series | None) -> _Organizations | None:
-        if focus is not None:
-            orgs = orgs.assign(focus=focus.to_numpy(dtype=bool))
-        if "entity_type" in orgs:
-            orgs = orgs[~orgs["entity_type"].eq("individual")]
-        rows = pd.DataFrame({"entity_id": orgs["entity_id"].astype(object),
-                             "province": orgs["province"].astype(object),
-                             "name": orgs["name"].astype(object),
-                             "key": compact_column(orgs["name"].astype(object)),
-                             "focus": orgs["focus"] if focus is not None else True})
-        rows = rows[rows["entity_id"].notna() & rows["province"].notna()
-                    & rows["key"].notna() & rows["key"].ne("")].drop_duplicates(
-            ["entity_id", "province", "name"])
-        if rows.empty or not rows["focus"].any():
+    def of(cls, orgs: pd.DataFrame | pa.Table, focus: ArrayLike | None,
+           ) -> _Organizations | None:
+        """The rows that take part (an id, a province, a name that is more than white
+        space; no individual), each (entity_id, province, name) once: in focus when any
+        of its rows is."""
+        table = orgs if isinstance(orgs, pa.Table) else _as_table(orgs)
+        flags = np.ones(table.num_rows, dtype=bool) if focus is None else np.asarray(
+            focus, dtype=bool)
+        key = compact_text(table.column("name"))
+        keep = pc.and_(pc.and_(pc.is_valid(table.column("entity_id")),
+                               pc.is_valid(table.column("province"))),
+                       pc.fill_null(pc.not_equal(key, ""), False))
+        if "entity_type" in table.column_names:
+            keep = pc.and_(keep, pc.fill_null(
+                pc.not_equal(table.column("entity_type"), "individual"), True))
+        rows = pa.table({"entity_id": _text(table.column("entity_id")),
+                         "province": _text(table.column("province")),
+                         "name": _text(table.column("name")), "key": key,
+                         "focus": pa.array(flags)}).filter(keep)
+        if rows.num_rows != pc.count_distinct(rows.column("entity_id")).as_py():
+            # (a store's entities are distinct by id: only other callers pay this)
+            rows = rows.group_by(["entity_id", "province", "name", "key"],
+                                 use_threads=False).aggregate([("focus", "max")]).rename_columns(
+                ["entity_id", "province", "name", "key", "focus"])
+        if rows.num_rows == 0 or not pc.any(rows.column("focus")).as_py():
             return None
-        return cls(rows, rows["focus"].to_numpy(dtype=bool) if focus is not None else None)
+        return cls(rows, _numbers(rows.column("focus")).astype(bool)
+                   if focus is not None else None)
 
     def provinces(self) -> Iterator[np.ndarray]:
         """The names of each province with a name in focus, provinces in order."""
@@ -132,16 +150,17 @@ class _Organizations:
     def entity_pairs(self, members: np.ndarray,
                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """(row a, row b, distance) of the entity pairs among these names, in blocks."""
-        asked = members[self.in_focus[members]]
+        choices = self.keys.take(pa.array(members)).to_numpy(zero_copy_only=False)
+        local = np.flatnonzero(self.in_focus[members])
+        asked = members[local]
 
         def once(q: np.ndarray, c: np.ndarray) -> np.ndarray:
             """Each name pair once: a pair of two names in focus is found from both sides."""
             u, v = asked[q], members[c]
             return (u != v) & (~self.in_focus[v] | (u < v))
 
-        for q, c, distance in near_pairs(self.keys[asked], self.keys[members], once):
+        for q, c, distance in near_pairs(choices[local], choices, once):
             yield self._rows(asked[q], members[c], distance)
-
     def _rows(self, u: np.ndarray, v: np.ndarray, distance: np.ndarray,
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every entity of the one name with every entity of the other, the lesser id as a
@@ -169,13 +188,43 @@ class _Organizations:
         return found[order[:limit]]
 
     def frame(self, found: np.ndarray) -> pd.DataFrame:
-        a, b = found[:, 0], found[:, 1]
-        columns = {"entity_id_a": self.ids[a], "name_a": self.names[a],
-                   "entity_id_b": self.ids[b], "name_b": self.names[b],
-                   "province": self.province[a]}
+        a, b = pa.array(found[:, 0]), pa.array(found[:, 1])
+        columns = {"entity_id_a": self.ids.take(a), "name_a": self.names.take(a),
+                   "entity_id_b": self.ids.take(b), "name_b": self.names.take(b),
+                   "province": self.province.take(a)}
+        columns = {c: v.to_numpy(zero_copy_only=False) for c, v in columns.items()}
         out = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in columns.items()})
         out["distance"] = found[:, 2].astype("int64")
         return out
+
+
+def _as_table(orgs: pd.DataFrame) -> pa.Table:
+    """A frame's organizations as Arrow text."""
+    names = [n for n in ("entity_id", "province", "name", "entity_type") if n in orgs]
+    return pa.table({n: pa.array(orgs[n].to_numpy(dtype=object), type=pa.large_string(),
+                                 from_pandas=True) for n in names})
+
+
+def _text(values: pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks().cast(pa.large_string())
+
+
+def _numbers(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Arrow numbers (or flags) without nulls as int64 numpy."""
+    return np.asarray(values.to_numpy(zero_copy_only=False)).astype(np.int64)
+
+
+def _codes(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """(each value's code, the distinct values in order of first appearance)."""
+    encoded = pc.dictionary_encode(values).combine_chunks()
+    return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary
+
+
+def _rank(values: pa.ChunkedArray) -> np.ndarray:
+    """Each value's rank among the distinct values in sorted order, from 0 (pd.factorize's
+    sorted codes: Arrow orders text by its UTF-8 bytes, as Python orders str)."""
+    ranks = pc.rank(values.combine_chunks(), sort_keys="ascending", tiebreaker="dense")
+    return ranks.to_numpy().astype(np.int64) - 1
 
 
 def _no_pairs() -> pd.DataFrame:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from icp_migrate.reports.page import note, section, table
 from icp_migrate.reports.parts import LIST_ROWS, Capped, capped, capped_json, shown_note, text
@@ -20,13 +21,15 @@ COLUMNS = PAIR_COLUMNS  # entity ids and names, province, edit distance
 def read(q: ReportQueries) -> Capped:
     """The first pairs (COLUMNS) by province, then entity ids (first_pairs), of the store's
     organizations with a certificate (`q.possible_matches`: entity_id, name, province and
-    in_run, 1 for the run's entities)."""
+    in_run, 1 for the run's entities), read as Arrow."""
     orgs = q.possible_matches()
-    in_run = orgs["in_run"].astype(bool)
-    provinces = set(orgs.loc[in_run, "province"])  # the only ones a pair can be in
-    nearby = orgs["province"].isin(provinces)
+    in_run = pc.equal(orgs.column("in_run"), 1)
+    # the provinces of the run's entities: the only ones a pair can be in
+    provinces = pc.unique(orgs.column("province").filter(in_run))
+    orgs = orgs.filter(pc.is_in(orgs.column("province"), value_set=provinces))
     # the run's entities against the store's: the work grows with the run, not the store
-    shown, total = first_pairs(orgs[nearby], in_run[nearby], LIST_ROWS)
+    focus = pc.equal(orgs.column("in_run"), 1).to_numpy()
+    shown, total = first_pairs(orgs, focus, LIST_ROWS)
     return Capped(shown, total)
 
 
