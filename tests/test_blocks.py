@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from icp_migrate.errors import SourceError
@@ -27,6 +27,10 @@ ENCODINGS = st.sampled_from([("utf-8", "gb18030"), ("gb18030", "utf-8"), ("utf-8
 
 @SETTINGS
 @given(st.lists(FRAGMENT, max_size=30).map(b"".join), ENCODINGS, st.integers(1, 40))
+# a bad line, then "\r" after the last "\n": no line, decoded whole (line by line) or in
+# blocks (the "\r" alone, in UTF-8)
+@example(b"\x81\n\r", ("utf-8", "gb18030"), 1)
+@example(b"ab\n\r", ("utf-8",), 3)
 def test_blocks_decode_the_lines_the_whole_file_decodes(tmp_path, monkeypatch, data, encodings,
                                                         block_bytes):
     """Any bytes (UTF-8, GB18030, bad bytes, BOMs, CR, NUL), any block size: the blocks'

@@ -210,15 +210,14 @@ def _clean(line: str) -> str:
 
 def _split(text: str) -> list[str | None]:
     # split on "\n" only: str.splitlines() also breaks on \x1c, \x85, U+2028 inside fields
+    # what follows the last "\n" is a line only if something but a "\r" is left of it
+    # once cleaned (the escaped and per-line decodes drop it the same way)
     if BOM in text:
-        parts = text.split("\n")
-        if parts and parts[-1] == "":
-            parts.pop()
-        return [_clean(p) for p in parts]
-    # _clean without a call per line: one "\r" goes from each line's end (CRLF files)
-    parts = (text.replace("\r\n", "\n") if "\r" in text else text).split("\n")
-    if parts and parts[-1] == "":
+        parts = [_clean(p) for p in text.split("\n")]
+    else:  # _clean without a call per line: one "\r" goes from each line's end (CRLF)
+        parts = (text.replace("\r\n", "\n") if "\r" in text else text).split("\n")
+        if parts[-1].endswith("\r"):
+            parts[-1] = parts[-1][:-1]  # the last line has no "\n" after it to replace
+    if parts[-1] == "":
         parts.pop()
-    elif parts and parts[-1].endswith("\r"):
-        parts[-1] = parts[-1][:-1]  # the last line has no "\n" after it to replace
     return list(parts)
