@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from icp_migrate.numeric import distinct, distinct_pairs, offsets
+from icp_migrate import numeric
+from icp_migrate.numeric import distinct, distinct_pairs, offsets, repeated
 from icp_migrate.rules.grouping import key_owners
 from icp_migrate.rules.ledger import _claimants_of
 
@@ -66,3 +69,21 @@ def test_claimants_of_disputed_and_ledger_keys(pairs: list[tuple], in_ledger: li
     named = claims.groupby("key")["claimant"].agg(set).to_dict() if len(claims) else {}
     want = {k: v for k, v in named.items() if len(v) > 1 or k in set(in_ledger)}
     assert got == want
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "中", "", "a "])),
+                max_size=40),
+       st.integers(1, 5), st.integers(1, 4))
+def test_repeated_is_pandas_duplicated_keep_false(values: list[str | None], block: int,
+                                                  chunks: int) -> None:
+    """Any text with nulls, in any chunks, compared any block at a time: the values found
+    more than once, each occurrence (nulls never), as pandas' duplicated(keep=False)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(numeric, "REPEAT_BLOCK", block)
+        size = -(-len(values) // chunks) or 1
+        arrow = pa.chunked_array([pa.array(values[i:i + size], pa.string())
+                                  for i in range(0, len(values), size)] or [], pa.string())
+        expected = pd.Series(values, dtype=object)
+        want = (expected.duplicated(keep=False) & expected.notna()).to_numpy()
+        assert repeated(arrow).tolist() == want.tolist()
+        assert repeated(pa.array(values, pa.string())).tolist() == want.tolist()

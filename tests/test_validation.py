@@ -15,7 +15,7 @@ from gx_outcomes import outcomes
 from icp_migrate.plan import Plan
 from icp_migrate.rules.steps import expectation_failures
 from icp_migrate.validation import validate_plan, validate_records
-from icp_migrate.validation.context import Rule, failing_keys, validate_frame
+from icp_migrate.validation.context import Rule, failing_keys, rule_name, validate_frame
 
 NaT = pd.NaT
 GOOD = {
@@ -346,6 +346,27 @@ def test_broken_plan_fails_with_rule_named(rule, break_plan):
     assert not check.success
     assert rule in check.failed
     json.dumps(check.results)
+
+
+def test_a_unique_rule_names_each_repeated_key_and_leaves_nulls_to_not_null():
+    """A key held twice fails its unique rule on both rows, as GX's own unique rule would
+    (the suite finds repeats by sorting: numeric.repeated); a null key fails only the
+    not-null rule, and the counts leave it out."""
+    plan = clean_plan()
+    _set("domains", 1, "domain", "a.cn")(plan)
+    _set("domains", 2, "domain", None)(plan)
+    check = validate_plan(plan)
+    assert {"domains: domain is unique", "domains: domain is not null"} <= set(check.failed)
+    items = {rule_name(i): i for i in check.results["domains"]["results"]}
+    unique = items["domain is unique"]
+    def keys(item: dict) -> list:
+        """The failing rows' keys (the suite's SUMMARY results list at most 20 a rule)."""
+        return [row["domain"] for row in item["result"]["partial_unexpected_index_list"]]
+
+    assert keys(unique) == ["a.cn", "a.cn"]
+    assert unique["result"]["unexpected_count"] == 2
+    assert unique["result"]["missing_count"] == 1
+    assert keys(items["domain is not null"]) == [None]
 
 
 def test_empty_plan_is_valid_when_no_input():

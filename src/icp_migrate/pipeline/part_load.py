@@ -92,8 +92,14 @@ class KeptPlan:
             joined = CompactFrame.joined(self._parts.pop(name), _kept_schema(name)).table
             order = pa.array(merge_order(name, joined, row_ids))
             columns = dict(zip(joined.column_names, joined.columns, strict=True))
-            del joined  # each column's parts are let go as soon as it is taken in order:
-            taken = {column: columns.pop(column).take(order) for column in list(columns)}
+            del joined
+            # each column's parts are let go as soon as it is taken in order, and their
+            # pages given back: freed among other buffers, glibc would keep them (at ten
+            # million records RSS rose from 3.2 to 4.9 GB over the merge, 2.9 GB of it live)
+            taken = {}
+            for column in list(columns):
+                taken[column] = columns.pop(column).take(order)
+                heap.give_back()
             self._merged[name] = CompactFrame(pa.table(taken), _kept_schema(name))
         self.changes = merge_history(self._history)
         del self._history

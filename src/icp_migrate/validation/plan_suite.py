@@ -9,7 +9,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from icp_migrate import heap
 from icp_migrate.canonical import ACCOUNT_KINDS, DISPOSITIONS
+from icp_migrate.numeric import repeated
 from icp_migrate.plan import (
     ACCOUNT_COLUMNS,
     DISPOSITION_COLUMNS,
@@ -43,8 +45,28 @@ class PlanCheck:
     results: dict  # table -> JSON-able validation result
 
 
-def _unique(column: str, where: tuple = ()) -> Rule:
-    return Rule(f"{column} is unique", "ExpectColumnValuesToBeUnique", {"column": column}, where)
+def _unique(column: str, where: tuple = (), name: str | None = None) -> Rule:
+    """`column` holds no value twice (nulls aside): its flag (`_with_unique`) is true."""
+    return Rule(name or f"{column} is unique", "ExpectColumnValuesToBeInSet",
+                {"column": _unique_flag(column), "value_set": [True]}, where)
+
+
+def _unique_flag(column: str) -> str:
+    return f"unique_{column}"
+
+
+def _with_unique(table: pa.Table, column: str, among: pa.ChunkedArray | None = None,
+                 ) -> pa.Table:
+    """`table` with the flag `_unique` checks: whether each value of `column` is the only
+    one of its value (among the rows `among` marks, null outside them), null where the
+    value is null (as GX's own unique rule leaves nulls out). Found by sorting
+    (numeric.repeated): GX's rule hashes the column (pandas' duplicated of Arrow text
+    dictionary-encodes it), about 1.2 GB for ten million domains against 0.15 GB."""
+    values = table.column(column)
+    if among is not None:
+        values = pc.if_else(among, values, pa.scalar(None, values.type))
+    flags = pa.array(~repeated(values), mask=pc.is_null(values).to_numpy(zero_copy_only=False))
+    return table.append_column(_unique_flag(column), flags)
 
 
 def _not_null(column: str, name: str | None = None, where: tuple = ()) -> Rule:
@@ -62,19 +84,18 @@ def _true(flag: str, name: str) -> Rule:
 
 def _accounts(plan: PlanTables) -> tuple[pa.Table, str, tuple[Rule, ...]]:
     key = ACCOUNT_COLUMNS[0]
+    accounts = plan.arrow("accounts", (key, "entity_id", "account_kind"))
+    filing = pc.is_in(accounts.column("account_kind"), value_set=pa.array(FILING_KINDS))
+    frame = _with_unique(_with_unique(accounts, key), "entity_id", among=filing)
     rules = (
         _unique(key),
         _not_null(key),
         _in_set("account_kind", ACCOUNT_KINDS, "account_kind is a known kind"),
         _not_null("account_kind"),
-        Rule(
-            "one filing account per entity",
-            "ExpectColumnValuesToBeUnique",
-            {"column": "entity_id"},
-            where=(("account_kind", "in", list(FILING_KINDS)),),
-        ),
+        _unique("entity_id", where=(("account_kind", "in", list(FILING_KINDS)),),
+                name="one filing account per entity"),
     )
-    return plan.arrow("accounts", (key, "entity_id", "account_kind")), key, rules
+    return frame, key, rules
 
 
 def _entities(plan: PlanTables) -> tuple[pa.Table, str, tuple[Rule, ...]]:
@@ -93,7 +114,7 @@ def _entities(plan: PlanTables) -> tuple[pa.Table, str, tuple[Rule, ...]]:
 def _websites(plan: PlanTables) -> tuple[pa.Table, str, tuple[Rule, ...]]:
     key = WEBSITE_COLUMNS[0]
     sites = plan.arrow("website_filings", (key, "account_id"))
-    frame = sites.append_column(
+    frame = _with_unique(sites, key).append_column(
         "in_filing_account",
         _isin(sites.column("account_id"), _filing_accounts(plan).column("account_id")),
     ).append_column(
@@ -111,7 +132,7 @@ def _domains(plan: PlanTables) -> tuple[pa.Table, str, tuple[Rule, ...]]:
     key = DOMAIN_COLUMNS[0]
     domains = plan.arrow("domains", (key, "website_filing_number"))
     planned = plan.arrow("website_filings", ("website_filing_number",))
-    frame = domains.append_column(
+    frame = _with_unique(domains, key).append_column(
         "website_planned", _isin(domains.column("website_filing_number"),
                                  planned.column("website_filing_number")))
     rules = (
@@ -140,7 +161,7 @@ def _dispositions(plan: PlanTables) -> tuple[pa.Table, str, tuple[Rule, ...]]:
             for c in ("entity_id", "website_filing_number")
         ),
     )
-    return plan.arrow("dispositions", columns), key, rules
+    return _with_unique(plan.arrow("dispositions", columns), key), key, rules
 
 
 def _isin(values: pa.ChunkedArray, allowed: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -222,5 +243,7 @@ def validate_keys(plan: PlanTables) -> PlanCheck:
             with_values=True,
         )
         results[table] = result
+        del frame
+        heap.give_back()  # the table's frames, before the next table's are made
         failed.extend(f"{table}: {rule_name(i)}" for i in result["results"] if not i["success"])
     return PlanCheck(success=not failed, failed=failed, results=results)
