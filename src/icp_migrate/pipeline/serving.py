@@ -107,8 +107,10 @@ def end_quietly_on_exit() -> None:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
         except ValueError:  # not the main thread: nothing to reset from here
             pass
-    register = getattr(threading, "_register_atexit", None)  # CPython 3.9+; the exit
-    if register is not None:  # callbacks run before threads are joined and atexit's
+    # threading's exit callbacks (CPython 3.9+) run before threads are joined, and
+    # before atexit's, which takes the reset too where they are missing
+    register = getattr(threading, "_register_atexit", None)
+    if register is not None:
         try:
             register(default_sigterm)
         except RuntimeError:  # the interpreter is already exiting

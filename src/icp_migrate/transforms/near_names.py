@@ -161,6 +161,7 @@ class _Organizations:
 
         for q, c, distance in near_pairs(choices[local], choices, once):
             yield self._rows(asked[q], members[c], distance)
+
     def _rows(self, u: np.ndarray, v: np.ndarray, distance: np.ndarray,
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every entity of the one name with every entity of the other, the lesser id as a

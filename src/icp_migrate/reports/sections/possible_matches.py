@@ -26,10 +26,10 @@ def read(q: ReportQueries) -> Capped:
     in_run = pc.equal(orgs.column("in_run"), 1)
     # the provinces of the run's entities: the only ones a pair can be in
     provinces = pc.unique(orgs.column("province").filter(in_run))
-    orgs = orgs.filter(pc.is_in(orgs.column("province"), value_set=provinces))
+    nearby = pc.is_in(orgs.column("province"), value_set=provinces)
     # the run's entities against the store's: the work grows with the run, not the store
-    focus = pc.equal(orgs.column("in_run"), 1).to_numpy()
-    shown, total = first_pairs(orgs, focus, LIST_ROWS)
+    shown, total = first_pairs(orgs.filter(nearby), in_run.filter(nearby).to_numpy(),
+                               LIST_ROWS)
     return Capped(shown, total)
 
 
