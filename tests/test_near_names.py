@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from unittest import mock
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -165,5 +166,29 @@ def test_near_pairs_finds_every_query_and_choice_at_most_two_edits_apart(
     expected = sorted((q, c, Levenshtein.distance(x, y))
                       for q, x in enumerate(queries) for c, y in enumerate(choices)
                       if Levenshtein.distance(x, y) <= 2 and (not only_even or c % 2 == 0))
+    assert sorted(found) == expected
+    assert len(found) == len(set(found))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet="甲乙丙丁ab😀", max_size=6), st.booleans()),
+                max_size=20, unique_by=lambda row: row[0]),
+       st.sampled_from([near_names._BASE, 1, 31]), st.sampled_from([near_names._BLOCK, 1, 7]),
+       st.booleans())
+def test_a_search_among_the_choices_finds_what_near_pairs_finds(rows, base, block, only_even):
+    """near_pairs_within(keys, asked): the pairs of near_pairs(keys[asked], keys) but a
+    key with itself, each side an index into `keys`, whatever the hash and the blocks."""
+    keys = pd.Series([key for key, _ in rows], dtype=object).to_numpy()
+    asked = np.array([flag for _, flag in rows], dtype=bool)
+    wanted = (lambda q, c: c % 2 == 0) if only_even else None
+    with mock.patch.object(near_names, "_BASE", base), \
+            mock.patch.object(near_names, "_BLOCK", block):
+        found = [(int(q), int(c), int(d)) for qs, cs, ds in
+                 near_names.near_pairs_within(keys, asked, wanted)
+                 for q, c, d in zip(qs, cs, ds, strict=True)]
+    expected = sorted((q, c, Levenshtein.distance(keys[q], keys[c]))
+                      for q in np.flatnonzero(asked).tolist() for c in range(len(keys))
+                      if q != c and Levenshtein.distance(keys[q], keys[c]) <= 2
+                      and (not only_even or c % 2 == 0))
     assert sorted(found) == expected
     assert len(found) == len(set(found))

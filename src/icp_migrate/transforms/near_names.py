@@ -14,7 +14,9 @@ candidate the check drops. tests/test_near_names.py holds it to a brute-force co
 every two names; grouping's near misses (rules/grouping.py, `_closest`) use the same search.
 
 A report asks only about its run's names (the queries) against its province's (the
-choices), and counts the pairs on integer codes: text is made for the pairs it lists.
+choices), and counts the pairs on integer codes: text is made for the pairs it lists. Its
+queries being among its choices, one sorted index of the province's variants serves both
+sides (`near_pairs_within`).
 """
 
 from __future__ import annotations
@@ -150,17 +152,15 @@ class _Organizations:
     def entity_pairs(self, members: np.ndarray,
                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """(row a, row b, distance) of the entity pairs among these names, in blocks."""
-        choices = self.keys.take(pa.array(members)).to_numpy(zero_copy_only=False)
-        local = np.flatnonzero(self.in_focus[members])
-        asked = members[local]
+        keys = self.keys.take(pa.array(members)).to_numpy(zero_copy_only=False)
 
         def once(q: np.ndarray, c: np.ndarray) -> np.ndarray:
             """Each name pair once: a pair of two names in focus is found from both sides."""
-            u, v = asked[q], members[c]
+            u, v = members[q], members[c]
             return (u != v) & (~self.in_focus[v] | (u < v))
 
-        for q, c, distance in near_pairs(choices[local], choices, once):
-            yield self._rows(asked[q], members[c], distance)
+        for q, c, distance in near_pairs_within(keys, self.in_focus[members], once):
+            yield self._rows(members[q], members[c], distance)
 
     def _rows(self, u: np.ndarray, v: np.ndarray, distance: np.ndarray,
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -256,15 +256,61 @@ def near_pairs(queries: np.ndarray, choices: np.ndarray,
     for start in range(0, len(queries), step):
         asked, lo, count = _lookup(queries, np.arange(start, min(start + step, len(queries))),
                                    index, shift)
-        for q, c in _expanded(asked, lo, count, index, shift, len(choices)):
-            if wanted is not None:
-                keep = wanted(q, c)
-                q, c = q[keep], c[keep]
-            distance = process.cpdist(queries[q], choices[c], scorer=Levenshtein.distance,
-                                      score_cutoff=MAX_EDITS, dtype=np.int32, workers=1)
-            near = distance <= MAX_EDITS
-            if near.any():
-                yield q[near], c[near], distance[near].astype(np.int64)
+        yield from _checked(_expanded(asked, lo, count, index, shift, len(choices)),
+                            queries, choices, wanted)
+
+
+def near_pairs_within(keys: np.ndarray, asked: np.ndarray,
+                      wanted: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """near_pairs(keys[asked], keys, wanted) when the queries are some of the choices (a
+    report's run among its province), both sides indexes into `keys` (`asked`: a flag
+    per key), less each key with itself: the pairs of two keys, found in the one sorted
+    index of the keys' variants. A variant no other key shares finds no other key, so
+    only the variants of shared hashes are kept, and each asked key's there are looked
+    up where they lie: no second variant set, no search (1M records: 2.8 s where
+    near_pairs took 6.6 s, docs/performance.md)."""
+    if not len(keys) or not asked.any():
+        return
+    shift = max(len(keys), _BLOCK // 64).bit_length()
+    index = _packed(keys, np.arange(len(keys)), shift, 0)
+    hashes = index >> np.uint64(shift)
+    starts = np.empty(len(index), dtype=bool)
+    starts[0] = True
+    np.not_equal(hashes[1:], hashes[:-1], out=starts[1:])
+    del hashes
+    group = np.cumsum(starts) - 1  # each variant's hash, numbered in order
+    sizes = np.diff(np.append(np.flatnonzero(starts), len(index)))
+    del starts
+    shared = sizes[group] > 1
+    index, group = index[shared], group[shared]
+    # the kept hashes, renumbered: each one's first place in `index` and its size
+    kept = np.flatnonzero(sizes > 1)
+    sizes = sizes[kept]
+    first = np.cumsum(sizes) - sizes
+    group = np.searchsorted(kept, group)
+    owners = (index & np.uint64((1 << shift) - 1)).astype(np.int64)
+    needles = asked[owners]
+    others = _expanded(owners[needles], first[group[needles]], sizes[group[needles]],
+                       index, shift, len(keys))
+    yield from _checked(((q[q != c], c[q != c]) for q, c in others), keys, keys, wanted)
+
+
+def _checked(candidates: Iterator[tuple[np.ndarray, np.ndarray]], queries: np.ndarray,
+             choices: np.ndarray,
+             wanted: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
+             ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The candidate (q, c) blocks the `wanted` mask keeps that are at most MAX_EDITS
+    apart by Levenshtein, with their distance."""
+    for q, c in candidates:
+        if wanted is not None:
+            keep = wanted(q, c)
+            q, c = q[keep], c[keep]
+        distance = process.cpdist(queries[q], choices[c], scorer=Levenshtein.distance,
+                                  score_cutoff=MAX_EDITS, dtype=np.int32, workers=1)
+        near = distance <= MAX_EDITS
+        if near.any():
+            yield q[near], c[near], distance[near].astype(np.int64)
 
 
 def _packed(keys: np.ndarray, members: np.ndarray, shift: int, first: int) -> np.ndarray:
