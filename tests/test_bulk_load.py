@@ -151,11 +151,13 @@ def _stored(engine) -> dict[str, list[tuple]]:
 
 
 def _definitions(engine) -> list[tuple]:
-    """The target's indexes and constraints, as the database describes them."""
+    """The target's indexes and constraints, as the database describes them (not the
+    planner's statistics, which a load makes anew: SQLite's sqlite_stat tables)."""
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             return [tuple(r) for r in conn.exec_driver_sql(
-                "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")]
+                "SELECT type, name, tbl_name, sql FROM sqlite_master "
+                "WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name")]
         return [tuple(r) for r in conn.exec_driver_sql(
             "SELECT tablename, indexname, indexdef FROM pg_indexes "
             "WHERE schemaname = current_schema() ORDER BY 2")] + [

@@ -94,7 +94,20 @@ class Backend:
     def read_snapshot(self, connection: Connection, hash_joins: bool = False) -> None:
         """Start the connection's read-only transaction: every query of it sees the same
         snapshot even while a run commits (SQLite: a read transaction already does).
-        `hash_joins`: plan joins without nested loops, for reads just after a load."""
+        `hash_joins`: plan joins without nested loops, for reads just after a load.
+        SQLite: the planner's statistics read again (`statistics`): a pooled connection
+        opened before the last load would plan with the ones from before it."""
+        connection.exec_driver_sql("ANALYZE sqlite_schema")
+
+    def statistics(self, connection: Connection, tables: tuple[Table, ...]) -> None:
+        """The planner's statistics of `tables` made anew, in the caller's transaction. A
+        load calls it for the tables it adds a run's rows to: without them SQLite reaches
+        a run's rows through the (run_id, row_id) key, one table lookup per row, even
+        when the run is the whole table (a first migration), where a plain scan is
+        several times faster (docs/performance.md)."""
+        for table in tables:
+            connection.exec_driver_sql(
+                f"ANALYZE {connection.dialect.identifier_preparer.quote(table.name)}")
 
     # ------------------------------------------------------------------ writing
     def insert(self, table: Table) -> Any:  # noqa: ANN401 - the dialect's Insert
@@ -120,6 +133,20 @@ class Backend:
         """(drop, make) statements a big first load may defer: plain indexes (SQLite),
         and foreign keys too (PostgreSQL)."""
         return executemany_load.index_upkeep(connection, table)
+
+    def stage(self, connection: Connection, table: Table) -> Table | None:
+        """Where a big first load gathers `table`'s rows before `unstage` puts them in the
+        table in key order (SQLite: a temporary table), or None: straight into the table
+        (PostgreSQL's COPY)."""
+        return executemany_load.stage(connection, table)
+
+    def unstage(self, connection: Connection, table: Table, staged: Table) -> None:
+        """The rows gathered in `staged` into `table` in key order; the stage dropped."""
+        executemany_load.unstage(connection, table, staged)
+
+    def drop_stage(self, connection: Connection, staged: Table) -> None:
+        """The stage gone, whatever it holds (a failed load's)."""
+        executemany_load.drop_stage(connection, staged)
 
 
 class _PostgreSQL(Backend):
@@ -184,6 +211,9 @@ class _PostgreSQL(Backend):
 
     def index_upkeep(self, connection: Connection, table: Table) -> list[tuple[str, str]]:
         return copy_load.catalog_upkeep(connection, table)
+
+    def stage(self, connection: Connection, table: Table) -> Table | None:
+        return None
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

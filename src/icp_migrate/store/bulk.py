@@ -99,6 +99,30 @@ def deferred_upkeep(connection: Connection, table: Table, rows: int) -> Iterator
         raw.execute(make)
 
 
+@contextmanager
+def staged(connection: Connection, table: Table, rows: int) -> Iterator[Table | None]:
+    """Around a big load into `table` while it is empty: the stage its rows gather in
+    where the backend has one (SQLite: rows that reach a B-tree in random key order each
+    land anywhere in it, a page out of cache at ten million rows), else None; `unstage`
+    puts them in the table in key order. The stage is dropped at the end whatever
+    happens."""
+    backend = backend_of(connection)
+    stage = backend.stage(connection, table) if rows >= DEFER_MIN_ROWS and empty(
+        connection, table) else None
+    if stage is None:
+        yield None
+        return
+    try:
+        yield stage
+    finally:
+        backend.drop_stage(connection, stage)
+
+
+def unstage(connection: Connection, table: Table, stage: Table) -> None:
+    """The rows gathered in `stage` (`staged`) into `table`, in the order of its key."""
+    backend_of(connection).unstage(connection, table, stage)
+
+
 def empty(connection: Connection, table: Table) -> bool:
     quoted = connection.dialect.identifier_preparer.quote(table.name)
     return connection.exec_driver_sql(f"SELECT 1 FROM {quoted} LIMIT 1").first() is None

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table
+from sqlalchemy import Column, Connection, MetaData, Table
 
 from icp_migrate.store.rows import rows
 
@@ -54,6 +54,35 @@ def index_upkeep(connection: Connection, table: Table) -> list[tuple[str, str]]:
     if steps and not raw.in_transaction:
         raw.execute("BEGIN")
     return steps
+
+
+def stage(connection: Connection, table: Table) -> Table:
+    """A temporary table of `table`'s columns (no key, index or constraint: rows are only
+    appended), for a first load's rows to gather in before `unstage` moves them into
+    `table` in the order of its key."""
+    raw: Any = connection.connection.driver_connection
+    staged = Table(f"_load_{table.name}", MetaData(),
+                   *(Column(c.name, c.type) for c in table.columns))
+    raw.execute(f'DROP TABLE IF EXISTS temp."{staged.name}"')  # a failed load's, if any
+    raw.execute(f'CREATE TEMPORARY TABLE "{staged.name}" AS SELECT * FROM "{table.name}" WHERE 0')
+    return staged
+
+
+def unstage(connection: Connection, table: Table, staged: Table) -> None:
+    """The staged rows into `table` in the order of its key (each of its B-trees then grows
+    at its end, where rows in random key order would each land anywhere in it), and the
+    stage dropped."""
+    raw: Any = connection.connection.driver_connection
+    key = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
+    columns = ", ".join(f'"{c.name}"' for c in table.columns)
+    raw.execute(f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} '
+                f'FROM temp."{staged.name}" ORDER BY {key}')
+    drop_stage(connection, staged)
+
+
+def drop_stage(connection: Connection, staged: Table) -> None:
+    raw: Any = connection.connection.driver_connection
+    raw.execute(f'DROP TABLE IF EXISTS temp."{staged.name}"')
 
 
 def _executemany(raw: Any, sql: str, chunks: Iterator[Iterator[tuple]]) -> None:

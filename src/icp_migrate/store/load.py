@@ -91,6 +91,9 @@ _PLAN_TABLES = (("entities", entities), ("accounts", accounts),
                 ("website_filings", website_filings), ("domains", domains),
                 ("dispositions", record_dispositions), ("links", entity_links))
 _UPSERTED = ("entities", "accounts", "website_filings", "domains")
+# The big tables a report reads a run's rows of (`WHERE run_id = :run`): their planner
+# statistics made anew by each load (Backend.statistics).
+_RUN_KEYED = (record_dispositions, entity_links)
 
 
 @contextmanager
@@ -112,8 +115,11 @@ def loading(engine: Engine, run_id: str, expected: Mapping[str, int]) -> Iterato
             load = PlanLoad(connection, run_id, upkeep)
             for name, table in _PLAN_TABLES:
                 if load.fresh[name]:
-                    upkeep.enter_context(bulk.deferred_upkeep(connection, table,
-                                                              int(expected.get(name, 0))))
+                    rows = int(expected.get(name, 0))
+                    upkeep.enter_context(bulk.deferred_upkeep(connection, table, rows))
+                    stage = upkeep.enter_context(bulk.staged(connection, table, rows))
+                    if stage is not None:
+                        load.stages[name] = stage
             yield load
         if not load.finished:
             raise RuntimeError(f"the load of run {run_id} ended before it was finished")
@@ -122,13 +128,16 @@ def loading(engine: Engine, run_id: str, expected: Mapping[str, int]) -> Iterato
 class PlanLoad:
     """The rows of a run's plan going into the store, a part at a time (`add`), in the
     load's one transaction (`loading`). The parts of a run share no key (rules/parts.py),
-    so a table that was empty when the load began takes every part as plain inserts."""
+    so a table that was empty when the load began takes every part as plain inserts; a
+    big one's rows gather in its stage where the backend has one (`bulk.staged`), and go
+    into it in key order at `finish`."""
 
     def __init__(self, connection: Connection, run_id: str, upkeep: ExitStack) -> None:
         self.connection = connection
         self.run_id = run_id
         self.fresh = {name: bulk.empty(connection, table) for name, table in _PLAN_TABLES}
         self.finished = False
+        self.stages: dict[str, Table] = {}  # Plan attribute -> where its rows gather
         self._upkeep = upkeep
 
     def add(self, plan: Plan) -> None:
@@ -138,11 +147,11 @@ class PlanLoad:
         progress.expect("load", sum(len(getattr(plan, name)) for name, _ in _PLAN_TABLES)
                         + len(plan.conflicts), "rows")
         for name, table in _PLAN_TABLES:
-            frame = getattr(plan, name)
+            frame, into = getattr(plan, name), self.stages.get(name, table)
             if name in _UPSERTED:
-                _upsert(connection, table, frame, self.fresh[name])
+                _upsert(connection, table, frame, self.fresh[name], into)
             else:
-                _insert(connection, table, frame, run_id)
+                _insert(connection, into, frame, run_id)
         _insert(connection, run_conflicts, plan.conflicts, run_id)
         _remove_domains(connection, plan.removed_domains["domain"].tolist())
         _write_ledger(connection, run_id, plan)
@@ -154,8 +163,12 @@ class PlanLoad:
         if unknown:
             raise ValueError(f"unknown run counts: {sorted(unknown)}")
         totals = {name: int(value) for name, value in counts.items()}
+        for name, table in _PLAN_TABLES:  # parents first: each foreign key holds
+            if name in self.stages:
+                bulk.unstage(self.connection, table, self.stages[name])
         self._upkeep.close()  # indexes first, then each foreign key's one checking join
         _insert(self.connection, changes, history, self.run_id)
+        backend_of(self.connection).statistics(self.connection, _RUN_KEYED)
         self.connection.execute(
             update(runs)
             .where(runs.c.run_id == self.run_id)
@@ -213,8 +226,10 @@ def fail_run(engine: Engine, run_id: str, error: str) -> None:
         )
 
 
-def _upsert(connection: Connection, table: Table, frame: pd.DataFrame, fresh: bool) -> None:
-    """Insert new rows; update an existing row only where a value differs (no-op reruns)."""
+def _upsert(connection: Connection, table: Table, frame: pd.DataFrame, fresh: bool,
+            into: Table) -> None:
+    """Insert new rows; update an existing row only where a value differs (no-op reruns).
+    `into`: the table, or the stage a fresh table's rows gather in (PlanLoad)."""
     key = [column.name for column in table.primary_key.columns]
     names = [column.name for column in table.columns]
     _check_columns(table, frame, names)
@@ -222,7 +237,7 @@ def _upsert(connection: Connection, table: Table, frame: pd.DataFrame, fresh: bo
         # runs when a run loads part by part (pipeline/part_load.py)
         raise PlanValidationError(f"plan-level expectations failed, nothing loaded: "
                                   f"{table.name}: {', '.join(key)} is unique")
-    bulk.upsert(connection, table, frame, CHUNK_ROWS, fresh)
+    bulk.upsert(connection, into, frame, CHUNK_ROWS, fresh)
 
 
 def _insert(connection: Connection, table: Table, frame: pd.DataFrame, run_id: str) -> None:
