@@ -360,3 +360,29 @@ def test_a_load_killed_while_its_indexes_are_dropped_leaves_them_and_no_row(
     assert not any(_stored(engine).values())
     _load(engine, "r2", plan)
     assert len(_stored(engine)["domains"]) == 2
+
+
+def test_after_a_load_a_runs_rows_are_planned_from_fresh_statistics(engine):
+    """A load makes the run-keyed tables' statistics anew (Backend.statistics), and the
+    engine's next read plans with them: on SQLite a run that is the whole table is read by
+    a scan, not through its (run_id, row_id) key a row at a time, even on the engine whose
+    connection was opened before the load (statistics_made)."""
+    if engine.dialect.name == "sqlite":  # statistics held already (of the empty
+        with engine.begin() as conn:  # tables): the load's ANALYZE changes no schema
+            conn.exec_driver_sql("ANALYZE")
+    with engine.connect() as one, engine.connect() as two:  # two pooled connections
+        one.exec_driver_sql("SELECT 1").all()  # opened before the load: it takes one,
+        two.exec_driver_sql("SELECT 1").all()  # the read after it may take the other
+    _load(engine, "r1", first_plan())
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(str(row[3]) for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT disposition, COUNT(*) FROM record_dispositions "
+                "WHERE run_id = 'r1' GROUP BY disposition"))
+            assert "SCAN record_dispositions" in plan, plan
+            stats = {row[0] for row in conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1")}
+        else:
+            stats = {row[0] for row in conn.exec_driver_sql(
+                "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL "
+                "AND schemaname = current_schema()")}
+    assert {"record_dispositions", "entity_links"} <= stats

@@ -17,6 +17,7 @@ from icp_migrate import rules, settings
 from icp_migrate.errors import PlanValidationError
 from icp_migrate.pipeline import part_load
 from icp_migrate.samples import generate
+from icp_migrate.store import bulk
 from icp_migrate.store.schema import metadata
 from test_flow import RUN_ORDER, migrate
 from test_scale import plain
@@ -86,7 +87,17 @@ def test_a_run_loaded_in_parts_stores_what_it_stores_whole(batches, tmp_path, mo
     (tmp_path / "whole").mkdir()
     (tmp_path / "parts").mkdir()
     whole = three_runs(batches, tmp_path / "whole", WHOLE, monkeypatch)
+    # in parts as a big first load goes: indexes deferred, rows staged and put in by key
+    monkeypatch.setattr(bulk, "DEFER_MIN_ROWS", 1)
+    unstaged, unstage = [], bulk.unstage
+
+    def spy(connection, table, stage):
+        unstaged.append(table.name)
+        unstage(connection, table, stage)
+
+    monkeypatch.setattr(bulk, "unstage", spy)
     parted = three_runs(batches, tmp_path / "parts", PER_PART, monkeypatch)
+    assert {"entities", "domains", "record_dispositions"} <= set(unstaged)
     assert rules.part_count(sum(whole[0][2]["records_by_source"].values()),
                             int(PER_PART)) > 20
     assert whole[0] == parted[0]  # every summary: counts, dispositions, changes by kind

@@ -94,20 +94,26 @@ class Backend:
     def read_snapshot(self, connection: Connection, hash_joins: bool = False) -> None:
         """Start the connection's read-only transaction: every query of it sees the same
         snapshot even while a run commits (SQLite: a read transaction already does).
-        `hash_joins`: plan joins without nested loops, for reads just after a load.
-        SQLite: the planner's statistics read again (`statistics`): a pooled connection
-        opened before the last load would plan with the ones from before it."""
-        connection.exec_driver_sql("ANALYZE sqlite_schema")
+        `hash_joins`: plan joins without nested loops, for reads just after a load."""
 
     def statistics(self, connection: Connection, tables: tuple[Table, ...]) -> None:
         """The planner's statistics of `tables` made anew, in the caller's transaction. A
         load calls it for the tables it adds a run's rows to: without them SQLite reaches
         a run's rows through the (run_id, row_id) key, one table lookup per row, even
-        when the run is the whole table (a first migration), where a plain scan is
-        several times faster (docs/performance.md)."""
+        when the run is the whole table (a first migration), where a plain scan reads
+        the table in its order (docs/performance.md)."""
         for table in tables:
             connection.exec_driver_sql(
                 f"ANALYZE {connection.dialect.identifier_preparer.quote(table.name)}")
+
+    def statistics_made(self, engine: Engine) -> None:
+        """After the commit of `statistics`: SQLite reads them only when a connection
+        opens (`ANALYZE sqlite_schema` would read them again, but takes the write lock for
+        the rest of a read), so the engine's pooled connections are closed and the next
+        read opens a fresh one; a pinned engine's one connection is its transaction and
+        stays."""
+        if not isinstance(engine.pool, StaticPool):
+            engine.dispose()
 
     # ------------------------------------------------------------------ writing
     def insert(self, table: Table) -> Any:  # noqa: ANN401 - the dialect's Insert
@@ -214,6 +220,9 @@ class _PostgreSQL(Backend):
 
     def stage(self, connection: Connection, table: Table) -> Table | None:
         return None
+
+    def statistics_made(self, engine: Engine) -> None:
+        pass  # the server's statistics: every session plans with them once committed
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

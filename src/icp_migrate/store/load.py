@@ -123,6 +123,7 @@ def loading(engine: Engine, run_id: str, expected: Mapping[str, int]) -> Iterato
             yield load
         if not load.finished:
             raise RuntimeError(f"the load of run {run_id} ended before it was finished")
+    backend_of(engine).statistics_made(engine)
 
 
 class PlanLoad:

@@ -256,8 +256,8 @@ def near_pairs(queries: np.ndarray, choices: np.ndarray,
     for start in range(0, len(queries), step):
         asked, lo, count = _lookup(queries, np.arange(start, min(start + step, len(queries))),
                                    index, shift)
-        yield from _checked(_expanded(asked, lo, count, index, shift, len(choices)),
-                            queries, choices, wanted)
+        yield from _checked(_expanded(asked, lo, count, index, shift, len(choices), wanted),
+                            queries, choices)
 
 
 def near_pairs_within(keys: np.ndarray, asked: np.ndarray,
@@ -291,21 +291,19 @@ def near_pairs_within(keys: np.ndarray, asked: np.ndarray,
     group = np.searchsorted(kept, group)
     owners = (index & np.uint64((1 << shift) - 1)).astype(np.int64)
     needles = asked[owners]
-    others = _expanded(owners[needles], first[group[needles]], sizes[group[needles]],
-                       index, shift, len(keys))
-    yield from _checked(((q[q != c], c[q != c]) for q, c in others), keys, keys, wanted)
+    def other(q: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return (q != c) & (True if wanted is None else wanted(q, c))
+
+    yield from _checked(_expanded(owners[needles], first[group[needles]],
+                                  sizes[group[needles]], index, shift, len(keys), other),
+                        keys, keys)
 
 
 def _checked(candidates: Iterator[tuple[np.ndarray, np.ndarray]], queries: np.ndarray,
-             choices: np.ndarray,
-             wanted: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
-             ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The candidate (q, c) blocks the `wanted` mask keeps that are at most MAX_EDITS
-    apart by Levenshtein, with their distance."""
+             choices: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The candidate (q, c) pairs at most MAX_EDITS apart by Levenshtein, with their
+    distance."""
     for q, c in candidates:
-        if wanted is not None:
-            keep = wanted(q, c)
-            q, c = q[keep], c[keep]
         distance = process.cpdist(queries[q], choices[c], scorer=Levenshtein.distance,
                                   score_cutoff=MAX_EDITS, dtype=np.int32, workers=1)
         near = distance <= MAX_EDITS
@@ -344,9 +342,12 @@ def _lookup(queries: np.ndarray, part: np.ndarray, index: np.ndarray, shift: int
 
 
 def _expanded(asked: np.ndarray, lo: np.ndarray, count: np.ndarray, index: np.ndarray,
-              shift: int, choices: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The distinct (query, choice) candidates, in blocks of about _BLOCK before the
-    repeats are dropped, a query's candidates all in one block."""
+              shift: int, choices: int,
+              wanted: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
+              ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The distinct (query, choice) candidates the `wanted` mask keeps (dropped before the
+    repeats are sorted out: a pair found from both sides is half of them), in blocks of
+    about _BLOCK before that, a query's candidates all in one block."""
     if not len(asked):
         return
     first = int(asked.min())
@@ -359,6 +360,9 @@ def _expanded(asked: np.ndarray, lo: np.ndarray, count: np.ndarray, index: np.nd
         n = count[rows]
         q = np.repeat(asked[rows], n).astype(np.int64)
         c = (index[np.repeat(lo[rows], n) + offsets(n)] & mask).astype(np.int64)
+        if wanted is not None:
+            keep = wanted(q, c)
+            q, c = q[keep], c[keep]
         codes = distinct(q * choices + c)
         yield codes // choices, codes % choices
 
