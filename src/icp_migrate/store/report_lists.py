@@ -15,7 +15,11 @@ RUN = "run_id = :run"
 # the start of the warning a record joined without a valid certificate carries
 NO_VALID_CERTIFICATE = "no valid certificate ("
 KEPT = f"{RUN} AND disposition IN ('loaded', 'duplicate') AND entity_id IS NOT NULL"
-# for `x IN (…)` only: no DISTINCT, the database dedupes IN lists itself
+# Whether a row is the run's is a LEFT JOIN to the run's distinct keys, never `CASE WHEN x
+# IN (…)`: PostgreSQL cannot make an IN of the select list a join, and once the run's keys
+# outgrow work_mem it reads them again for every row (a million-record report's possible
+# matches ran for minutes). An IN of a WHERE clause is a semi-join: fine.
+# for `x IN (…)` of a WHERE clause only: no DISTINCT, the database dedupes IN lists itself
 RUN_ENTITIES = f"SELECT entity_id FROM record_dispositions WHERE {KEPT}"
 RUN_SITES = (
     f"SELECT website_filing_number FROM record_dispositions WHERE {RUN} "
@@ -201,10 +205,13 @@ class ListQueries:
             f"SELECT o.conflict_id AS k, o.kind, o.opened_run_id, (SELECT COUNT(*) FROM runs "
             "later WHERE later.started_at > opened.started_at) AS age_runs, (SELECT COUNT(*) "
             "FROM conflict_competitors p WHERE p.conflict_id = o.conflict_id) AS n, "
-            "CASE WHEN o.conflict_id IN (SELECT conflict_key FROM record_dispositions WHERE "
-            f"{RUN} AND disposition = 'needs_review' AND conflict_key IS NOT NULL) THEN 1 "
-            "ELSE 0 END AS in_run, COUNT(*) OVER () AS total FROM conflicts o "
-            "JOIN runs opened ON opened.run_id = o.opened_run_id WHERE o.conflict_id NOT IN "
+            "CASE WHEN h.conflict_key IS NULL THEN 0 ELSE 1 END AS in_run, "
+            "COUNT(*) OVER () AS total FROM conflicts o "
+            "JOIN runs opened ON opened.run_id = o.opened_run_id "
+            # a join, not `CASE WHEN … IN (…)` (see RUN_ENTITIES)
+            "LEFT JOIN (SELECT DISTINCT conflict_key FROM record_dispositions WHERE "
+            f"{RUN} AND disposition = 'needs_review' AND conflict_key IS NOT NULL) h "
+            "ON h.conflict_key = o.conflict_id WHERE o.conflict_id NOT IN "
             "(SELECT conflict_key FROM review_decisions) "
             f"ORDER BY age_runs DESC, o.conflict_id{self.c}")
 

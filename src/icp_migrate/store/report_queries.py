@@ -19,7 +19,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from icp_migrate.store.backend import backend_of
-from icp_migrate.store.report_lists import RUN, RUN_ENTITIES, ListQueries
+from icp_migrate.store.report_lists import KEPT, RUN, RUN_ENTITIES, ListQueries
 from icp_migrate.store.runs import run_row
 from icp_migrate.store.validations import failing_row_ids, read_validations
 
@@ -124,11 +124,13 @@ class ReportQueries(ListQueries):
     def possible_matches(self) -> pa.Table:
         """entity_id, name, province, in_run (1: an entity of the run) of the store's
         organizations with a certificate, name and province, as Arrow."""
+        # a join, not `CASE WHEN entity_id IN (…)` (report_lists.py, above RUN_ENTITIES)
         return self.arrow(
-            "SELECT entity_id, name, province, CASE WHEN entity_id IN "
-            f"({RUN_ENTITIES}) THEN 1 ELSE 0 END AS in_run FROM entities "
-            "WHERE (entity_type IS NULL OR entity_type <> 'individual') "
-            "AND cert_number IS NOT NULL AND name IS NOT NULL AND province IS NOT NULL",
+            "SELECT e.entity_id, e.name, e.province, CASE WHEN r.entity_id IS NULL THEN 0 "
+            f"ELSE 1 END AS in_run FROM entities e LEFT JOIN (SELECT DISTINCT entity_id "
+            f"FROM record_dispositions WHERE {KEPT}) r ON r.entity_id = e.entity_id "
+            "WHERE (e.entity_type IS NULL OR e.entity_type <> 'individual') "
+            "AND e.cert_number IS NOT NULL AND e.name IS NOT NULL AND e.province IS NOT NULL",
             {"entity_id": pa.large_string(), "name": pa.large_string(),
              "province": pa.large_string(), "in_run": pa.int8()})
 
