@@ -45,6 +45,12 @@ def brute_force(frame: pd.DataFrame) -> list[tuple]:
     return sorted(found, key=lambda p: (p[4], p[0], p[2], p[1], p[3]))
 
 
+def triples(blocks) -> list[tuple[int, int, int]]:
+    """The (q, c, distance) of a search's blocks, one tuple a pair."""
+    return [(int(q), int(c), int(d)) for qs, cs, ds in blocks
+            for q, c, d in zip(qs, cs, ds, strict=True)]
+
+
 def pairs(frame: pd.DataFrame) -> list[tuple]:
     return [tuple(r) for r in near_name_pairs(frame).itertuples(index=False)]
 
@@ -160,9 +166,7 @@ def test_near_pairs_finds_every_query_and_choice_at_most_two_edits_apart(
     wanted = (lambda q, c: c % 2 == 0) if only_even else None
     with mock.patch.object(near_names, "_BASE", base), \
             mock.patch.object(near_names, "_BLOCK", block):
-        found = [(int(q), int(c), int(d)) for qs, cs, ds in
-                 near_names.near_pairs(asked, among, wanted)
-                 for q, c, d in zip(qs, cs, ds, strict=True)]
+        found = triples(near_names.near_pairs(asked, among, wanted))
     expected = sorted((q, c, Levenshtein.distance(x, y))
                       for q, x in enumerate(queries) for c, y in enumerate(choices)
                       if Levenshtein.distance(x, y) <= 2 and (not only_even or c % 2 == 0))
@@ -183,9 +187,7 @@ def test_a_search_among_the_choices_finds_what_near_pairs_finds(rows, base, bloc
     wanted = (lambda q, c: c % 2 == 0) if only_even else None
     with mock.patch.object(near_names, "_BASE", base), \
             mock.patch.object(near_names, "_BLOCK", block):
-        found = [(int(q), int(c), int(d)) for qs, cs, ds in
-                 near_names.near_pairs_within(keys, asked, wanted)
-                 for q, c, d in zip(qs, cs, ds, strict=True)]
+        found = triples(near_names.near_pairs_within(keys, asked, wanted))
     expected = sorted((q, c, Levenshtein.distance(keys[q], keys[c]))
                       for q in np.flatnonzero(asked).tolist() for c in range(len(keys))
                       if q != c and Levenshtein.distance(keys[q], keys[c]) <= 2

@@ -101,14 +101,13 @@ def deferred_upkeep(connection: Connection, table: Table, rows: int) -> Iterator
 
 @contextmanager
 def staged(connection: Connection, table: Table, rows: int) -> Iterator[Table | None]:
-    """Around a big load into `table` while it is empty: the stage its rows gather in
-    where the backend has one (SQLite: rows that reach a B-tree in random key order each
-    land anywhere in it, a page out of cache at ten million rows), else None; `unstage`
-    puts them in the table in key order. The stage is dropped at the end whatever
-    happens."""
+    """Around a big load into `table`, which the caller knows empty: the stage its rows
+    gather in where the backend has one (SQLite: rows that reach a B-tree in random key
+    order each land anywhere in it, a page out of cache at ten million rows), else None;
+    `unstage` puts them in the table in key order. The stage is dropped at the end
+    whatever happens."""
     backend = backend_of(connection)
-    stage = backend.stage(connection, table) if rows >= DEFER_MIN_ROWS and empty(
-        connection, table) else None
+    stage = backend.stage(connection, table) if rows >= DEFER_MIN_ROWS else None
     if stage is None:
         yield None
         return

@@ -15,11 +15,11 @@ RUN = "run_id = :run"
 # the start of the warning a record joined without a valid certificate carries
 NO_VALID_CERTIFICATE = "no valid certificate ("
 KEPT = f"{RUN} AND disposition IN ('loaded', 'duplicate') AND entity_id IS NOT NULL"
-# Whether a row is the run's is a LEFT JOIN to the run's distinct keys, never `CASE WHEN x
-# IN (…)`: PostgreSQL cannot make an IN of the select list a join, and once the run's keys
-# outgrow work_mem it reads them again for every row (a million-record report's possible
-# matches ran for minutes). An IN of a WHERE clause is a semi-join: fine.
-# for `x IN (…)` of a WHERE clause only: no DISTINCT, the database dedupes IN lists itself
+# For `x IN (…)` of a WHERE clause only (a semi-join; no DISTINCT, the database dedupes
+# IN lists itself). Whether a row is the run's is a LEFT JOIN to the run's distinct keys,
+# never `CASE WHEN x IN (…)`: PostgreSQL cannot make an IN of the select list a join, and
+# once the run's keys outgrow work_mem it reads them again for every row (a
+# million-record report's possible matches ran for minutes).
 RUN_ENTITIES = f"SELECT entity_id FROM record_dispositions WHERE {KEPT}"
 RUN_SITES = (
     f"SELECT website_filing_number FROM record_dispositions WHERE {RUN} "

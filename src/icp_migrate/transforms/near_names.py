@@ -155,9 +155,10 @@ class _Organizations:
         keys = self.keys.take(pa.array(members)).to_numpy(zero_copy_only=False)
 
         def once(q: np.ndarray, c: np.ndarray) -> np.ndarray:
-            """Each name pair once: a pair of two names in focus is found from both sides."""
+            """Each name pair once: a pair of two names in focus is found from both sides
+            (near_pairs_within never pairs a name with itself)."""
             u, v = members[q], members[c]
-            return (u != v) & (~self.in_focus[v] | (u < v))
+            return ~self.in_focus[v] | (u < v)
 
         for q, c, distance in near_pairs_within(keys, self.in_focus[members], once):
             yield self._rows(members[q], members[c], distance)
@@ -267,36 +268,27 @@ def near_pairs_within(keys: np.ndarray, asked: np.ndarray,
     report's run among its province), both sides indexes into `keys` (`asked`: a flag
     per key), less each key with itself: the pairs of two keys, found in the one sorted
     index of the keys' variants. A variant no other key shares finds no other key, so
-    only the variants of shared hashes are kept, and each asked key's there are looked
-    up where they lie: no second variant set, no search (1M records: 2.8 s where
-    near_pairs took 6.6 s, docs/performance.md)."""
+    only an asked key's variants of shared hashes are expanded, where they lie: no
+    second variant set, no search (1M records: 2.8 s where near_pairs took 6.6 s,
+    docs/performance.md)."""
     if not len(keys) or not asked.any():
         return
     shift = max(len(keys), _BLOCK // 64).bit_length()
     index = _packed(keys, np.arange(len(keys)), shift, 0)
     hashes = index >> np.uint64(shift)
-    starts = np.empty(len(index), dtype=bool)
-    starts[0] = True
-    np.not_equal(hashes[1:], hashes[:-1], out=starts[1:])
-    del hashes
-    group = np.cumsum(starts) - 1  # each variant's hash, numbered in order
-    sizes = np.diff(np.append(np.flatnonzero(starts), len(index)))
-    del starts
-    shared = sizes[group] > 1
-    index, group = index[shared], group[shared]
-    # the kept hashes, renumbered: each one's first place in `index` and its size
-    kept = np.flatnonzero(sizes > 1)
-    sizes = sizes[kept]
-    first = np.cumsum(sizes) - sizes
-    group = np.searchsorted(kept, group)
+    first = np.flatnonzero(np.append(True, hashes[1:] != hashes[:-1]))  # each hash's
+    del hashes  # first place in `index`, and how many variants bear it
+    sizes = np.diff(np.append(first, len(index)))
+    group = np.repeat(np.arange(len(first)), sizes)
     owners = (index & np.uint64((1 << shift) - 1)).astype(np.int64)
-    needles = asked[owners]
+    needles = asked[owners] & (sizes[group] > 1)
+    group = group[needles]
+
     def other(q: np.ndarray, c: np.ndarray) -> np.ndarray:
         return (q != c) & (True if wanted is None else wanted(q, c))
 
-    yield from _checked(_expanded(owners[needles], first[group[needles]],
-                                  sizes[group[needles]], index, shift, len(keys), other),
-                        keys, keys)
+    yield from _checked(_expanded(owners[needles], first[group], sizes[group], index,
+                                  shift, len(keys), other), keys, keys)
 
 
 def _checked(candidates: Iterator[tuple[np.ndarray, np.ndarray]], queries: np.ndarray,
