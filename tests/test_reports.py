@@ -11,6 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pandas.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from builders import canonical_frame, record, resident_id, run_rules, uscc_for
@@ -29,7 +32,7 @@ from icp_migrate.reports.data import (
     read_report_data,
 )
 from icp_migrate.reports.html import render_report
-from icp_migrate.reports.reasons import NO_REASON, reason_group
+from icp_migrate.reports.reasons import NO_REASON, reason_group, reason_groups, tally_reasons
 from icp_migrate.reports.sections import SECTIONS
 from icp_migrate.reports.summary_json import summary_dict
 from icp_migrate.store.load import fail_run, load_plan, start_run
@@ -199,6 +202,33 @@ def in_memory_data(run_id: str = "20250101T080000Z-aaaa0001") -> ReportData:
 ])
 def test_reasons_group_by_their_rule(reason, group):
     assert reason_group(reason) == group
+
+
+_REASON_TEXT = st.lists(st.sampled_from(
+    [*"ab 1-9:;(（)\t\x1c\u3000", "浙ICP备", "13812345678", "中"]), max_size=8).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["quarantined", "out_of_scope"]), _REASON_TEXT,
+                          st.integers(1, 5)), max_size=30, unique_by=lambda t: t[:2]),
+       st.integers(1, 7))
+def test_reasons_tallied_in_batches_are_grouped_as_reason_group_groups_each(rows, size):
+    """reason_groups (heads cut in Arrow) gives reason_group of each text, and a tally
+    read in batches of any size gives the counts of each text grouped one by one and each
+    quarantine group's earliest texts (rows: distinct disposition and text pairs)."""
+    texts = pd.DataFrame(rows, columns=["disposition", "reasons", "records"])
+    texts["first_row"] = range(len(texts))[::-1]
+    assert reason_groups(texts["reasons"]).tolist() == [reason_group(t) for t in texts["reasons"]]
+    tally = tally_reasons((texts.iloc[i:i + size] for i in range(0, len(texts), size)), 2)
+    expected: dict[tuple[str, str], int] = {}
+    for d, t, n in rows:
+        expected[d, reason_group(t)] = expected.get((d, reason_group(t)), 0) + n
+    assert {(d, r): n for d, r, n in tally.counts.itertuples(index=False)} == expected
+    held = texts[texts["disposition"] == "quarantined"].assign(
+        reason=lambda f: [reason_group(t) for t in f["reasons"]])
+    first = held.sort_values("first_row").groupby("reason").head(2)
+    assert sorted(map(tuple, tally.earliest[["reason", "reasons", "first_row"]].values.tolist())
+                  ) == sorted(map(tuple, first[["reason", "reasons", "first_row"]].values.tolist()))
 
 
 def test_sections_reconcile_split_merge_and_mask():
@@ -631,21 +661,26 @@ def test_possible_matches_pair_this_runs_organizations_with_earlier_ones(engine,
         assert ids["江苏省星尘科技有限公司"] not in listed and "辰星网络" not in listed
 
 
-def test_a_query_read_as_arrow_in_batches_holds_the_rows_read_as_a_frame(engine, monkeypatch):
-    """ReportQueries.arrow (how possible matches are read: streamed, a batch at a time)
-    gives the rows and order `frame` gives, on SQLite and PostgreSQL; no row, the schema."""
+def test_a_query_read_in_batches_holds_the_rows_read_as_a_frame(engine, monkeypatch):
+    """ReportQueries.arrow (how possible matches are read: streamed, a batch at a time) and
+    .batches (how reason texts are tallied) give the rows and order `frame` gives, on SQLite
+    and PostgreSQL; no row, the schema."""
     from icp_migrate.store import report_queries as queries
 
     _store_two_runs(engine)
     sql = "SELECT entity_id, name, province FROM entities ORDER BY entity_id"
     types = dict.fromkeys(("entity_id", "name", "province"), pa.large_string())
-    monkeypatch.setattr(queries, "ARROW_BATCH", 2)
+    monkeypatch.setattr(queries, "FETCH_ROWS", 2)
     with queries.report_queries(engine, "r1", 10, 10) as q:
         rows = q.frame(sql)
         table = q.arrow(sql, types)
         empty = q.arrow(sql.replace("ORDER BY", "WHERE 1 = 0 ORDER BY"), types)
+        batches = list(q.batches(sql))
     assert len(rows) > 2 and table.column("entity_id").num_chunks == -(-len(rows) // 2)
     assert table.to_pylist() == rows.to_dict("records")
+    assert [len(b) for b in batches] == [2] * (len(rows) // 2) + [len(rows) % 2] * (
+        len(rows) % 2)
+    assert_frame_equal(pd.concat(batches, ignore_index=True), rows)
     assert empty.num_rows == 0 and empty.schema == table.schema
 
 

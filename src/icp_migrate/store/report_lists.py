@@ -15,17 +15,20 @@ RUN = "run_id = :run"
 # the start of the warning a record joined without a valid certificate carries
 NO_VALID_CERTIFICATE = "no valid certificate ("
 KEPT = f"{RUN} AND disposition IN ('loaded', 'duplicate') AND entity_id IS NOT NULL"
-# For `x IN (…)` of a WHERE clause only (a semi-join; no DISTINCT, the database dedupes
-# IN lists itself). Whether a row is the run's is a LEFT JOIN to the run's distinct keys,
-# never `CASE WHEN x IN (…)`: PostgreSQL cannot make an IN of the select list a join, and
-# once the run's keys outgrow work_mem it reads them again for every row (a
-# million-record report's possible matches ran for minutes).
-RUN_ENTITIES = f"SELECT entity_id FROM record_dispositions WHERE {KEPT}"
+# The run's distinct keys, to join (never `x IN (…)`, never `CASE WHEN x IN (…)`).
+# PostgreSQL cannot make an IN of the select list a join: once the run's keys outgrow
+# work_mem it reads them again for every row (a million-record report's possible matches
+# ran for minutes); a join is a hash join. SQLite has no hash join: an IN list, a DISTINCT
+# or a LEFT JOIN's automatic index is a B-tree filled in the order the keys come, at random
+# for ten million keys; GROUP BY sorts them first, so that B-tree grows at its end and a
+# join probes the other table's index in key order (10M store: possible matches' keys
+# 36.6 → 8.1 s, the run's entities 40.3 → 22.3 s, its websites 33.4 → 13.1 s).
+RUN_ENTITIES = f"SELECT entity_id FROM record_dispositions WHERE {KEPT} GROUP BY entity_id"
 RUN_SITES = (
     f"SELECT website_filing_number FROM record_dispositions WHERE {RUN} "
-    "AND disposition = 'loaded' AND website_filing_number IS NOT NULL"
+    "AND disposition = 'loaded' AND website_filing_number IS NOT NULL "
+    "GROUP BY website_filing_number"
 )
-
 
 class ListQueries:
     """The list sections' queries of ReportQueries, which holds the connection and `frame`.
@@ -169,9 +172,10 @@ class ListQueries:
         """Websites the run loaded that have several domains (`n`), by filing number."""
         number = f"website_filing_number{self.c}"
         return self._top(
-            f"SELECT {number} AS k, COUNT(*) AS n, COUNT(*) OVER () AS total "
-            f"FROM domains WHERE website_filing_number IN ({RUN_SITES}) "
-            f"GROUP BY {number} HAVING COUNT(*) > 1 ORDER BY {number}")
+            f"SELECT s.{number} AS k, COUNT(*) AS n, COUNT(*) OVER () AS total "
+            f"FROM ({RUN_SITES}) s CROSS JOIN domains d "
+            "WHERE d.website_filing_number = s.website_filing_number "
+            f"GROUP BY s.{number} HAVING COUNT(*) > 1 ORDER BY s.{number}")
 
     def _websites(self, numbers: list) -> pd.DataFrame:
         """k (filing number), website_name, name (its entity's) of the websites."""
@@ -208,9 +212,10 @@ class ListQueries:
             "CASE WHEN h.conflict_key IS NULL THEN 0 ELSE 1 END AS in_run, "
             "COUNT(*) OVER () AS total FROM conflicts o "
             "JOIN runs opened ON opened.run_id = o.opened_run_id "
-            # a join, not `CASE WHEN … IN (…)` (see RUN_ENTITIES)
-            "LEFT JOIN (SELECT DISTINCT conflict_key FROM record_dispositions WHERE "
-            f"{RUN} AND disposition = 'needs_review' AND conflict_key IS NOT NULL) h "
+            # a join to the run's held keys, grouped (see RUN_ENTITIES)
+            "LEFT JOIN (SELECT conflict_key FROM record_dispositions WHERE "
+            f"{RUN} AND disposition = 'needs_review' AND conflict_key IS NOT NULL "
+            "GROUP BY conflict_key) h "
             "ON h.conflict_key = o.conflict_id WHERE o.conflict_id NOT IN "
             "(SELECT conflict_key FROM review_decisions) "
             f"ORDER BY age_runs DESC, o.conflict_id{self.c}")

@@ -10,20 +10,21 @@ the same order), so a store gives the same report whatever its database's locale
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from icp_migrate.store.backend import backend_of
-from icp_migrate.store.report_lists import KEPT, RUN, RUN_ENTITIES, ListQueries
+from icp_migrate.store.report_lists import RUN, RUN_ENTITIES, ListQueries
 from icp_migrate.store.runs import run_row
 from icp_migrate.store.validations import failing_row_ids, read_validations
 
-ARROW_BATCH = 50_000  # rows fetched at a time by ReportQueries.arrow
+T = TypeVar("T")
+FETCH_ROWS = 50_000  # rows fetched at a time by ReportQueries.arrow and .batches
 _REAL_NAME = "CASE WHEN real_name_verification_required THEN 'required' ELSE 'not required' END"
 
 
@@ -64,23 +65,27 @@ class ReportQueries(ListQueries):
         if lists:
             query = query.bindparams(*(bindparam(k, expanding=True) for k in lists))
         result = self.connection.execute(query, {"run": self.run_id, **params})
+        return _frame(list(result.keys()), result.fetchall(), counts)
+
+    def batches(self, sql: str, counts: tuple[str, ...] = (), **params: object,
+                ) -> Iterator[pd.DataFrame]:
+        """The rows of `sql` as `frame` gives them, FETCH_ROWS rows at a time: for rows
+        that are reduced as they come, never held all at once."""
+        result = self.connection.execute(text(sql), {"run": self.run_id, **params},
+                                         execution_options={"stream_results": True})
         keys = list(result.keys())
-        rows = result.fetchall()
-        values = list(zip(*rows, strict=True)) if rows else [()] * len(keys)
-        # column by column: pandas inspects Row objects one by one, at a cost
-        return pd.DataFrame({
-            k: pd.Series(list(v), dtype="int64" if k in counts else object)
-            for k, v in zip(keys, values, strict=True)}, columns=keys)
+        for rows in result.partitions(FETCH_ROWS):
+            yield _frame(keys, rows, counts)
 
     def arrow(self, sql: str, types: dict[str, pa.DataType], **params: object) -> pa.Table:
-        """The rows of `sql` as Arrow (`types`: each column's), streamed ARROW_BATCH rows at
+        """The rows of `sql` as Arrow (`types`: each column's), streamed FETCH_ROWS rows at
         a time: the rows are never all Python objects at once (a million rows of text are
         about 0.5 GB of them, a tenth of that as Arrow)."""
         result = self.connection.execute(text(sql), {"run": self.run_id, **params},
                                          execution_options={"stream_results": True})
         schema = pa.schema([(key, types[key]) for key in result.keys()])
         batches = []
-        for rows in result.partitions(ARROW_BATCH):
+        for rows in result.partitions(FETCH_ROWS):
             columns = zip(*rows, strict=True)
             batches.append(pa.record_batch(
                 [pa.array(values, type=field.type)
@@ -102,14 +107,15 @@ class ReportQueries(ListQueries):
             f"COUNT(warnings) AS with_warnings FROM record_dispositions WHERE {RUN} "
             "GROUP BY disposition, source", counts=("records", "with_reasons", "with_warnings")))
 
-    def reasons(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """disposition, reasons (one row a distinct text), records, first_row (row id); and
-        the reconciliation's counts (records without a reason are the rest of them)."""
-        texts = self._once("reason_texts", lambda: self.frame(
+    def reasons(self, tally: Callable[[Iterator[pd.DataFrame]], T]) -> tuple[T, pd.DataFrame]:
+        """`tally` of the run's distinct reason texts, read once per report in batches of
+        disposition, reasons (one row a distinct text), records, first_row (row id); and the
+        reconciliation's counts (records without a reason are the rest of them)."""
+        tallied = self._once("reasons", lambda: tally(self.batches(
             "SELECT disposition, reasons, COUNT(*) AS records, MIN(row_id) AS first_row "
             f"FROM record_dispositions WHERE {RUN} AND reasons IS NOT NULL "
-            "GROUP BY disposition, reasons", counts=("records", "first_row")))
-        return texts, self.reconciliation()
+            "GROUP BY disposition, reasons", counts=("records", "first_row"))))
+        return tallied, self.reconciliation()
 
     def entities(self) -> pd.DataFrame:
         """entity_type, province, entities: the run's entities (of its loaded and duplicate
@@ -124,11 +130,11 @@ class ReportQueries(ListQueries):
     def possible_matches(self) -> pa.Table:
         """entity_id, name, province, in_run (1: an entity of the run) of the store's
         organizations with a certificate, name and province, as Arrow."""
-        # a join, not `CASE WHEN entity_id IN (…)` (report_lists.py, above RUN_ENTITIES)
+        # a join to the run's entities, grouped (report_lists.py, above RUN_ENTITIES)
         return self.arrow(
             "SELECT e.entity_id, e.name, e.province, CASE WHEN r.entity_id IS NULL THEN 0 "
-            f"ELSE 1 END AS in_run FROM entities e LEFT JOIN (SELECT DISTINCT entity_id "
-            f"FROM record_dispositions WHERE {KEPT}) r ON r.entity_id = e.entity_id "
+            f"ELSE 1 END AS in_run FROM entities e LEFT JOIN ({RUN_ENTITIES}) r "
+            "ON r.entity_id = e.entity_id "
             "WHERE (e.entity_type IS NULL OR e.entity_type <> 'individual') "
             "AND e.cert_number IS NOT NULL AND e.name IS NOT NULL AND e.province IS NOT NULL",
             {"entity_id": pa.large_string(), "name": pa.large_string(),
@@ -156,13 +162,24 @@ class ReportQueries(ListQueries):
     def _entity_parts(self, part: str, columns: list[str]) -> pd.DataFrame:
         """One query for both: the run's entities by type (a) and province (b) as part
         'entities', their accounts by kind and real-name requirement as 'accounts'."""
+        # a join to the run's entities, grouped (report_lists.py, above RUN_ENTITIES);
+        # CROSS JOIN keeps SQLite's loop on them (PostgreSQL plans it as any join)
         parts = self._once("entity_parts", lambda: self.frame(
-            "WITH run_entities AS (SELECT entity_id, entity_type, province FROM entities "
-            f"WHERE entity_id IN ({RUN_ENTITIES})) "
-            "SELECT 'entities' AS part, entity_type AS a, province AS b, COUNT(*) AS n "
-            "FROM run_entities GROUP BY entity_type, province UNION ALL "
-            f"SELECT 'accounts', account_kind, {_REAL_NAME}, COUNT(*) FROM accounts "
-            "WHERE entity_id IN (SELECT entity_id FROM run_entities) "
-            f"GROUP BY account_kind, {_REAL_NAME}", counts=("n",)))
+            f"WITH r AS MATERIALIZED ({RUN_ENTITIES}) "
+            "SELECT 'entities' AS part, e.entity_type AS a, e.province AS b, COUNT(*) AS n "
+            "FROM r CROSS JOIN entities e WHERE e.entity_id = r.entity_id "
+            "GROUP BY e.entity_type, e.province UNION ALL "
+            f"SELECT 'accounts', a.account_kind, {_REAL_NAME}, COUNT(*) FROM r "
+            "CROSS JOIN accounts a WHERE a.entity_id = r.entity_id "
+            f"GROUP BY a.account_kind, {_REAL_NAME}", counts=("n",)))
         return parts.loc[parts["part"] == part, ["a", "b", "n"]].set_axis(
             columns, axis=1).reset_index(drop=True)
+
+
+def _frame(keys: list[str], rows: Sequence[Any], counts: tuple[str, ...]) -> pd.DataFrame:
+    """`rows` as a frame of `keys`: objects, the `counts` columns as int64."""
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(keys)
+    # column by column: pandas inspects Row objects one by one, at a cost
+    return pd.DataFrame({
+        k: pd.Series(list(v), dtype="int64" if k in counts else object)
+        for k, v in zip(keys, values, strict=True)}, columns=keys)

@@ -297,7 +297,7 @@ def _checked(candidates: Iterator[tuple[np.ndarray, np.ndarray]], queries: np.nd
     distance."""
     for q, c in candidates:
         distance = process.cpdist(queries[q], choices[c], scorer=Levenshtein.distance,
-                                  score_cutoff=MAX_EDITS, dtype=np.int32, workers=1)
+                                  score_cutoff=MAX_EDITS, dtype=np.int32, workers=-1)
         near = distance <= MAX_EDITS
         if near.any():
             yield q[near], c[near], distance[near].astype(np.int64)

@@ -21,7 +21,7 @@ from icp_migrate.reports.parts import (
     shown_note,
     text,
 )
-from icp_migrate.reports.reasons import NO_REASON, group_reasons, reason_group
+from icp_migrate.reports.reasons import NO_REASON, reason_group, run_tally, with_unreasoned
 from icp_migrate.reports.section import Run, Section
 from icp_migrate.store.report_queries import ReportQueries
 
@@ -41,24 +41,21 @@ def read(q: ReportQueries) -> Quarantine:
     """The largest reason groups, each with its first records by row id.
 
     A group's first SAMPLES_PER_REASON records lie among the first records of the texts
-    that start earliest in it (each text's first row is one of the group's), so only
-    those texts' first rows are read.
+    that start earliest in it (each text's first row is one of the group's): the tally
+    keeps those texts, and only their first rows are read.
     """
-    texts, counts = q.reasons()
-    held = texts[texts["disposition"] == "quarantined"]
+    tally, counts = q.reasons(run_tally)
+    held = tally.counts[tally.counts["disposition"] == "quarantined"]
     quarantined = counts.loc[counts["disposition"] == "quarantined"]
     unreasoned = (quarantined["records"] - quarantined["with_reasons"]).sum()
-    groups = group_reasons(held, unreasoned=pd.Series({"quarantined": int(unreasoned)}))
+    groups = with_unreasoned(held, pd.Series({"quarantined": int(unreasoned)}))
     groups = groups.assign(records=groups["records"].astype("int64")).sort_values(
         ["records", "reason"], ascending=[False, True], ignore_index=True)
     totals = (int(quarantined["records"].sum()), int(counts["with_warnings"].sum()))
     shown = groups.head(LIST_ROWS)
     if shown.empty:
         return Quarantine(Capped(pd.DataFrame(columns=COLUMNS), len(groups)), *totals)
-    held = held.assign(reason=held["reasons"].map(reason_group))
-    held = held[held["reason"].isin(set(shown["reason"]))]
-    earliest = (held.sort_values("first_row").groupby("reason", sort=False)
-                .head(SAMPLES_PER_REASON))
+    earliest = tally.earliest[tally.earliest["reason"].isin(set(shown["reason"]))]
     nulls = NO_REASON in set(shown["reason"])  # records without any reason text
     rows = q.quarantine(earliest["reasons"].tolist(), nulls, SAMPLES_PER_REASON)
     rows["reason"] = rows["reasons"].map(reason_group)

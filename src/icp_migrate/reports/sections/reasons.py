@@ -10,7 +10,7 @@ from icp_migrate.canonical import DISPOSITIONS
 from icp_migrate.reports.charts import DISPOSITION_COLORS, bar_chart
 from icp_migrate.reports.page import note, section, table
 from icp_migrate.reports.parts import records
-from icp_migrate.reports.reasons import group_reasons
+from icp_migrate.reports.reasons import run_tally, with_unreasoned
 from icp_migrate.reports.section import Run, Section
 from icp_migrate.store.report_queries import ReportQueries
 
@@ -18,12 +18,11 @@ CHART_REASONS = 25  # bars of the chart
 
 
 def read(q: ReportQueries) -> pd.DataFrame:
-    """disposition, reason (its group), records: one row per distinct reason text read,
-    grouped by rule in pandas; records without a reason are the rest of their
-    disposition's count."""
-    texts, counts = q.reasons()
+    """disposition, reason (its group), records: the run's reason texts tallied by rule
+    (run_tally); records without a reason are the rest of their disposition's count."""
+    tally, counts = q.reasons(run_tally)
     sums = counts.groupby("disposition")[["records", "with_reasons"]].sum()
-    return group_reasons(texts, unreasoned=(sums["records"] - sums["with_reasons"]))
+    return with_unreasoned(tally.counts, sums["records"] - sums["with_reasons"])
 
 
 def by_reason(reasons: pd.DataFrame) -> pd.DataFrame:
