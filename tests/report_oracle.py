@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from icp_migrate.reports.data import ReportData
-from icp_migrate.reports.reasons import group_reasons
+from icp_migrate.reports.reasons import reason_group
 from icp_migrate.store.validations import failing_row_ids
 from report_oracle_lists import (
     conflicts_check,
@@ -99,7 +99,9 @@ def reconciliation(f: Frames) -> pd.DataFrame:
 
 
 def reasons(f: Frames) -> pd.DataFrame:
-    return group_reasons(sizes(f.recs, ["disposition", "reasons"], "records"))
+    """Each record's reason grouped one by one (reason_group: no reason is NO_REASON)."""
+    return sizes(f.recs.assign(reason=[reason_group(t) for t in f.recs["reasons"]]),
+                 ["disposition", "reason"], "records")
 
 
 def entities(f: Frames) -> pd.DataFrame:

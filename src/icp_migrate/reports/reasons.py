@@ -20,7 +20,6 @@ _PREFIX = re.compile(r"[:;(（]")
 _NUMBERS = re.compile(r"[0-9A-Za-z]*\d[\w\-/.]*")  # any token holding a digit
 # a text's head in RE2 (Arrow): all from the first of _PREFIX's characters removed
 _TAIL = "(?s)[:;(\uff08].*"
-TEXT_COLUMNS = ["disposition", "reasons", "records", "first_row"]
 
 
 def reason_group(reason: object) -> str:
@@ -66,8 +65,9 @@ class ReasonTally:
 
 
 def tally_reasons(batches: Iterable[pd.DataFrame], samples: int) -> ReasonTally:
-    """The tally of `batches` of TEXT_COLUMNS (one row per distinct disposition and text,
-    each pair in one batch only); reason_group runs once per distinct head."""
+    """The tally of `batches` of disposition, reasons, records, first_row (one row per
+    distinct disposition and text, each pair in one batch only); a head is grouped once
+    per batch."""
     counts: dict[tuple[str, str], int] = {}
     earliest = pd.DataFrame({"reason": pd.Series(dtype=object),
                              "reasons": pd.Series(dtype=object),
@@ -96,17 +96,6 @@ def tally_reasons(batches: Iterable[pd.DataFrame], samples: int) -> ReasonTally:
 def run_tally(batches: Iterable[pd.DataFrame]) -> ReasonTally:
     """The report's tally of a run's reason texts: SAMPLES_PER_REASON earliest texts."""
     return tally_reasons(batches, SAMPLES_PER_REASON)
-
-
-def group_reasons(texts: pd.DataFrame,
-                  unreasoned: pd.Series | None = None) -> pd.DataFrame:
-    """`disposition, reasons, records` (one row per distinct text) summed per reason group,
-    plus `unreasoned` (records without a reason, by disposition) as NO_REASON, as are
-    rows without a text: `disposition, reason, records`, unordered."""
-    null = texts["reasons"].isna()
-    counts = tally_reasons([texts[~null].assign(first_row=0)], samples=0).counts
-    nulls = texts[null].groupby("disposition")["records"].sum()
-    return with_unreasoned(with_unreasoned(counts, nulls), unreasoned)
 
 
 def with_unreasoned(counts: pd.DataFrame, unreasoned: pd.Series | None) -> pd.DataFrame:
