@@ -30,6 +30,7 @@ RUN_SITES = (
     "GROUP BY website_filing_number"
 )
 
+
 class ListQueries:
     """The list sections' queries of ReportQueries, which holds the connection and `frame`.
     A list's `(frame, total)`: its first rows (keys in `k`, sizes in `n`) and how many it

@@ -71,26 +71,30 @@ class ReportQueries(ListQueries):
                 ) -> Iterator[pd.DataFrame]:
         """The rows of `sql` as `frame` gives them, FETCH_ROWS rows at a time: for rows
         that are reduced as they come, never held all at once."""
-        result = self.connection.execute(text(sql), {"run": self.run_id, **params},
-                                         execution_options={"stream_results": True})
-        keys = list(result.keys())
-        for rows in result.partitions(FETCH_ROWS):
+        keys, parts = self._streamed(sql, params)
+        for rows in parts:
             yield _frame(keys, rows, counts)
 
     def arrow(self, sql: str, types: dict[str, pa.DataType], **params: object) -> pa.Table:
         """The rows of `sql` as Arrow (`types`: each column's), streamed FETCH_ROWS rows at
         a time: the rows are never all Python objects at once (a million rows of text are
         about 0.5 GB of them, a tenth of that as Arrow)."""
-        result = self.connection.execute(text(sql), {"run": self.run_id, **params},
-                                         execution_options={"stream_results": True})
-        schema = pa.schema([(key, types[key]) for key in result.keys()])
+        keys, parts = self._streamed(sql, params)
+        schema = pa.schema([(key, types[key]) for key in keys])
         batches = []
-        for rows in result.partitions(FETCH_ROWS):
+        for rows in parts:
             columns = zip(*rows, strict=True)
             batches.append(pa.record_batch(
                 [pa.array(values, type=field.type)
                  for values, field in zip(columns, schema, strict=True)], schema=schema))
         return pa.Table.from_batches(batches, schema=schema)
+
+    def _streamed(self, sql: str, params: dict[str, object],
+                  ) -> tuple[list[str], Iterator[Sequence[Any]]]:
+        """The column names of `sql` and its rows, fetched FETCH_ROWS at a time."""
+        result = self.connection.execute(text(sql), {"run": self.run_id, **params},
+                                         execution_options={"stream_results": True})
+        return list(result.keys()), result.partitions(FETCH_ROWS)
 
     def _scalar(self, sql: str) -> int:
         return int(self.connection.execute(text(sql), {"run": self.run_id}).scalar_one() or 0)
