@@ -59,9 +59,9 @@ test-slow: $(STAMP)
 	$(BIN)/pytest -n 2 -m slow tests --ignore=tests/test_fuzz.py
 
 # Sample sets are generated once into bench/data/ (about 2 min for 1M records).
-# `make bench BENCH_SIZES="100000 1000000 10000000"` adds 10M (its set takes about 10 min
-# and 6 GB of disk; the run needs far more memory than this machine has: the bench says
-# so instead of running it, see docs/performance.md).
+# `make bench BENCH_SIZES="100000 1000000 10000000"` adds 10M (its set takes about 13 min
+# and 6 GB of disk; each of its runs about 33 min and 4 GB of memory; the bench refuses a
+# size whose estimated peak would not fit the memory available, see docs/performance.md).
 BENCH_SIZES ?= 100000 1000000
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --records $(BENCH_SIZES)

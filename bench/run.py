@@ -57,6 +57,8 @@ def main() -> None:
     results = {"date": dt.datetime.now().isoformat(timespec="seconds"),
                "machine": _machine(), "prefect_api_url": os.environ.get("PREFECT_API_URL"),
                "sizes": [], "tiny": None}
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    out = results_file(args.results_dir, dt.datetime.now())
     if not args.no_tiny:
         results["tiny"] = tiny_run(args.data_dir, env)
         results["bare"] = bare_flow(env)
@@ -83,10 +85,13 @@ def main() -> None:
             print(f"\n{n:,} records: not run: {exc}", flush=True)
             results["sizes"].append({"records": n, "not_run": str(exc)})
         _print_table(results)
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    out = results_file(args.results_dir, dt.datetime.now())
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+        _write(out, results)  # after each size: a bench stopped later keeps what it measured
+    _write(out, results)
     print(f"\nwrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+
+
+def _write(out: Path, results: dict) -> None:
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def results_file(folder: Path, now: dt.datetime) -> Path:
