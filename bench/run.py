@@ -1,6 +1,7 @@
 """`make bench`: whole `icp-migrate run`s against the floor, at several sizes, side by side.
 
-    python bench/run.py --records 100000 300000 1000000 [--no-postgres] [--pg-url URL]
+    python bench/run.py --records 100000 300000 1000000 [--targets sqlite postgres]
+                        [--pg-url URL] [--no-tiny]
 
 For each size: the sample set (generated once into bench/data/), then `icp-migrate run`
 into a fresh SQLite file and a fresh PostgreSQL schema (a subprocess each; wall time, peak
@@ -34,6 +35,7 @@ from floor import read_floor, write_floor_postgres, write_floor_sqlite  # noqa: 
 from inputs import RUN_ORDER, inputs_for  # noqa: E402
 
 PG_URL = os.environ.get("ICP_MIGRATE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TARGETS = ("sqlite", "postgres")
 STAGES = ("extract", "normalize", "settings", "snapshot", "validate", "group", "plan",
           "summary", "load", "report")
 
@@ -46,11 +48,15 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=HERE / "data")
     parser.add_argument("--results-dir", type=Path, default=HERE / "results")
     parser.add_argument("--pg-url", default=PG_URL)
-    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS),
+                        help="the target stores to run into (default: both)")
+    parser.add_argument("--no-postgres", action="store_true", help="as --targets sqlite")
     parser.add_argument("--no-tiny", action="store_true", help="skip the fixed-cost run")
     parser.add_argument("--force", action="store_true",
                         help="run a size even when its estimated peak exceeds the memory")
     args = parser.parse_args()
+    if args.no_postgres:
+        args.targets = [t for t in args.targets if t != "postgres"]
     args.data_dir.mkdir(parents=True, exist_ok=True)
     env = _child_env(args.data_dir)
 
@@ -158,17 +164,20 @@ def bench_size(n: int, args: argparse.Namespace, env: dict[str, str]) -> dict:
                  "read_floor": round(read_floor(files), 2)}
     print(f"  floor read: {row['read_floor']:.1f} s", flush=True)
 
-    target = work / "target.db"
-    target.unlink(missing_ok=True)
-    row["sqlite"] = run_cli(files, f"sqlite:///{target}", work, env)
-    seconds, row["rows_written"] = write_floor_sqlite(f"sqlite:///{target}", work / "floor.db")
-    row["sqlite"]["write_floor"] = round(seconds, 2)
-    _finish(row, "sqlite")
-    if not args.no_postgres:
+    if "sqlite" in args.targets:
+        target = work / "target.db"
+        target.unlink(missing_ok=True)
+        row["sqlite"] = run_cli(files, f"sqlite:///{target}", work, env)
+        seconds, row["rows_written"] = write_floor_sqlite(f"sqlite:///{target}",
+                                                          work / "floor.db")
+        row["sqlite"]["write_floor"] = round(seconds, 2)
+        _finish(row, "sqlite")
+    if "postgres" in args.targets:
         with _pg_schema(args.pg_url) as url, _pg_schema(args.pg_url) as floor_url:
             row["postgres"] = run_cli(files, url, work, env)
-            seconds, _ = write_floor_postgres(url, floor_url)
+            seconds, written = write_floor_postgres(url, floor_url)
             row["postgres"]["write_floor"] = round(seconds, 2)
+        row.setdefault("rows_written", written)
         _finish(row, "postgres")
     return row
 
@@ -302,7 +311,7 @@ def _print_table(results: dict) -> None:
             table.add_row(f"{row['records']:,}", "not run", *("" for _ in range(5)),
                           *("" for _ in STAGES), "", "")
             continue
-        for backend in ("sqlite", "postgres"):
+        for backend in TARGETS:
             r = row.get(backend)
             if r is None:
                 continue
