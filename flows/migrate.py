@@ -13,6 +13,7 @@ from prefect import flow
 from pydantic import SecretStr
 
 from icp_migrate.pipeline.masked_errors import masked_errors
+from icp_migrate.pipeline.prefect_share import PREFECT
 from icp_migrate.pipeline.run import MigrateRun
 from icp_migrate.pipeline.stages import prepare_sources
 from icp_migrate.pipeline.summary import RunSummary
@@ -23,6 +24,7 @@ from . import tasks
 
 
 @flow(name="migrate", log_prints=False, validate_parameters=False)
+@PREFECT.flow_function  # Prefect's share: the flow run's time outside it
 @masked_errors  # Prefect stores the flow's exception: masked, as the tasks'
 def migrate(sources: list[str | SecretStr], target: str | SecretStr, mapping: str | None = None,
             cutoff: str = DEFAULT_CUTOFF, dry_run: bool = False,

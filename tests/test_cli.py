@@ -105,8 +105,9 @@ def test_counts_are_printed_with_their_plural_and_flags_as_true_false():
 def test_run_prints_the_summary_then_show_lists_the_store(tmp_path):
     env = {"ICP_MIGRATE_TARGET": str(tmp_path / "out.db")}
     result = cli("run", *[str(SAMPLES / n) for n in RUN_ORDER], "--reports", "rep",
-                 cwd=tmp_path, env=env)
+                 "--json-summary", "summary.json", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
+    where_the_time_went(json.loads((tmp_path / "summary.json").read_text(encoding="utf-8")))
     assert re.search(r"extract \S+: \d+ records as ", result.stderr), result.stderr
     assert not re.search(r"\b1 (records|entities|accounts|websites|domains)\b",
                          result.stderr), result.stderr
@@ -123,6 +124,18 @@ def test_run_prints_the_summary_then_show_lists_the_store(tmp_path):
     assert re.search(kinds + r"(?:true|false)\s+│", shown.stdout), shown.stdout
     assert not re.search(kinds + r"(?:[01]|True|False)\s+│", shown.stdout), shown.stdout
     every_id_printed_can_be_pasted_into_the_next_command(tmp_path, env, result, shown)
+
+
+def where_the_time_went(summary: dict) -> None:
+    """--json-summary: the flow's wall time is its stages, Prefect's share (measured around
+    the flow's and the tasks' functions) and ours between the stages."""
+    process = summary["process_seconds"]
+    stages = sum(summary["seconds"].values())
+    assert 0 < process["prefect_overhead"] < process["flow"]
+    assert process["untimed"] > -0.05  # the stages' seconds are rounded to the millisecond
+    assert stages + process["prefect_overhead"] + process["untimed"] == pytest.approx(
+        process["flow"], abs=0.01)
+    assert process["before_flow"] > 0 and summary["dispositions"]
 
 
 def _ids(pattern: str, text: str) -> list[str]:

@@ -234,6 +234,8 @@ def decide_and_load(run: MigrateRun, engine: Engine, records: pd.DataFrame | Row
             raise refused
         with clock.stage("load"):
             load.finish(whole.changes, summary.counts())
+        committing = perf_counter()
+    clock.add("load", committing)  # the commit (and SQLite's statistics read again)
     log.info("load: %s, %s, %s", plural(whole.count("entities"), "entity", "entities"),
              plural(whole.count("website_filings"), "website"),
              plural(whole.count("dispositions"), "disposition"))
