@@ -221,7 +221,9 @@ def run_cli(files: list[Path], url: str, work: Path, env: dict[str, str]) -> dic
         "peak_rss_mb_wait4": round(usage.ru_maxrss / 1024),
         "stages": stages,
         "peak_rss_mb_by_stage": data.get("peak_rss_mb", {}),
+        # measured around the flow's and the tasks' functions (pipeline/prefect_share.py)
         "prefect_overhead": round(process_seconds["prefect_overhead"], 2),
+        "untimed": process_seconds.get("untimed"),  # ours between the stages
         "startup": round(wall - process_seconds["flow"], 2),  # interpreter, imports, checks
         "dispositions": data["dispositions"],
     }
