@@ -61,8 +61,8 @@ test-slow: $(STAMP)
 # Sample sets are generated once into bench/data/ (about 2 min for 1M records).
 # `make bench BENCH_SIZES="100000 1000000 10000000"` adds 10M (its set takes about 13 min
 # and 6 GB of disk; each of its runs 33–48 min and 4–4.5 GB of memory, each floor 16–21 min;
-# the bench refuses a
-# size whose estimated peak would not fit the memory available, see docs/performance.md).
+# the bench refuses a size whose estimated peak would not fit the memory available, see
+# docs/performance.md).
 BENCH_SIZES ?= 100000 1000000
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --records $(BENCH_SIZES)
