@@ -65,4 +65,7 @@ class TimedTask:
             PREFECT.task_calls += perf_counter() - started
 
     def __getattr__(self, name: str) -> Any:  # noqa: ANN401
-        return getattr(self.task, name)
+        wrapped = self.__dict__.get("task")
+        if wrapped is None:  # not set yet: an instance being unpickled (a spawned process)
+            raise AttributeError(name)
+        return getattr(wrapped, name)
