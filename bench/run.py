@@ -226,8 +226,7 @@ def run_cli(files: list[Path], url: str, work: Path, env: dict[str, str]) -> dic
     return {
         "wall": round(wall, 2),
         # the run's own peak (VmHWM, as each stage ended): wait4's ru_maxrss carries over
-        # this bench process's own peak (the floor's reads held whole files), which Linux passes on
-        # through fork and exec
+        # this bench process's own peak, which Linux passes on through fork and exec
         "peak_rss_mb": max(data.get("peak_rss_mb", {}).values(), default=0),
         "peak_rss_mb_wait4": round(usage.ru_maxrss / 1024),
         "stages": stages,
